@@ -1,0 +1,207 @@
+"""Rules that relate several spec fields, each a small pure function over a merged (per-environment) spec.
+
+They run after the field-level validation succeeded, so they see a well-typed spec. Each returns the
+problems it finds as (path, message) pairs in the merged spec's coordinates; the loader maps a path back
+to the line of the file (base section or environment overlay) the blamed value came from. Several of
+these encode what AWS or Kubernetes would reject at deploy time, so `slipstack validate` says it first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from deployment_spec.model import ModelDeployment
+
+Path = tuple[str | int, ...]
+Problem = tuple[Path, str]
+CrossCheck = Callable[[ModelDeployment, str], Iterable[Problem]]
+
+CLASSIFICATION_METRICS = frozenset({"accuracy", "precision", "recall", "f1", "roc_auc"})
+REGRESSION_METRICS = frozenset({"mae", "rmse", "r2"})
+# SageMaker deployment guardrails: canary at most half the fleet, linear steps of 10-50%.
+CANARY_MAX_PERCENT = 50
+LINEAR_MIN_PERCENT, LINEAR_MAX_PERCENT = 10, 50
+
+
+def replica_bounds(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    replicas = spec.serving.replicas
+    if replicas.min > replicas.max:
+        yield (
+            ("serving", "replicas", "min"),
+            f"min {replicas.min} is greater than max {replicas.max} (min must be at most max)",
+        )
+
+
+def prod_high_availability(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    # AWS Config's sagemaker-endpoint-config-prod-instance-count and the PDB rule both need two.
+    if environment == "prod" and spec.serving.mode in ("online", "async") and spec.serving.replicas.min < 2:
+        yield (
+            ("serving", "replicas", "min"),
+            f"prod needs at least 2 replicas for availability, got {spec.serving.replicas.min} "
+            "(set environments.prod.serving.replicas.min: 2)",
+        )
+
+
+def serverless_limits(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    if spec.serving.mode != "serverless":
+        return
+    if spec.security.vpc is not None:
+        yield (("security", "vpc"), "serverless endpoints cannot run in a VPC (use mode 'online' or drop vpc)")
+    if spec.monitoring.capture.enabled:
+        yield (
+            ("monitoring", "capture", "enabled"),
+            "serverless endpoints do not support data capture (set it to false or use mode 'online')",
+        )
+    if spec.rollout.strategy != "all_at_once":
+        yield (
+            ("rollout", "strategy"),
+            f"'{spec.rollout.strategy}' rollout is not available for serverless endpoints (allowed: all_at_once)",
+        )
+    if spec.serving.instance_type and spec.serving.instance_type.split(".")[1] in ("p3", "g4dn", "g5"):
+        yield (("serving", "instance_type"), "serverless endpoints have no GPUs (drop instance_type)")
+    serverless = spec.serving.serverless
+    if serverless and serverless.provisioned_concurrency > serverless.max_concurrency:
+        yield (
+            ("serving", "serverless", "provisioned_concurrency"),
+            f"{serverless.provisioned_concurrency} is more than max_concurrency {serverless.max_concurrency} "
+            "(provisioned concurrency must be at most max_concurrency)",
+        )
+
+
+def mode_settings_present(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    if spec.serving.mode == "batch" and spec.serving.batch is None:
+        yield (
+            ("serving", "batch"),
+            "mode 'batch' needs a batch section (schedule, input_uri, output_uri)",
+        )
+    if spec.serving.mode == "batch" and spec.rollout.strategy != "all_at_once":
+        yield (("rollout", "strategy"), "batch jobs have no traffic to shift (allowed: all_at_once)")
+
+
+def rollout_steps(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    rollout = spec.rollout
+    if rollout.strategy == "canary":
+        if rollout.traffic_percent is None:
+            yield (("rollout", "traffic_percent"), "canary needs traffic_percent (1-50)")
+        elif rollout.traffic_percent > CANARY_MAX_PERCENT:
+            yield (
+                ("rollout", "traffic_percent"),
+                f"canary of {rollout.traffic_percent}% is more than half the fleet "
+                f"(SageMaker allows at most {CANARY_MAX_PERCENT}%)",
+            )
+    if rollout.strategy == "linear":
+        if rollout.traffic_percent is None:
+            yield (("rollout", "traffic_percent"), f"linear needs traffic_percent ({LINEAR_MIN_PERCENT}-50)")
+        elif not LINEAR_MIN_PERCENT <= rollout.traffic_percent <= LINEAR_MAX_PERCENT:
+            yield (
+                ("rollout", "traffic_percent"),
+                f"linear step of {rollout.traffic_percent}% is outside {LINEAR_MIN_PERCENT}-{LINEAR_MAX_PERCENT}%",
+            )
+    if rollout.strategy == "all_at_once" and rollout.traffic_percent is not None:
+        yield (("rollout", "traffic_percent"), "traffic_percent applies to canary and linear only (remove it)")
+
+
+def rollback_has_alarms(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    rollout = spec.rollout
+    if rollout.auto_rollback and not spec.monitoring.alarms_enabled and not rollout.extra_alarms:
+        yield (
+            ("rollout", "auto_rollback"),
+            "auto-rollback would watch no alarm (enable monitoring.alarms_enabled or list rollout.extra_alarms)",
+        )
+
+
+def restricted_stays_onprem(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    if spec.metadata.data_classification == "restricted" and "aws" in spec.targets:
+        yield (
+            ("targets",),
+            "a model with data_classification 'restricted' may not deploy to 'aws' (allowed targets: onprem)",
+        )
+
+
+def drift_settings(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    drift = spec.monitoring.drift
+    if drift.warn_threshold > drift.alert_threshold:
+        yield (
+            ("monitoring", "drift", "warn_threshold"),
+            f"{drift.warn_threshold} is above alert_threshold {drift.alert_threshold} (warn must be at most alert)",
+        )
+    inputs = [feature.name for feature in spec.model.signature.inputs]
+    for index, feature in enumerate(drift.features):
+        if feature not in inputs:
+            yield (
+                ("monitoring", "drift", "features", index),
+                f"'{feature}' is not an input of the model signature (inputs: {', '.join(inputs[:12])}"
+                f"{', ...' if len(inputs) > 12 else ''})",
+            )
+
+
+def quality_metric_fits_task(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    quality = spec.monitoring.quality
+    if quality is None:
+        return
+    allowed = CLASSIFICATION_METRICS if spec.model.task == "classification" else REGRESSION_METRICS
+    if quality.metric not in allowed:
+        yield (
+            ("monitoring", "quality", "metric"),
+            f"'{quality.metric}' does not measure a {spec.model.task} model (allowed: {', '.join(sorted(allowed))})",
+        )
+
+
+def label_column_is_not_an_input(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    label = spec.model.label_column
+    if label and label in {feature.name for feature in spec.model.signature.inputs}:
+        yield (("model", "label_column"), f"'{label}' is also an input column (the label must not be a feature)")
+
+
+def service_exposure(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    options = spec.serving.kubernetes
+    if options.service_type != "ClusterIP" and not options.service_exposure_reason:
+        yield (
+            ("serving", "kubernetes", "service_type"),
+            f"a {options.service_type} Service exposes the model outside the cluster; add "
+            "service_exposure_reason to opt in, or use ClusterIP behind the TLS ingress",
+        )
+
+
+def tls_certificate_source(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    tls = spec.security.tls
+    if tls is None or "onprem" not in spec.targets:
+        return
+    if (tls.secret_name is None) == (tls.cert_manager_issuer is None):
+        yield (
+            ("security", "tls"),
+            "name exactly one certificate source for the ingress: secret_name or cert_manager_issuer",
+        )
+
+
+def canary_candidate(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    candidate = spec.rollout.candidate
+    if candidate is not None:
+        if spec.rollout.strategy == "all_at_once":
+            yield (("rollout", "candidate"), "a candidate needs strategy canary or linear to receive traffic")
+        if candidate.version == spec.model.version:
+            yield (
+                ("rollout", "candidate", "version"),
+                f"candidate version {candidate.version} equals the current model version (bump it)",
+            )
+
+
+CROSS_CHECKS: tuple[CrossCheck, ...] = (
+    replica_bounds,
+    prod_high_availability,
+    serverless_limits,
+    mode_settings_present,
+    rollout_steps,
+    rollback_has_alarms,
+    restricted_stays_onprem,
+    drift_settings,
+    quality_metric_fits_task,
+    label_column_is_not_an_input,
+    service_exposure,
+    tls_certificate_source,
+    canary_candidate,
+)
+
+
+def run_cross_checks(spec: ModelDeployment, environment: str) -> list[Problem]:
+    return [problem for check in CROSS_CHECKS for problem in check(spec, environment)]

@@ -1,0 +1,1 @@
+"""AWS components: one ComponentResource per file, each with a typed Args dataclass and secure defaults."""

@@ -1,0 +1,1 @@
+"""Kubernetes components: one ComponentResource per file, each with a typed Args dataclass and secure defaults."""

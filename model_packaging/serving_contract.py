@@ -1,0 +1,59 @@
+"""What the serving image promises the deployment stacks: ports, paths and the fetch command.
+
+The Kubernetes stack imports these constants to build the init container, probes and Service, and
+the serving image (model_server/Dockerfile) and `slipstack serve` use the same values, so the three
+cannot drift apart. Standard library only: this module is imported where nothing else is installed.
+"""
+
+from __future__ import annotations
+
+# Open Inference Protocol V2 over HTTP (MLServer's REST server).
+HTTP_PORT = 8080
+# MLServer always opens a gRPC server too; the stacks may expose or firewall it.
+GRPC_PORT = 8081
+# Prometheus metrics (MLServer's separate metrics server).
+METRICS_PORT = 8082
+METRICS_PATH = "/metrics"
+LIVENESS_PATH = "/v2/health/live"
+READINESS_PATH = "/v2/health/ready"
+
+
+def model_ready_path(model_name: str) -> str:
+    return f"/v2/models/{model_name}/ready"
+
+
+def infer_path(model_name: str) -> str:
+    return f"/v2/models/{model_name}/infer"
+
+
+# The init container downloads and verifies the artifact into MODEL_MOUNT_ROOT/<model-name>; the
+# server container mounts the same (read-only) volume and serves it.
+MODEL_MOUNT_ROOT = "/mnt/models"
+# `python -m FETCH_MODULE --uri <s3://bucket/key | path> --sha256 <digest> --dest MODEL_MOUNT_ROOT/<name>`
+FETCH_MODULE = "model_packaging.fetch"
+# The runtime class MLServer loads (named in each artifact's model-settings.json).
+RUNTIME_IMPLEMENTATION = "model_server.runtime.SlipstackRuntime"
+# The non-root user the serving image runs as (Pod securityContext.runAsUser / runAsGroup).
+RUN_AS_USER = 10001
+RUN_AS_GROUP = 10001
+# Publish layout in the artifact bucket: content-addressed, with the pointer written last.
+ARTIFACT_KEY_PREFIX = "models"
+ARCHIVE_NAME = "model.tar.gz"
+MANIFEST_NAME = "manifest.json"
+CURRENT_POINTER_NAME = "current.json"
+
+
+def fetch_command(uri: str, digest: str, model_name: str) -> list[str]:
+    """The init container's command line."""
+    return [
+        "python", "-m", FETCH_MODULE, "--uri", uri, "--sha256", digest, "--dest", f"{MODEL_MOUNT_ROOT}/{model_name}",
+    ]
+
+
+def artifact_key(model_name: str, digest: str, file_name: str = ARCHIVE_NAME) -> str:
+    """Content-addressed key of a published file: models/<model-name>/<digest>/<file>."""
+    return f"{ARTIFACT_KEY_PREFIX}/{model_name}/{digest}/{file_name}"
+
+
+def current_pointer_key(model_name: str) -> str:
+    return f"{ARTIFACT_KEY_PREFIX}/{model_name}/{CURRENT_POINTER_NAME}"

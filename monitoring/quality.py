@@ -1,0 +1,219 @@
+"""Model quality on delayed labels: join predictions with labels by request id, then score.
+
+Partials merge by addition like the drift statistics: a confusion matrix and per-class score
+histograms for classifiers (ROC AUC from 1000 score bins, exact up to ties within a bin), and
+count, absolute and squared error sums plus label moments for regressors.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitoring.errors import InputDataError
+from monitoring.statistics import Moments, category_labels
+
+QualityMetric = Literal["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"]
+Task = Literal["classification", "regression"]
+CLASSIFICATION_METRICS: tuple[QualityMetric, ...] = ("accuracy", "precision", "recall", "f1", "roc_auc")
+REGRESSION_METRICS: tuple[QualityMetric, ...] = ("mae", "rmse", "r2")
+LOWER_IS_BETTER = frozenset({"mae", "rmse"})
+# Metric name suffix after contracts.metrics.QUALITY_METRIC_PREFIX (QualityAccuracy, QualityRMSE, ...).
+CLOUDWATCH_SUFFIX: dict[str, str] = {
+    "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
+    "roc_auc": "RocAuc", "mae": "MAE", "rmse": "RMSE", "r2": "R2",
+}
+SCORE_BINS = 1000
+
+
+class QualitySettings(BaseModel):
+    """The spec's ``monitoring.quality`` plus the column names of the joined tables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: Task
+    metric: QualityMetric
+    threshold: float = Field(description="alert below this (above it for mae and rmse)")
+    id_column: str = "inference_id"
+    prediction_column: str = "prediction"
+    score_column: str | None = Field(default=None, description="positive-class probability, for roc_auc")
+    label_column: str = "label"
+    positive_label: str | None = Field(default=None, description="binary positive class; default '1'")
+
+
+@dataclass
+class ClassificationPartial:
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    positive_scores: np.ndarray = field(default_factory=lambda: np.zeros(SCORE_BINS, np.int64))
+    negative_scores: np.ndarray = field(default_factory=lambda: np.zeros(SCORE_BINS, np.int64))
+
+    def merge(self, other: ClassificationPartial) -> ClassificationPartial:
+        return ClassificationPartial(
+            self.confusion + other.confusion,
+            self.positive_scores + other.positive_scores,
+            self.negative_scores + other.negative_scores,
+        )
+
+
+@dataclass
+class RegressionPartial:
+    count: int = 0
+    absolute_error: float = 0.0
+    squared_error: float = 0.0
+    labels: Moments = field(default_factory=Moments)
+
+    def merge(self, other: RegressionPartial) -> RegressionPartial:
+        return RegressionPartial(
+            self.count + other.count,
+            self.absolute_error + other.absolute_error,
+            self.squared_error + other.squared_error,
+            self.labels.merge(other.labels),
+        )
+
+
+class QualityResult(BaseModel):
+    task: Task
+    metric: QualityMetric
+    threshold: float
+    value: float | None
+    status: Literal["ok", "alert"]
+    joined_rows: int
+    predictions_without_label: int
+    metrics: dict[str, float | None]
+
+
+def _require(frame: pd.DataFrame, columns: list[str], what: str, where: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputDataError(
+            f"{where}: the {what} lack column(s) {missing} (they have {[str(c) for c in frame.columns]}); "
+            "name the columns with --id-column / --prediction-column / --label-column"
+        )
+
+
+def load_labels(chunks: Iterator[tuple[str, pd.DataFrame]], settings: QualitySettings) -> pd.Series:
+    """All labels indexed by request id: one value per request, small next to the feature data."""
+    parts = []
+    for where, frame in chunks:
+        _require(frame, [settings.id_column, settings.label_column], "labels", where)
+        parts.append(frame.set_index(frame[settings.id_column].astype("string"))[settings.label_column])
+    if not parts or sum(len(p) for p in parts) == 0:
+        raise InputDataError("the labels are empty: no rows were read; check the labels path")
+    labels = pd.concat(parts)
+    return labels[~labels.index.duplicated(keep="last")]
+
+
+def partial_of_predictions(
+    frame: pd.DataFrame, labels: pd.Series, settings: QualitySettings, where: str
+) -> tuple[ClassificationPartial | RegressionPartial, int, int]:
+    """(partial, joined rows, rows without a label) of one chunk of predictions."""
+    columns = [settings.id_column, settings.prediction_column]
+    if settings.score_column:
+        columns.append(settings.score_column)
+    _require(frame, columns, "predictions", where)
+    ids = frame[settings.id_column].astype("string")
+    joined_labels = labels.reindex(ids.to_numpy())
+    has_label = joined_labels.notna().to_numpy()
+    frame = frame.loc[has_label]
+    truth = joined_labels[has_label]
+    joined, unlabelled = int(has_label.sum()), int((~has_label).sum())
+    if settings.task == "regression":
+        try:
+            predicted = frame[settings.prediction_column].to_numpy(dtype=np.float64, na_value=np.nan)
+            actual = truth.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise InputDataError(f"{where}: regression predictions and labels must be numbers") from None
+        errors = predicted - actual
+        return (
+            RegressionPartial(joined, float(np.abs(errors).sum()), float(np.dot(errors, errors)), Moments.of(actual)),
+            joined,
+            unlabelled,
+        )
+    predicted_labels = category_labels(frame[settings.prediction_column].reset_index(drop=True))
+    true_labels = category_labels(truth.reset_index(drop=True))
+    partial = ClassificationPartial(Counter(zip(true_labels.tolist(), predicted_labels.tolist(), strict=True)))
+    if settings.score_column:
+        scores = frame[settings.score_column].to_numpy(dtype=np.float64, na_value=np.nan)
+        bins = np.clip((scores * SCORE_BINS).astype(np.int64), 0, SCORE_BINS - 1)
+        positive = (true_labels == (settings.positive_label or "1")).to_numpy(dtype=bool)
+        partial.positive_scores = np.bincount(bins[positive], minlength=SCORE_BINS)
+        partial.negative_scores = np.bincount(bins[~positive], minlength=SCORE_BINS)
+    return partial, joined, unlabelled
+
+
+def _classification_metrics(partial: ClassificationPartial, positive_label: str | None) -> dict[str, float | None]:
+    total = sum(partial.confusion.values())
+    classes = sorted({c for pair in partial.confusion for c in pair})
+    correct = sum(n for (t, p), n in partial.confusion.items() if t == p)
+
+    def prf(cls: str) -> tuple[float, float, float]:
+        tp = partial.confusion[(cls, cls)]
+        predicted = sum(n for (_, p), n in partial.confusion.items() if p == cls)
+        actual = sum(n for (t, _), n in partial.confusion.items() if t == cls)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return precision, recall, f1
+
+    positive = positive_label or "1"
+    if len(classes) <= 2 and (positive in classes or positive_label is not None):
+        precision, recall, f1 = prf(positive)
+    else:  # multiclass (or a binary task without a recognisable positive class): macro average
+        scores = [prf(c) for c in classes]
+        precision, recall, f1 = (float(np.mean([s[i] for s in scores])) for i in range(3))
+    auc: float | None = None
+    positives, negatives = partial.positive_scores, partial.negative_scores
+    if positives.sum() and negatives.sum():
+        negatives_below = np.concatenate([[0], np.cumsum(negatives)[:-1]])
+        # A positive beats every negative in a lower bin and half of those in its own bin (ties).
+        auc = float((positives * (negatives_below + 0.5 * negatives)).sum() / (positives.sum() * negatives.sum()))
+    return {"accuracy": correct / total, "precision": precision, "recall": recall, "f1": f1, "roc_auc": auc}
+
+
+def _regression_metrics(partial: RegressionPartial) -> dict[str, float | None]:
+    mae = partial.absolute_error / partial.count
+    rmse = float(np.sqrt(partial.squared_error / partial.count))
+    r2 = 1.0 - partial.squared_error / partial.labels.m2 if partial.labels.m2 > 0 else None
+    return {"mae": mae, "rmse": rmse, "r2": r2}
+
+
+def check_quality(
+    predictions: Iterator[tuple[str, pd.DataFrame]], labels: pd.Series, settings: QualitySettings
+) -> QualityResult:
+    total: ClassificationPartial | RegressionPartial = (
+        RegressionPartial() if settings.task == "regression" else ClassificationPartial()
+    )
+    joined = unlabelled = 0
+    for where, frame in predictions:
+        partial, rows, missing = partial_of_predictions(frame, labels, settings, where)
+        total = total.merge(partial)  # type: ignore[arg-type]
+        joined, unlabelled = joined + rows, unlabelled + missing
+    allowed = REGRESSION_METRICS if settings.task == "regression" else CLASSIFICATION_METRICS
+    if settings.metric not in allowed:
+        raise InputDataError(f"quality metric {settings.metric!r} does not apply to {settings.task}; use one of {allowed}")
+    if joined == 0:
+        raise InputDataError(
+            f"no prediction has a label yet ({unlabelled} predictions, {len(labels)} labels): the ids in "
+            f"{settings.id_column!r} do not match, or the labels have not arrived"
+        )
+    values = (
+        _regression_metrics(total) if isinstance(total, RegressionPartial)
+        else _classification_metrics(total, settings.positive_label)
+    )
+    value = values.get(settings.metric)
+    if value is None:
+        raise InputDataError(
+            f"{settings.metric} cannot be computed from these rows (roc_auc needs --score-column and both classes; "
+            "r2 needs labels that vary)"
+        )
+    failing = value > settings.threshold if settings.metric in LOWER_IS_BETTER else value < settings.threshold
+    return QualityResult(
+        task=settings.task, metric=settings.metric, threshold=settings.threshold, value=value,
+        status="alert" if failing else "ok", joined_rows=joined, predictions_without_label=unlabelled, metrics=values,
+    )

@@ -1,0 +1,292 @@
+"""Current data, read in bounded memory: CSV, Parquet, SageMaker data-capture JSONL, or an S3 prefix.
+
+Every reader yields (where, chunk) pairs of at most `chunk_rows` rows, so a drift check over a file
+larger than RAM holds one chunk and the partial statistics, never the whole input. S3 objects are
+downloaded one at a time into a temporary directory that is removed as soon as it has been read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from monitoring.drift import InputSummary
+from monitoring.errors import CaptureRecordError, InputDataError
+
+DEFAULT_CHUNK_ROWS = 262_144
+MALFORMED_EXAMPLES = 5
+
+_PARQUET = (".parquet", ".pq")
+_CSV = (".csv", ".csv.gz")
+_CAPTURE = (".jsonl", ".jsonl.gz", ".json")
+
+Chunk = tuple[str, pd.DataFrame]
+
+
+def _kind(name: str) -> str | None:
+    lowered = name.lower()
+    for kind, suffixes in (("parquet", _PARQUET), ("csv", _CSV), ("capture", _CAPTURE)):
+        if lowered.endswith(suffixes):
+            return kind
+    return None
+
+
+@dataclass
+class CurrentData:
+    """An input location opened for chunked reading; `summary` fills in as chunks are read."""
+
+    location: str
+    feature_order: list[str]
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    s3_client: Any = None
+    on_rows: Callable[[int], None] | None = None
+    summary: InputSummary = field(default_factory=InputSummary)
+
+    def chunks(self) -> Iterator[Chunk]:
+        for where, frame in self._all_chunks():
+            self.summary.rows += len(frame)
+            if self.on_rows is not None:
+                self.on_rows(len(frame))
+            yield where, frame
+        if self.summary.rows == 0 and self.summary.malformed_records:
+            raise CaptureRecordError(
+                f"no readable capture record in {self.location}: {self.summary.malformed_records} malformed, "
+                f"first: {self.summary.malformed_examples[0]}"
+            )
+
+    def _all_chunks(self) -> Iterator[Chunk]:
+        if self.location.startswith("s3://"):
+            yield from self._s3_chunks()
+            return
+        path = Path(self.location)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p.name))
+            if not files:
+                raise InputDataError(
+                    f"{path}: no .csv, .parquet or capture .jsonl files in this directory; check the path"
+                )
+        elif path.is_file():
+            if _kind(path.name) is None:
+                raise InputDataError(f"{path}: unknown file type; use .csv, .parquet or capture .jsonl files")
+            files = [path]
+        else:
+            raise InputDataError(f"{path}: no such file or directory")
+        for file in files:
+            yield from self._file_chunks(file, str(file))
+
+    def _file_chunks(self, file: Path, where: str) -> Iterator[Chunk]:
+        self.summary.sources.append(where)
+        kind = _kind(file.name)
+        if kind == "parquet":
+            yield from _parquet_chunks(file, where, self.chunk_rows)
+        elif kind == "csv":
+            yield from _csv_chunks(file, where, self.chunk_rows)
+        else:
+            yield from _capture_chunks(file, where, self.feature_order, self.chunk_rows, self.summary)
+
+    def _s3_chunks(self) -> Iterator[Chunk]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, _, prefix = self.location[len("s3://") :].partition("/")
+        client = self.s3_client
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3")
+        try:
+            keys = [
+                item["Key"]
+                for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+                for item in page.get("Contents", [])
+                if _kind(item["Key"])
+            ]
+        except (BotoCoreError, ClientError) as error:
+            raise InputDataError(f"{self.location}: cannot list the S3 prefix ({error})") from None
+        if not keys:
+            raise InputDataError(f"{self.location}: no .csv, .parquet or capture .jsonl objects under this prefix")
+        for key in sorted(keys):
+            with tempfile.TemporaryDirectory(prefix="slipstack-drift-") as scratch:
+                local = Path(scratch) / Path(key).name
+                try:
+                    client.download_file(bucket, key, str(local))
+                except (BotoCoreError, ClientError) as error:
+                    raise InputDataError(f"s3://{bucket}/{key}: cannot download ({error})") from None
+                yield from self._file_chunks(local, f"s3://{bucket}/{key}")
+
+
+def _parquet_chunks(file: Path, where: str, chunk_rows: int) -> Iterator[Chunk]:
+    try:
+        reader = pq.ParquetFile(file)
+        batches = reader.iter_batches(batch_size=chunk_rows)
+        empty = True
+        for batch in batches:
+            empty = False
+            yield where, batch.to_pandas()
+        if empty:
+            yield where, reader.schema_arrow.empty_table().to_pandas()
+    except (pa.ArrowException, OSError) as error:
+        raise InputDataError(f"{where}: not a readable Parquet file ({error})") from None
+
+
+def _csv_chunks(file: Path, where: str, chunk_rows: int) -> Iterator[Chunk]:
+    # About 64 bytes per row of a few numeric columns: the block size keeps chunks near chunk_rows
+    # rows without knowing the row width in advance.
+    options = pa_csv.ReadOptions(block_size=max(1 << 20, chunk_rows * 64))
+    try:
+        reader = pa_csv.open_csv(file, read_options=options)
+        empty = True
+        for batch in reader:
+            empty = False
+            yield where, batch.to_pandas()
+        if empty:
+            yield where, reader.schema.empty_table().to_pandas()
+    except (pa.ArrowException, OSError) as error:
+        hint = "" if "Empty CSV" in str(error) else "; a column probably mixes numbers and text"
+        raise InputDataError(f"{where}: cannot read CSV ({error}){hint}") from None
+
+
+class _MalformedRecord(ValueError):
+    """One capture line that cannot be used; counted and reported, never fatal on its own."""
+
+
+def _parse_number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise _MalformedRecord(f"value {str(value)[:40]!r} is not a number") from None
+
+
+def _rows_from_payload(payload: Any, feature_order: list[str]) -> list[dict[str, Any]]:
+    """Rows from a JSON request body: V2 inference request, {"instances": ...}, records, or one row."""
+    width = len(feature_order)
+
+    def positional(row: Any) -> dict[str, Any]:
+        if not isinstance(row, list) or len(row) != width:
+            raise _MalformedRecord(f"expected a row of {width} values, got {str(row)[:60]}")
+        return dict(zip(feature_order, row, strict=True))
+
+    if isinstance(payload, dict) and isinstance(payload.get("inputs"), list) and payload["inputs"] and all(
+        isinstance(t, dict) and "data" in t for t in payload["inputs"]
+    ):
+        tensors = payload["inputs"]
+        if len(tensors) == 1 and width > 1:  # one [n, k] tensor holding every feature
+            flat = tensors[0]["data"]
+            flat = [v for row in flat for v in row] if flat and isinstance(flat[0], list) else flat
+            if len(flat) % width:
+                raise _MalformedRecord(f"tensor of {len(flat)} values is not a multiple of {width} features")
+            return [positional(flat[i : i + width]) for i in range(0, len(flat), width)]
+        columns = {t.get("name"): t["data"] for t in tensors}
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) != 1:
+            raise _MalformedRecord("V2 inputs have different lengths")
+        return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    if isinstance(payload, dict) and isinstance(payload.get("instances"), list):
+        payload = payload["instances"]
+    if isinstance(payload, dict):
+        return [payload]
+    if isinstance(payload, list) and payload:
+        if all(isinstance(r, dict) for r in payload):
+            return list(payload)
+        if all(isinstance(r, list) for r in payload):
+            return [positional(r) for r in payload]
+        return [positional(payload)]
+    raise _MalformedRecord("JSON payload is neither a V2 request, a list of rows nor one row")
+
+
+def capture_record_rows(record: Any, feature_order: list[str]) -> list[dict[str, Any]]:
+    """The input rows of one SageMaker data-capture record (``captureData.endpointInput``)."""
+    try:
+        endpoint_input = record["captureData"]["endpointInput"]
+        data = endpoint_input["data"]
+    except (KeyError, TypeError):
+        raise _MalformedRecord("no captureData.endpointInput.data") from None
+    encoding = str(endpoint_input.get("encoding", "CSV")).upper()
+    content_type = str(endpoint_input.get("observedContentType", "")).lower()
+    if encoding == "BASE64":
+        try:
+            data = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
+            raise _MalformedRecord("endpointInput.data is not valid base64 UTF-8") from None
+        encoding = "JSON" if "json" in content_type else "CSV"
+    if encoding == "JSON":
+        try:
+            payload = json.loads(data) if isinstance(data, str) else data
+        except json.JSONDecodeError as error:
+            raise _MalformedRecord(f"endpointInput.data is not JSON ({error.msg})") from None
+        rows = _rows_from_payload(payload, feature_order)
+    elif encoding == "CSV":
+        if not isinstance(data, str):
+            raise _MalformedRecord("CSV endpointInput.data is not a string")
+        rows = []
+        for values in csv.reader(io.StringIO(data)):
+            if values:
+                if len(values) != len(feature_order):
+                    raise _MalformedRecord(f"expected {len(feature_order)} CSV values, got {len(values)}")
+                rows.append(dict(zip(feature_order, values, strict=True)))
+    else:
+        raise _MalformedRecord(f"unknown encoding {encoding!r} (expected CSV, JSON or BASE64)")
+    return rows
+
+
+def _typed_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    # CSV capture values arrive as text; columns that are all numbers become float, the rest stay text
+    # and are judged against the profile (a text value in a numeric feature is reported there).
+    frame = pd.DataFrame.from_records(rows)
+    for name in frame.columns:
+        try:
+            frame[name] = [_parse_number(v) for v in frame[name]]
+        except _MalformedRecord:
+            continue
+        frame[name] = frame[name].astype("float64")
+    return frame
+
+
+def _capture_chunks(
+    file: Path, where: str, feature_order: list[str], chunk_rows: int, summary: InputSummary
+) -> Iterator[Chunk]:
+    import gzip
+
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    buffer: list[dict[str, Any]] = []
+    try:
+        with opener(file, "rt", encoding="utf-8", errors="strict") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                record: Any = None
+                try:
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError as error:
+                        raise _MalformedRecord(f"not JSON ({error.msg})") from None
+                    buffer.extend(capture_record_rows(record, feature_order))
+                except _MalformedRecord as error:
+                    summary.malformed_records += 1
+                    if len(summary.malformed_examples) < MALFORMED_EXAMPLES:
+                        metadata = record.get("eventMetadata") if isinstance(record, dict) else None
+                        event = metadata.get("eventId") if isinstance(metadata, dict) else None
+                        label = f"{where}:{number}" + (f" (eventId {event})" if event else "")
+                        summary.malformed_examples.append(f"{label}: {error}")
+                    continue
+                if len(buffer) >= chunk_rows:
+                    yield where, _typed_frame(buffer)
+                    buffer = []
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputDataError(f"{where}: cannot read capture file ({error})") from None
+    if buffer:
+        yield where, _typed_frame(buffer)

@@ -1,0 +1,220 @@
+"""Evaluate the pack on a plan file written by `slipstack plan`, with no Pulumi CLI and no credentials.
+
+The same rule code and the same judgement as under CrossGuard; the environment comes from the
+plan's "environment" key and, unless a config file is given, the bundled config for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contracts.type_tokens import K8S_PROVIDER
+from policies.catalog import all_rules, rule_ids
+from policies.config import ENVIRONMENTS, PolicyConfig, bundled_config
+from policies.errors import PlanFileError, PolicyConfigError
+from policies.judgement import Finding, Waived, judge_resource, judge_stack
+from policies.rule import Enforcement, Rule, RuleContext, StackResource, StackView
+
+PLAN_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReportedViolation:
+    policy: str
+    enforcement: Enforcement
+    urn: str
+    type: str
+    message: str
+
+
+@dataclass
+class PolicyReport:
+    environment: str
+    violations: list[ReportedViolation] = field(default_factory=list)
+    waived: list[Waived] = field(default_factory=list)
+    policies_run: int = 0
+    resources_checked: int = 0
+
+    @property
+    def mandatory(self) -> list[ReportedViolation]:
+        return [v for v in self.violations if v.enforcement == "mandatory"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mandatory
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "violations": [
+                {"policy": v.policy, "enforcement": v.enforcement, "urn": v.urn, "type": v.type, "message": v.message}
+                for v in self.violations
+            ],
+            "policies_run": self.policies_run,
+            "resources_checked": self.resources_checked,
+            # Not required by consumers, but every waiver must stay visible next to the verdict.
+            "exempted": [
+                {"policy": w.policy, "urn": w.urn, "reason": w.reason, "message": w.message} for w in self.waived
+            ],
+        }
+
+
+def load_plan(path: Path) -> dict[str, Any]:
+    """Read and check a plan file; every problem is a PlanFileError (exit 2) saying how to fix it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PlanFileError(f"cannot read plan file {path}: {error.strerror}; run `slipstack plan` first") from None
+    try:
+        plan = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PlanFileError(
+            f"{path}:{error.lineno}:{error.colno}: not JSON ({error.msg}); pass the plan.json written by `slipstack plan`"
+        ) from None
+    check_plan(plan, str(path))
+    return plan  # type: ignore[no-any-return]
+
+
+def check_plan(plan: Any, source: str = "<plan>") -> None:
+    if not isinstance(plan, dict) or "format_version" not in plan or "resources" not in plan:
+        raise PlanFileError(
+            f"{source}: not a Slipstack plan (expected an object with format_version and resources); "
+            "pass the plan.json written by `slipstack plan`"
+        )
+    version = plan["format_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise PlanFileError(f"{source}: format_version must be an integer, got {version!r}")
+    if version > PLAN_FORMAT_VERSION:
+        raise PlanFileError(
+            f"{source}: plan format_version {version} is newer than this Slipstack understands "
+            f"({PLAN_FORMAT_VERSION}); upgrade slipstack or re-run `slipstack plan` with this version"
+        )
+    environment = plan.get("environment")
+    if environment not in ENVIRONMENTS:
+        raise PlanFileError(f"{source}: environment {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
+    resources = plan["resources"]
+    if not isinstance(resources, list):
+        raise PlanFileError(f"{source}: resources must be a list")
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, dict):
+            raise PlanFileError(f"{source}: resources[{index}] must be an object")
+        for key in ("urn", "type"):
+            if not isinstance(resource.get(key), str):
+                raise PlanFileError(f"{source}: resources[{index}].{key} is missing or not a string")
+        if not isinstance(resource.get("inputs", {}), dict):
+            raise PlanFileError(f"{source}: resources[{index}].inputs must be an object")
+
+
+def _provider_urn(reference: Any) -> str | None:
+    # A provider reference is "<urn>::<id>"; the id is unknown at preview, the urn is what we match.
+    if not isinstance(reference, str):
+        return None
+    return reference.rsplit("::", 1)[0] if reference.count("::") > 3 else reference
+
+
+def stack_resources(plan: Mapping[str, Any]) -> list[StackResource]:
+    return [
+        StackResource(
+            type=r["type"],
+            urn=r["urn"],
+            name=r.get("name") or r["urn"].rsplit("::", 1)[-1],
+            props=r.get("inputs") or {},
+            parent=r.get("parent"),
+            dependencies=tuple(r.get("dependencies") or ()),
+        )
+        for r in plan["resources"]
+    ]
+
+
+def _provider_props(raw: Mapping[str, Any], resource: StackResource, view: StackView) -> Mapping[str, Any] | None:
+    if not resource.type.startswith("kubernetes:"):
+        return None
+    urn = _provider_urn(raw.get("provider"))
+    provider = view.by_urn.get(urn) if urn else None
+    if provider is None:
+        found = view.referenced_by(resource, K8S_PROVIDER)
+        provider = found[0] if found else None
+    return provider.props if provider is not None else None
+
+
+def evaluate_plan(
+    plan: dict[str, Any], config: PolicyConfig | None = None, rules: Sequence[Rule] | None = None
+) -> PolicyReport:
+    check_plan(plan)
+    environment: str = plan["environment"]
+    ids = rule_ids()
+    if config is None:
+        config = bundled_config(environment, ids)
+    declared = config.environment
+    if declared is not None and declared != environment:
+        raise PolicyConfigError(
+            f"{config.source} is the policy config for {declared!r} but the plan is for {environment!r}; "
+            f"pass policies/config/{environment}.json"
+        )
+    active = [(rule, config.level(rule, environment)) for rule in (rules if rules is not None else all_rules())]
+    active = [(rule, level) for rule, level in active if level != "disabled"]
+    by_type: dict[str, list[tuple[Rule, Enforcement]]] = {}
+    stack_rules: list[tuple[Rule, Enforcement]] = []
+    prefix_rules: list[tuple[Rule, Enforcement]] = []
+    for rule, level in active:
+        if rule.is_stack_rule:
+            stack_rules.append((rule, level))
+        elif rule.type_prefix:
+            prefix_rules.append((rule, level))
+        for token in rule.resource_types:
+            by_type.setdefault(token, []).append((rule, level))
+
+    def rules_for(resource_type: str) -> list[tuple[Rule, Enforcement]]:
+        if resource_type not in by_type:
+            by_type[resource_type] = [(r, lv) for r, lv in prefix_rules if r.applies_to(resource_type)]
+        elif prefix_rules and resource_type not in prefixed_done:
+            by_type[resource_type] += [(r, lv) for r, lv in prefix_rules if r.applies_to(resource_type)]
+        prefixed_done.add(resource_type)
+        return by_type[resource_type]
+
+    prefixed_done: set[str] = set()
+
+    resources = stack_resources(plan)
+    view = StackView(resources)
+    report = PolicyReport(environment=environment, policies_run=len(active), resources_checked=len(resources))
+
+    def record(findings: list[Finding], waived: list[Waived], level: Enforcement) -> None:
+        report.violations.extend(ReportedViolation(f.policy, level, f.urn, f.type, f.message) for f in findings)
+        report.waived.extend(waived)
+
+    for raw, resource in zip(plan["resources"], resources, strict=True):
+        applicable = rules_for(resource.type)
+        if not applicable:
+            continue
+        context = RuleContext(
+            environment=environment,
+            resource_type=resource.type,
+            urn=resource.urn,
+            name=resource.name,
+            provider_props=_provider_props(raw, resource, view),
+        )
+        for rule, level in applicable:
+            record(*judge_resource(rule, resource.props, context, config.exemptions(rule.id)), level)
+    stack_context = RuleContext(environment=environment)
+    for rule, level in stack_rules:
+        record(*judge_stack(rule, view, stack_context, config.exemptions(rule.id)), level)
+    return report
+
+
+def write_report(report: PolicyReport, out: Path) -> None:
+    """Write policy.json atomically: a reader never sees half a verdict."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=".policy-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(report.to_json(), stream, indent=2)
+            stream.write("\n")
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

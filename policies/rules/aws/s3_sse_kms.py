@@ -1,0 +1,35 @@
+"""S3-SSE-KMS: a bucket's default encryption is SSE-KMS (a customer-managed key, auditable use)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from contracts import type_tokens as t
+from policies.rule import Outcome, Rule, RuleContext, read, read_list, verdict
+
+KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
+
+
+def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
+    rules = read_list(props, "rules")
+    if not rules:
+        return verdict(["rules is empty; no default encryption is configured"])
+    problems = []
+    for index, _ in enumerate(rules):
+        algorithm = read(props, "rules", index, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+        if algorithm not in KMS_ALGORITHMS:
+            problems.append(f"rules[{index}].applyServerSideEncryptionByDefault.sseAlgorithm is {algorithm!r}, must be aws:kms")
+    return verdict(problems)
+
+
+RULE = Rule(
+    id="S3-SSE-KMS",
+    description="S3 default encryption uses SSE-KMS.",
+    severity="high",
+    remediation="Use sse_algorithm='aws:kms' with the stack's KMS key.",
+    anchors=("CN S3DefaultEncryptionKMS", "CK_AWS_145"),
+    enforcement="M",
+    resource_types=frozenset({t.S3_SSE}),
+    check=check,
+)

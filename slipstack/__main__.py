@@ -1,0 +1,3 @@
+from slipstack.cli import main
+
+main()

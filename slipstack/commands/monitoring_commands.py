@@ -1,0 +1,309 @@
+"""`slipstack profile`, `slipstack drift`, `slipstack quality`, `slipstack smoke`: the monitoring jobs.
+
+Only typer is imported here; pandas, pyarrow, boto3 and the monitoring package load inside the
+commands so `slipstack --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def _write_json(data: Any, output: Path | None) -> None:
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    import os
+    import tempfile
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _resolved_spec(spec: Path | None, environment: str) -> Any:
+    if spec is None:
+        return None
+    from deployment_spec import load_spec
+
+    return load_spec(spec).for_environment(environment)
+
+
+def _profile_for(profile: Path | None, resolved: Any) -> Any:
+    """--profile (a profile JSON or manifest.json), else the packaged manifest, else the spec's sample."""
+    from monitoring.errors import ProfileError
+    from monitoring.profile import build_profile, load_profile
+
+    if profile is not None:
+        return load_profile(profile)
+    if resolved is None:
+        raise ProfileError("no reference profile: pass --profile PROFILE_OR_MANIFEST.json or --spec SPEC")
+    model = resolved.spec.model
+    if not model.artifact.startswith("s3://"):
+        artifact = resolved.resolve_path(model.artifact)
+        for candidate in (artifact / "manifest.json", artifact.parent / "manifest.json"):
+            if candidate.is_file():
+                return load_profile(candidate)
+    if model.reference_sample:
+        import pandas as pd
+
+        from monitoring.sources import CurrentData
+
+        sample = resolved.resolve_path(model.reference_sample)
+        frames = [f for _, f in CurrentData(str(sample), []).chunks()]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        inputs = [f.name for f in model.signature.inputs]
+        if all(name in frame.columns for name in inputs):
+            frame = frame[inputs]  # the label column, if any, is not a model input
+        categorical = [f.name for f in model.signature.inputs if f.categorical]
+        return build_profile(frame, categorical=categorical)
+    raise ProfileError(
+        f"{resolved.source}: no manifest.json next to model.artifact and no model.reference_sample; "
+        "package the model first or pass --profile"
+    )
+
+
+def _progress(enabled: bool) -> Any:
+    """A rows-read counter on stderr for long reads (quiet when stderr is not a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True,
+                        console=Console(stderr=True))
+    task = progress.add_task("reading", total=None)
+    rows = [0]
+
+    def advance(count: int) -> None:
+        rows[0] += count
+        progress.update(task, description=f"read {rows[0]:,} rows")
+
+    return progress, advance
+
+
+def _publish(kind: str, result: Any, model: str, environment: str, cloudwatch: bool, region: str | None,
+             textfile: Path | None, pushgateway: str | None) -> None:
+    from monitoring import publish
+
+    target = publish.MetricTarget(model=model, environment=environment)
+    if cloudwatch:
+        data = publish.drift_metric_data(result, target) if kind == "drift" else publish.quality_metric_data(result, target)
+        publish.publish_cloudwatch(data, region=region)
+    if textfile is not None or pushgateway is not None:
+        registry = (publish.prometheus_registry(target, drift=result) if kind == "drift"
+                    else publish.prometheus_registry(target, quality=result))
+        if textfile is not None:
+            publish.write_textfile(registry, textfile)
+        if pushgateway is not None:
+            publish.push_gateway(registry, pushgateway, target)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("profile")
+    def profile_command(
+        sample: Path = typer.Argument(..., help="CSV or Parquet reference sample (the model's inputs)."),
+        output: Path = typer.Option(..., "--output", "-o", help="Where to write the profile JSON."),
+        categorical: str = typer.Option("", help="Comma-separated columns to profile as categories."),
+    ) -> None:
+        """Build a reference profile from a sample (packaging does this for you)."""
+        import pandas as pd
+
+        from monitoring.profile import build_profile
+        from monitoring.sources import CurrentData
+
+        frames = [f for _, f in CurrentData(str(sample), []).chunks()]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        names = [c.strip() for c in categorical.split(",") if c.strip()]
+        _write_json(build_profile(frame, categorical=names).model_dump(mode="json"), output)
+
+    @app.command("drift")
+    def drift_command(
+        current: str = typer.Option(..., help="CSV/Parquet file, capture JSONL directory, or s3://bucket/prefix."),
+        spec: Path | None = typer.Option(None, help="Deployment spec: thresholds, features, model name."),
+        env: str = typer.Option("prod", "--env", help="Spec environment whose overrides apply."),
+        profile: Path | None = typer.Option(None, help="Reference profile JSON or the artifact's manifest.json."),
+        method: str | None = typer.Option(None, help="psi, ks or kl (overrides the spec)."),
+        warn_threshold: float | None = typer.Option(None, help="PSI/KL warn score (overrides the spec)."),
+        alert_threshold: float | None = typer.Option(None, help="PSI/KL alert score (overrides the spec)."),
+        p_value: float | None = typer.Option(None, help="KS family-wise significance (overrides the spec)."),
+        features: str | None = typer.Option(None, help="Comma-separated features to check (default: all)."),
+        allow_extra_columns: bool = typer.Option(False, help="Ignore current columns the profile lacks."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here, not stdout."),
+        report: Path | None = typer.Option(None, help="Write a self-contained HTML report here."),
+        model: str | None = typer.Option(None, help="Model name for metrics (default: the spec's metadata.name)."),
+        cloudwatch: bool = typer.Option(False, help="Publish to CloudWatch (namespace the AWS alarms watch)."),
+        region: str | None = typer.Option(None, help="AWS region for CloudWatch and S3."),
+        prometheus_textfile: Path | None = typer.Option(None, help="Write Prometheus metrics for node-exporter."),
+        pushgateway: str | None = typer.Option(None, help="Push Prometheus metrics to this Pushgateway URL."),
+        chunk_rows: int = typer.Option(262_144, min=1000, help="Rows held in memory at a time."),
+        progress: bool = typer.Option(True, help="Show rows read on stderr (terminals only)."),
+    ) -> None:
+        """Check current data for drift against the reference profile; exit 1 on an alert."""
+        from monitoring.drift import DriftSettings, accumulate, check_drift
+        from monitoring.errors import DriftAlertError, InputDataError
+        from monitoring.sources import CurrentData
+
+        resolved = _resolved_spec(spec, env)
+        reference = _profile_for(profile, resolved)
+        values: dict[str, Any] = {}
+        if resolved is not None:
+            drift = resolved.spec.monitoring.drift
+            values = {"method": drift.method, "warn_threshold": drift.warn_threshold,
+                      "alert_threshold": drift.alert_threshold, "p_value": drift.p_value,
+                      "features": tuple(drift.features)}
+        overrides = {"method": method, "warn_threshold": warn_threshold, "alert_threshold": alert_threshold,
+                     "p_value": p_value,
+                     "features": tuple(f.strip() for f in features.split(",") if f.strip()) if features else None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["allow_extra_columns"] = allow_extra_columns
+        from pydantic import ValidationError
+
+        try:
+            settings = DriftSettings.model_validate(values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise InputDataError(f"drift option {first['loc'][0]}: {first['msg']}") from None
+
+        bar, advance = _progress(progress)
+        source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows, on_rows=advance)
+        if bar is not None:
+            bar.start()
+        try:
+            partial = accumulate(source.chunks(), reference, settings)
+        finally:
+            if bar is not None:
+                bar.stop()
+        result = check_drift(reference, partial, settings, source.summary)
+        _write_json(result.model_dump(mode="json"), output)
+        model_name = model or (resolved.name if resolved is not None else "model")
+        if report is not None:
+            from monitoring.report import write_report
+
+            write_report(result, report, title=f"Drift: {model_name} ({env})")
+        _publish("drift", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
+        if result.input.malformed_records:
+            print(f"warning: skipped {result.input.malformed_records} malformed capture records, first: "
+                  f"{result.input.malformed_examples[0]}", file=sys.stderr)
+        if result.status == "alert":
+            raise DriftAlertError(
+                f"drift over the alert threshold in {len(result.drifted_features)} feature(s): "
+                f"{', '.join(result.drifted_features)}"
+            )
+
+    @app.command("quality")
+    def quality_command(
+        predictions: str = typer.Option(..., help="Predictions (CSV/Parquet file, directory or s3:// prefix)."),
+        labels: str = typer.Option(..., help="Delayed labels (CSV/Parquet file, directory or s3:// prefix)."),
+        spec: Path | None = typer.Option(None, help="Deployment spec: task, metric, threshold, model name."),
+        env: str = typer.Option("prod", "--env", help="Spec environment whose overrides apply."),
+        task: str | None = typer.Option(None, help="classification or regression (overrides the spec)."),
+        metric: str | None = typer.Option(None, help="accuracy, precision, recall, f1, roc_auc, mae, rmse, r2."),
+        threshold: float | None = typer.Option(None, help="Alert threshold (overrides the spec)."),
+        id_column: str = typer.Option("inference_id", help="Request id column in both tables."),
+        prediction_column: str = typer.Option("prediction", help="Prediction column."),
+        score_column: str | None = typer.Option(None, help="Positive-class probability column (roc_auc)."),
+        label_column: str = typer.Option("label", help="Label column."),
+        positive_label: str | None = typer.Option(None, help="Positive class of a binary classifier (default 1)."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here."),
+        model: str | None = typer.Option(None, help="Model name for metrics (default: the spec's)."),
+        cloudwatch: bool = typer.Option(False, help="Publish to CloudWatch."),
+        region: str | None = typer.Option(None, help="AWS region."),
+        prometheus_textfile: Path | None = typer.Option(None, help="Write Prometheus metrics for node-exporter."),
+        pushgateway: str | None = typer.Option(None, help="Push Prometheus metrics to this Pushgateway URL."),
+    ) -> None:
+        """Join predictions with delayed labels by request id, score the model; exit 1 when below threshold."""
+        from pydantic import ValidationError
+
+        from monitoring.errors import InputDataError, QualityAlertError
+        from monitoring.quality import QualitySettings, check_quality, load_labels
+        from monitoring.sources import CurrentData
+
+        resolved = _resolved_spec(spec, env)
+        values: dict[str, Any] = {}
+        if resolved is not None:
+            values["task"] = resolved.spec.model.task
+            if resolved.spec.monitoring.quality is not None:
+                values["metric"] = resolved.spec.monitoring.quality.metric
+                values["threshold"] = resolved.spec.monitoring.quality.threshold
+        values.update({k: v for k, v in {"task": task, "metric": metric, "threshold": threshold}.items() if v is not None})
+        values.update(id_column=id_column, prediction_column=prediction_column, score_column=score_column,
+                      label_column=label_column, positive_label=positive_label)
+        try:
+            settings = QualitySettings.model_validate(values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise InputDataError(
+                f"quality option {first['loc'][0]}: {first['msg']} (set it in monitoring.quality or pass --{first['loc'][0]})"
+            ) from None
+        label_series = load_labels(CurrentData(labels, []).chunks(), settings)
+        result = check_quality(CurrentData(predictions, []).chunks(), label_series, settings)
+        _write_json(result.model_dump(mode="json"), output)
+        model_name = model or (resolved.name if resolved is not None else "model")
+        _publish("quality", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
+        if result.status == "alert":
+            raise QualityAlertError(f"{result.metric} is {result.value:.4g}, worse than the threshold {result.threshold}")
+
+    @app.command("smoke")
+    def smoke_command(
+        stack: str | None = typer.Option(None, help="Pulumi stack whose outputs list the endpoints."),
+        outputs: Path | None = typer.Option(None, help="Stack outputs JSON (instead of `pulumi stack output`)."),
+        manifest: Path | None = typer.Option(None, help="Packaged artifact manifest.json holding the example."),
+        request: Path | None = typer.Option(None, help="V2 inference request JSON (with --expected)."),
+        expected: Path | None = typer.Option(None, help="Expected outputs JSON (a list, or a V2 response)."),
+        model: str | None = typer.Option(None, help="Only this model of the stack."),
+        target: str = typer.Option("all", help="aws, onprem or all."),
+        timeout: float = typer.Option(30.0, help="Seconds per request."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here."),
+    ) -> None:
+        """Invoke the deployed endpoint(s) with the packaged example; exit 1 if any answer is wrong."""
+        import subprocess
+
+        from monitoring.errors import InputDataError, SmokeTestError
+        from monitoring.smoke import deployed_models, example_from_files, example_from_manifest, run_smoke
+
+        if outputs is not None:
+            try:
+                stack_outputs = json.loads(outputs.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as error:
+                raise InputDataError(f"{outputs}: not a readable stack outputs JSON ({error})") from None
+            source = str(outputs)
+        elif stack is not None:
+            try:
+                completed = subprocess.run(["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
+                                           capture_output=True, text=True, check=True, timeout=120)
+                stack_outputs = json.loads(completed.stdout)
+            except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as error:
+                raise InputDataError(
+                    f"cannot read outputs of stack {stack!r} with the pulumi CLI ({error}); pass --outputs FILE"
+                ) from None
+            source = f"stack {stack}"
+        else:
+            raise InputDataError("pass --stack NAME or --outputs FILE")
+        if request is not None and expected is not None:
+            example = example_from_files(request, expected)
+        elif manifest is not None:
+            example = example_from_manifest(manifest)
+        else:
+            raise InputDataError("pass --manifest MANIFEST.json or both --request and --expected")
+        if target not in ("aws", "onprem", "all"):
+            raise InputDataError(f"--target {target!r}: use aws, onprem or all")
+        targets: Any = ("aws", "onprem") if target == "all" else (target,)
+        result = run_smoke(deployed_models(stack_outputs, source), example, targets=targets,
+                           only_model=model, timeout=timeout)
+        _write_json(result.model_dump(mode="json"), output)
+        if not result.passed:
+            failed = [f"{c.model}/{c.target}: {'; '.join(c.problems)}" for c in result.checks if not c.passed]
+            raise SmokeTestError("smoke test failed: " + " | ".join(failed))

@@ -1,0 +1,31 @@
+"""`slipstack plan`: preview a stack offline, with no Pulumi CLI, credentials or network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def plan(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name: stacks/Pulumi.<stack>.yaml.")],
+    out: Annotated[Path | None, typer.Option(help="Output folder (default build/plan/<stack>).")] = None,
+    project_dir: Annotated[Path, typer.Option(help="Folder of the Pulumi project (or below it).")] = Path("."),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+) -> None:
+    """Run the stack's Pulumi program under the mock engine; write plan.json and Kubernetes manifests."""
+    from slipstack.plan.runner import find_project, plan_stack
+
+    project = find_project(project_dir)
+    result = plan_stack(stack, project, out)
+    if quiet:
+        typer.echo(f"{len(result.resources)} resources -> {result.out_dir}")
+    else:
+        from slipstack.plan.summary import render_summary
+
+        render_summary(result.document, str(result.out_dir))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plan)

@@ -1,0 +1,256 @@
+"""Run a Pulumi program in-process under the SDK's mock engine and record what it would create.
+
+No CLI, credentials or network: `pulumi.runtime.set_mocks` stands in for the engine, and a recording
+monitor keeps every registration request (type, name, parent, dependencies, inputs as the engine
+names them). The mocks answer with plausible, deterministic outputs (ids, ARNs, bucket names,
+Kubernetes metadata), so a program that reads outputs behaves as it would for real, and two plans of
+the same program are byte-identical (which is what makes plan diffs meaningful).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+UNKNOWN = rpc.UNKNOWN  # the engine's marker for a value not known until deploy time
+SECRET_MASK = "[secret]"
+MOCK_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "eu-west-1"
+
+
+def _digest(text: str, length: int = 12) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+# Resource type token -> (ARN service, ARN resource path template). `{name}` is the physical name.
+_ARN_FORMATS: dict[str, tuple[str, str]] = {
+    "aws:iam/role:Role": ("iam", "role/{name}"),
+    "aws:iam/policy:Policy": ("iam", "policy/{name}"),
+    "aws:sagemaker/model:Model": ("sagemaker", "model/{name}"),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ("sagemaker", "endpoint-config/{name}"),
+    "aws:sagemaker/endpoint:Endpoint": ("sagemaker", "endpoint/{name}"),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("sagemaker", "model-package-group/{name}"),
+    "aws:sns/topic:Topic": ("sns", "{name}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{name}"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
+    "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{name}"),
+    "aws:cloudwatch/dashboard:Dashboard": ("cloudwatch", "dashboard/{name}"),
+    "aws:kms/alias:Alias": ("kms", "{name}"),
+    "aws:eks/cluster:Cluster": ("eks", "cluster/{name}"),
+    "aws:eks/nodeGroup:NodeGroup": ("eks", "nodegroup/{name}"),
+    "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", "loadbalancer/app/{name}/{hex}"),
+    "aws:lb/listener:Listener": ("elasticloadbalancing", "listener/app/{name}/{hex}"),
+    "aws:lb/targetGroup:TargetGroup": ("elasticloadbalancing", "targetgroup/{name}/{hex}"),
+    "aws:acm/certificate:Certificate": ("acm", "certificate/{uuid}"),
+    "aws:wafv2/webAcl:WebAcl": ("wafv2", "regional/webacl/{name}/{uuid}"),
+    "aws:scheduler/schedule:Schedule": ("scheduler", "schedule/default/{name}"),
+    "aws:ec2/securityGroup:SecurityGroup": ("ec2", "security-group/sg-{hex}"),
+}
+
+# Properties whose value the engine derives from the resource name when the program leaves them unset.
+_NAME_PROPERTIES = ("name", "bucket", "functionName", "clusterName", "topicName")
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+    def as_plan_entry(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "provider": self.provider,
+            "dependencies": self.dependencies,
+            "inputs": self.inputs,
+        }
+
+
+class PlausibleOutputs(pulumi.runtime.Mocks):
+    """Mocks whose outputs look like the real provider's: ids, ARNs, names, Kubernetes metadata."""
+
+    def __init__(self, region: str = DEFAULT_REGION, account_id: str = MOCK_ACCOUNT_ID):
+        self.region = region
+        self.account_id = account_id
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": self.account_id,
+                "arn": f"arn:aws:iam::{self.account_id}:role/slipstack-deployer",
+                "userId": "AROAEXAMPLEDEPLOYER",
+                "id": self.account_id,
+            }
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            zones = [f"{self.region}{letter}" for letter in "abc"]
+            return {"names": zones, "zoneIds": zones, "id": self.region}
+        # Unknown invokes answer with their own arguments: enough for programs that only echo them.
+        return dict(args.args)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        if args.typ.startswith("kubernetes:"):
+            return self._kubernetes(args, inputs)
+        if args.typ.startswith("aws:"):
+            return self._aws(args, inputs)
+        return f"{args.name}-{_digest(args.typ + args.name, 8)}", inputs
+
+    def _aws(self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        key = f"{args.typ}::{args.name}"
+        physical = next((state[p] for p in _NAME_PROPERTIES if isinstance(state.get(p), str)), None)
+        if physical is None:
+            # The real engine auto-names with a random suffix; a hash suffix keeps plans reproducible.
+            physical = f"{args.name}-{_digest(key, 7)}"
+            if args.typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+                state.setdefault("bucket", physical)
+            else:
+                state.setdefault("name", physical)
+        region = state.get("region") or self.region
+        fake_uuid = str(uuid.UUID(hashlib.md5(key.encode()).hexdigest()))  # noqa: S324 - an id, not a secret
+        resource_id = physical
+        if args.typ == "aws:s3/bucket:Bucket" or args.typ == "aws:s3/bucketV2:BucketV2":
+            state["arn"] = f"arn:aws:s3:::{physical}"
+            state["bucketDomainName"] = f"{physical}.s3.amazonaws.com"
+            state["bucketRegionalDomainName"] = f"{physical}.s3.{region}.amazonaws.com"
+        elif args.typ == "aws:kms/key:Key":
+            resource_id = fake_uuid
+            state["keyId"] = fake_uuid
+            state["arn"] = f"arn:aws:kms:{region}:{self.account_id}:key/{fake_uuid}"
+        elif args.typ in _ARN_FORMATS:
+            service, template = _ARN_FORMATS[args.typ]
+            path = template.format(name=physical, hex=_digest(key, 16), uuid=fake_uuid)
+            account = "" if service == "s3" else self.account_id
+            arn_region = "" if service == "iam" else region
+            state["arn"] = f"arn:aws:{service}:{arn_region}:{account}:{path}"
+            if service in ("elasticloadbalancing", "acm", "wafv2"):
+                resource_id = state["arn"]
+        else:
+            state.setdefault("arn", f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{region}:{self.account_id}:"
+                                    f"{args.typ.split(':')[-1].lower()}/{physical}")
+        if args.typ == "aws:iam/role:Role":
+            state["uniqueId"] = "AROA" + _digest(key, 16).upper()
+        if args.typ == "aws:eks/cluster:Cluster":
+            state["endpoint"] = f"https://{_digest(key, 32).upper()}.gr7.{region}.eks.amazonaws.com"
+            state["certificateAuthority"] = {"data": "LS0tLS1CRUdJTi1NT0NLLUNBLS0tLS0="}
+            state["identities"] = [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{_digest(key, 32)}"}]}]
+            state.setdefault("version", "1.33")
+        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+            state["dnsName"] = f"{physical}-{_digest(key, 10)}.{region}.elb.amazonaws.com"
+            state["zoneId"] = "Z32O12XQLNTSW2"
+        if args.typ == "aws:sns/topic:Topic":
+            resource_id = state["arn"]
+        state.setdefault("tagsAll", state.get("tags", {}))
+        return resource_id, state
+
+    def _kubernetes(self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        metadata = dict(state.get("metadata") or {})
+        metadata.setdefault("name", args.name)
+        metadata["uid"] = str(uuid.UUID(hashlib.md5(f"{args.typ}::{args.name}".encode()).hexdigest()))  # noqa: S324
+        state["metadata"] = metadata
+        namespace = metadata.get("namespace")
+        resource_id = f"{namespace}/{metadata['name']}" if namespace else metadata["name"]
+        return resource_id, state
+
+
+def _plain(value: Any) -> Any:
+    """A deserialized input as JSON: secrets masked, unknowns as the engine's marker, resources by URN."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_MASK
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, pulumi.Resource):
+        return f"resource:{type(value).__name__}"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire format has only doubles; the program wrote an integer
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, keeping each registration's parent, provider and dependencies too."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        dependencies = sorted(set(request.dependencies))
+        self.recorded.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                # A provider reference is "<urn>::<id>"; the URN is what ties resources to it.
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                dependencies=dependencies,
+                inputs=_plain(inputs),
+                outputs={},
+                id=response.id or None,
+            )
+        )
+        return response
+
+
+@dataclass
+class ProgramRun:
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+
+
+def run_program(
+    program: Callable[[], Mapping[str, Any] | None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    mocks: pulumi.runtime.Mocks | None = None,
+) -> ProgramRun:
+    """Run `program` under the mock engine with `config` (engine-form keys such as 'slipstack:specs').
+
+    The program returns its stack outputs (and may also `pulumi.export` them, as it does under the
+    real CLI); they are resolved here the same way the engine would resolve them.
+    """
+    monitor = RecordingMonitor(mocks or PlausibleOutputs(region=config.get("aws:region", DEFAULT_REGION)))
+    pulumi.runtime.set_all_config(dict(config), secret_keys=[])
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    captured: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def _run() -> Any:
+        outputs = program() or {}
+        return pulumi.Output.from_input(dict(outputs)).apply(captured.update)
+
+    _run()
+    return ProgramRun(resources=monitor.recorded, outputs=json.loads(json.dumps(_plain(captured), default=str)))

@@ -1,0 +1,205 @@
+"""`slipstack plan`: run a stack's Pulumi program offline and write what it would create.
+
+Output folder (default build/plan/<stack>/):
+- plan.json: the stack, its targets, every resource (urn, type, name, parent, inputs in the engine's
+  camelCase names, dependencies) and the stack outputs; what a CrossGuard policy would see;
+- k8s/: one manifest per Kubernetes object, ready for `kubectl apply` or a GitOps repository.
+The folder is written under a temporary name and renamed at the end, so a failed plan never leaves a
+half-written one behind, and a previous plan stays intact until the new one is complete.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contracts.errors import SlipstackError
+from deployment_spec.loader import read_yaml_with_lines
+
+PLAN_FORMAT_VERSION = 1
+PROJECT_FILE = "Pulumi.yaml"
+
+
+class PlanError(SlipstackError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    name: str
+    stack_config_dir: Path
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stacks(self) -> list[str]:
+        return sorted(
+            path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            for path in self.stack_config_dir.glob("Pulumi.*.yaml")
+        )
+
+
+def find_project(start: Path) -> Project:
+    """The Pulumi project holding `start`: the nearest folder upwards with a Pulumi.yaml."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        project_file = folder / PROJECT_FILE
+        if project_file.is_file():
+            data, _ = read_yaml_with_lines(project_file)
+            if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+                raise PlanError(f"{project_file}: name: missing (a Pulumi project file needs a name)")
+            config_dir = folder / str(data.get("stackConfigDir") or ".")
+            return Project(root=folder, name=data["name"], stack_config_dir=config_dir)
+    raise PlanError(f"no {PROJECT_FILE} in {start.resolve()} or above (run inside a Slipstack project)")
+
+
+def read_stack_config(project: Project, stack: str) -> dict[str, Any]:
+    path = project.stack_file(stack)
+    if not path.is_file():
+        known = project.stacks()
+        close = difflib.get_close_matches(stack, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise PlanError(
+            f"unknown stack '{stack}': {path} does not exist ({hint}stacks: {', '.join(known) or 'none'})"
+        )
+    data, _ = read_yaml_with_lines(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
+        raise PlanError(f"{path}: config: expected a mapping of config keys to values")
+    config = data.get("config") or {}
+    # A key may be written as `{value: ...}` (Pulumi's long form) or carry `{secure: ...}`.
+    values: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"value"}:
+            value = value["value"]
+        if isinstance(value, dict) and "secure" in value:
+            raise PlanError(
+                f"{path}: {key}: secret config cannot be decrypted offline (keep secrets out of plan inputs)"
+            )
+        values[key] = value
+    return values
+
+
+def engine_config(values: dict[str, Any]) -> dict[str, str]:
+    """Config as the engine passes it: strings stay strings, structured values become JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+@dataclass(frozen=True)
+class Plan:
+    document: dict[str, Any]
+    out_dir: Path
+
+    @property
+    def resources(self) -> list[dict[str, Any]]:
+        return list(self.document["resources"])
+
+
+def plan_stack(stack: str, project: Project, out_dir: Path | None = None) -> Plan:
+    """Run the stack's program under the mock engine and write plan.json and k8s manifests."""
+    from stacks.composition import load_stack_specs, placement
+    from stacks.config import stack_config_from_values
+
+    values = read_stack_config(project, stack)
+    config = stack_config_from_values(stack, values, str(project.stack_file(stack)))
+    # Check every spec and placement before the engine starts, so errors read cleanly with no engine noise.
+    for resolved in load_stack_specs(config, project.root):
+        placement(resolved, config)
+
+    from slipstack.plan.engine import run_program
+    from stacks.program import build
+
+    run = run_program(
+        lambda: build(project.root), project=project.name, stack=stack, config=engine_config(values)
+    )
+    document = {
+        "format_version": PLAN_FORMAT_VERSION,
+        "project": project.name,
+        "stack": stack,
+        "environment": config.environment,
+        "targets": list(config.targets),
+        "region": config.region,
+        # Registration order depends on thread timing; URN order makes two plans of one program identical.
+        "resources": sorted((resource.as_plan_entry() for resource in run.resources), key=lambda r: r["urn"]),
+        "outputs": run.outputs,
+    }
+    destination = out_dir or project.root / "build" / "plan" / stack
+    write_plan(document, destination)
+    return Plan(document=document, out_dir=destination)
+
+
+# `kubectl apply -f DIR` applies files in name order: namespaces and identities before what uses them.
+_APPLY_ORDER = [
+    "Namespace", "ResourceQuota", "LimitRange", "ServiceAccount", "Secret", "ConfigMap", "Role", "ClusterRole",
+    "RoleBinding", "ClusterRoleBinding", "NetworkPolicy", "Service", "Deployment", "StatefulSet", "Job", "CronJob",
+    "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress",
+]
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
+
+
+def _manifest(inputs: dict[str, Any]) -> dict[str, Any]:
+    """apiVersion, kind and metadata first, as people write manifests; every other key in sorted order."""
+    head = {key: _sorted_keys(inputs[key]) for key in ("apiVersion", "kind", "metadata") if key in inputs}
+    return {**head, **{key: _sorted_keys(inputs[key]) for key in sorted(inputs) if key not in head}}
+
+
+def kubernetes_manifests(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(file name, manifest) for every Kubernetes object of the plan, numbered in apply order."""
+    objects = [
+        r["inputs"] for r in document["resources"]
+        if r["type"].startswith("kubernetes:") and "kind" in r["inputs"] and "apiVersion" in r["inputs"]
+    ]
+
+    def apply_rank(manifest: dict[str, Any]) -> tuple[int, str, str]:
+        kind = manifest["kind"]
+        metadata = manifest.get("metadata") or {}
+        rank = _APPLY_ORDER.index(kind) if kind in _APPLY_ORDER else len(_APPLY_ORDER)
+        return rank, str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+
+    manifests = []
+    for index, manifest in enumerate(sorted(objects, key=apply_rank)):
+        metadata = manifest.get("metadata") or {}
+        namespace = metadata.get("namespace")
+        stem = f"{index:03d}-{manifest['kind'].lower()}-{f'{namespace}-' if namespace else ''}{metadata.get('name')}"
+        manifests.append((f"{stem}.yaml", _manifest(manifest)))
+    return manifests
+
+
+def write_plan(document: dict[str, Any], destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        (staging / "plan.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        manifests = kubernetes_manifests(document)
+        if manifests:
+            (staging / "k8s").mkdir()
+            for file_name, manifest in manifests:
+                (staging / "k8s" / file_name).write_text(yaml.safe_dump(manifest, sort_keys=False))
+        os.chmod(staging, 0o755)
+        if destination.exists():
+            previous = destination.with_name(f".{destination.name}.old")
+            shutil.rmtree(previous, ignore_errors=True)
+            destination.rename(previous)
+            staging.rename(destination)
+            shutil.rmtree(previous, ignore_errors=True)
+        else:
+            staging.rename(destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,1 @@
+"""Spec-to-stack composition: turns deployment specs plus a stack's configuration into components."""

@@ -1,0 +1,138 @@
+"""The stack configuration (`stacks/Pulumi.<stack>.yaml`): which specs a stack deploys, where, and how.
+
+Keys live in the `slipstack:` namespace of Pulumi config, plus the AWS provider's own `aws:region`:
+
+    config:
+      aws:region: eu-west-1
+      slipstack:environment: prod
+      slipstack:specs: [deployments/breast-cancer-screening.yaml]
+      slipstack:targets: [aws, onprem]
+      slipstack:kubernetes: {cluster: existing, context: onprem-prod}
+
+Under the real CLI the program reads them through `pulumi.Config`; `slipstack plan` reads the same
+file and hands the same values to the program under the mock engine.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from contracts.errors import SlipstackError
+from deployment_spec.model import EnvironmentName, Target
+
+NAMESPACE = "slipstack"
+
+
+class StackConfigError(SlipstackError):
+    exit_code = 2
+
+
+class StackModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EksSettings(StackModel):
+    kubernetes_version: str = Field(default="1.33", pattern=r"^1\.[0-9]{2}$", description="EKS control plane version.")
+    node_instance_type: str = Field(default="m6i.large", description="EC2 type of the managed node group.")
+    node_min: int = Field(default=2, ge=1, le=100, description="Fewest nodes.")
+    node_max: int = Field(default=4, ge=1, le=1000, description="Most nodes.")
+    node_desired: int = Field(default=2, ge=1, le=1000, description="Nodes at creation.")
+    public_access_cidrs: list[str] = Field(
+        default_factory=list,
+        description="CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only.",
+    )
+
+
+class AwsStackSettings(StackModel):
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="VPC of EKS and the ALB.")
+    private_subnet_ids: list[str] = Field(default_factory=list, description="Private subnets (EKS nodes).")
+    public_subnet_ids: list[str] = Field(default_factory=list, description="Public subnets (internet-facing ALB).")
+    log_retention_days: int = Field(default=90, ge=1, le=3653, description="CloudWatch log retention.")
+    artifact_retention_days: int = Field(
+        default=365, ge=1, le=3653, description="Days before noncurrent artifact versions and captured data expire."
+    )
+
+
+class KubernetesStackSettings(StackModel):
+    cluster: Literal["existing", "eks"] = Field(
+        default="existing", description="'existing': a cluster from kubeconfig; 'eks': the stack creates one."
+    )
+    context: str | None = Field(default=None, description="kubeconfig context of an existing cluster.")
+    ingress_class_name: str = Field(default="nginx", description="IngressClass of the cluster's ingress controller.")
+    ingress_namespace: str = Field(default="ingress-nginx", description="Namespace of the ingress controller.")
+    prometheus_namespace: str = Field(default="monitoring", description="Namespace of Prometheus.")
+    prometheus_rule_labels: dict[str, str] = Field(
+        default_factory=lambda: {"release": "kube-prometheus-stack"},
+        description="Labels Prometheus selects ServiceMonitors and PrometheusRules by.",
+    )
+    eks: EksSettings = Field(default_factory=EksSettings, description="Used when cluster is 'eks'.")
+
+
+class StackConfig(StackModel):
+    stack: str = Field(description="Stack name (dev, staging, prod, ...).")
+    environment: EnvironmentName = Field(description="Which environment overrides of each spec apply.")
+    specs: list[str] = Field(min_length=1, description="Spec files, relative to the project root.")
+    targets: list[Target] = Field(min_length=1, description="Targets this stack provides: aws, onprem or both.")
+    region: str = Field(default="eu-west-1", pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$", description="AWS region.")
+    aws: AwsStackSettings = Field(default_factory=AwsStackSettings, description="AWS settings.")
+    kubernetes: KubernetesStackSettings = Field(
+        default_factory=KubernetesStackSettings, description="Kubernetes settings."
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every resource.")
+
+    @field_validator("targets")
+    @classmethod
+    def _unique(cls, targets: list[str]) -> list[str]:
+        if len(set(targets)) != len(targets):
+            raise ValueError("a target is listed twice")
+        return targets
+
+
+# Stack config keys (without the namespace) and the StackConfig field each fills.
+CONFIG_KEYS: dict[str, str] = {
+    "environment": "environment",
+    "specs": "specs",
+    "targets": "targets",
+    "aws": "aws",
+    "kubernetes": "kubernetes",
+    "tags": "tags",
+}
+
+
+def stack_config_from_values(stack: str, values: Mapping[str, Any], source: str = "stack config") -> StackConfig:
+    """Build the StackConfig from engine-form keys ('slipstack:specs', 'aws:region', ...)."""
+    fields: dict[str, Any] = {"stack": stack}
+    problems: list[str] = []
+    for key, value in values.items():
+        namespace, _, name = key.partition(":")
+        if key == "aws:region":
+            fields["region"] = value
+        elif namespace == NAMESPACE:
+            if name in CONFIG_KEYS:
+                fields[CONFIG_KEYS[name]] = value
+            else:
+                close = difflib.get_close_matches(name, list(CONFIG_KEYS), n=1)
+                hint = f"did you mean '{NAMESPACE}:{close[0]}'? " if close else ""
+                problems.append(
+                    f"{source}: {key}: unknown key ({hint}allowed: "
+                    f"{', '.join(NAMESPACE + ':' + k for k in CONFIG_KEYS)})"
+                )
+    try:
+        config = StackConfig.model_validate(fields)
+    except ValidationError as error:
+        for item in error.errors(include_url=False):
+            loc = ".".join(str(part) for part in item["loc"])
+            key = f"{NAMESPACE}:{loc}" if item["loc"] and item["loc"][0] != "region" else "aws:region"
+            if item["type"] == "missing":
+                problems.append(f"{source}: {key}: required key is missing (add it under config:)")
+                continue
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{source}: {key}: {message} (got {item.get('input')!r})")
+        config = None
+    if problems or config is None:
+        raise StackConfigError("\n".join(problems))
+    return config

@@ -1,0 +1,53 @@
+"""The Pulumi program: read the stack configuration, compose the stack, export its outputs.
+
+The root `__main__.py` runs `main()` under the real CLI; `slipstack plan` runs `build()` under the
+mock engine with the same configuration, so both declare exactly the same resources.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from stacks.composition import compose
+from stacks.config import CONFIG_KEYS, NAMESPACE, stack_config_from_values
+
+
+def read_engine_config() -> dict[str, Any]:
+    """The stack's `slipstack:*` keys and `aws:region`, as the engine hands them to the program."""
+    values: dict[str, Any] = {}
+    slipstack_config = pulumi.Config(NAMESPACE)
+    for key in CONFIG_KEYS:
+        raw = slipstack_config.get(key)
+        if raw is None:
+            continue
+        # The engine hands structured values over as JSON text and plain strings as they are.
+        try:
+            values[f"{NAMESPACE}:{key}"] = json.loads(raw)
+        except ValueError:
+            values[f"{NAMESPACE}:{key}"] = raw
+    region = pulumi.Config("aws").get("region")
+    if region:
+        values["aws:region"] = region
+    return values
+
+
+def build(project_root: Path) -> dict[str, Any]:
+    config = stack_config_from_values(pulumi.get_stack(), read_engine_config(), f"Pulumi.{pulumi.get_stack()}.yaml")
+    outputs = compose(config, project_root)
+    for key, value in outputs.items():
+        pulumi.export(key, value)
+    return outputs
+
+
+def main(project_root: Path) -> None:
+    from contracts.errors import SlipstackError
+
+    try:
+        build(project_root)
+    except SlipstackError as error:
+        # RunError shows the message without a Python traceback in `pulumi preview/up`.
+        raise pulumi.RunError(str(error)) from None

@@ -1,0 +1,77 @@
+"""Shared fixtures. `pulumi_run` is the one recording Pulumi mock every component and stack test uses.
+
+It runs a function (a component construction, or the whole program) under the SDK's mock engine with
+the same recording monitor and plausible outputs that `slipstack plan` uses, and returns every
+registered resource with the inputs the engine received (camelCase, as a policy sees them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RecordedRun:
+    """What one program run registered, with small lookups for assertions."""
+
+    def __init__(self, resources: list[Any], outputs: dict[str, Any]):
+        self.resources = resources
+        self.outputs = outputs
+
+    def of_type(self, type_token: str) -> list[Any]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str) -> Any:
+        found = self.of_type(type_token)
+        assert len(found) == 1, f"expected one {type_token}, found {[r.name for r in found]}"
+        return found[0]
+
+    def named(self, name: str) -> Any:
+        found = [r for r in self.resources if r.name == name]
+        assert found, f"no resource named {name}; have {sorted(r.name for r in self.resources)}"
+        return found[0]
+
+    def types(self) -> set[str]:
+        return {r.type for r in self.resources}
+
+
+@pytest.fixture
+def pulumi_run() -> Callable[..., RecordedRun]:
+    from slipstack.plan.engine import run_program
+
+    def run(
+        program: Callable[[], Mapping[str, Any] | None],
+        *,
+        stack: str = "test",
+        config: Mapping[str, str] | None = None,
+    ) -> RecordedRun:
+        result = run_program(program, project="slipstack", stack=stack, config=dict(config or {}))
+        return RecordedRun(result.resources, result.outputs)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shipped_plan(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """The plan document of a shipped stack (dev, staging, prod), planned once per test session."""
+    from slipstack.plan.runner import find_project, plan_stack
+
+    cache: dict[str, dict[str, Any]] = {}
+
+    def plan(stack: str) -> dict[str, Any]:
+        if stack not in cache:
+            out = tmp_path_factory.mktemp(f"plan-{stack}")
+            cache[stack] = plan_stack(stack, find_project(REPO_ROOT), out / stack).document
+        return cache[stack]
+
+    return plan
