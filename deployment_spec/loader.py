@@ -78,14 +78,14 @@ class _LineTrackingReader:
                 return [self.read(item, (*loc, index)) for index, item in enumerate(node.value)]
             finally:
                 self._active.discard(id(node))
-        return self.loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+        return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)  # type: ignore[no-untyped-call]  # resolves `<<:` merge keys
+        self.loader.flatten_mapping(node)  # resolves `<<:` merge keys
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
-            key = self.loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 self.problems.append(
                     SpecProblem(self.file, line, format_path(loc), f"key {key!r} is not a string (quote it)")
@@ -227,7 +227,8 @@ def _problems_from_validation(
 ) -> list[SpecProblem]:
     problems = []
     for item in error.errors(include_url=False):
-        loc: Loc = tuple(item["loc"])
+        # Pydantic marks a bad mapping key as a trailing "[key]"; the key's own path says it better.
+        loc: Loc = tuple(part for part in item["loc"] if part != "[key]")
         loc, message = _describe(dict(item), loc)
         line, shown_loc = locate(loc)
         problems.append(SpecProblem(file, line, format_path(shown_loc), message))

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from model_packaging.errors import IntegrityError
+from model_packaging.errors import IntegrityError, PackagingError
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -90,7 +90,7 @@ def normalise_digest(value: str) -> str:
     """Accept 'sha256:<hex>' or '<hex>'; return the bare lowercase hex."""
     text = value.strip().lower().removeprefix("sha256:")
     if not _DIGEST.fullmatch(text):
-        raise IntegrityError(f"'{value}' is not a sha256 digest (64 hex characters, optionally prefixed 'sha256:')")
+        raise PackagingError(f"'{value}' is not a sha256 digest (64 hex characters, optionally prefixed 'sha256:')")
     return text
 
 

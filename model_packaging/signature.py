@@ -16,11 +16,13 @@ NUMPY_DTYPES: dict[str, Any] = {"float64": np.float64, "float32": np.float32, "i
 def output_tensors(outputs: list[dict[str, Any]], raw: list[np.ndarray]) -> list[dict[str, Any]]:
     """Encode raw model outputs as V2 response tensors, cast to the dtypes the signature declares.
 
-    `outputs` are the manifest's runtime.outputs entries: {name, index, dtype}.
+    `outputs` are the manifest's runtime.outputs entries: {name, index, dtype, shape}.
     """
     tensors = []
     for output in outputs:
         value = np.asarray(raw[output["index"]]).astype(NUMPY_DTYPES.get(output["dtype"], np.float64), copy=False)
+        if not output.get("shape") and value.ndim == 2 and value.shape[1] == 1:
+            value = value.reshape(-1)  # a scalar per row: regressors in ONNX return [rows, 1]
         tensors.append({
             "name": output["name"],
             "shape": list(value.shape),

@@ -1,4 +1,6 @@
-"""The Slipstack CrossGuard pack: `pulumi preview --policy-pack policies --policy-pack-config policies/config/prod.json`.
+"""The Slipstack CrossGuard pack.
+
+Run: `pulumi preview --policy-pack policies --policy-pack-config policies/config/prod.json`.
 
 Only assembles the pack: constructing PolicyPack starts the analyzer's gRPC server and blocks.
 """
@@ -10,9 +12,9 @@ from pathlib import Path
 # and `contracts` from the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
+from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policies.crossguard import build_policies  # noqa: E402
+from policies.crossguard import build_policies
 
 PolicyPack(
     name="slipstack",

@@ -31,9 +31,7 @@ class Exemption(BaseModel):
 
     resource: str = Field(min_length=1, description="URN or logical name of the exempted resource.")
     reason: str = Field(description="Why the finding is accepted; must not be empty.")
-    match: str | None = Field(
-        default=None, description="Only findings whose message contains this text are exempted."
-    )
+    match: str | None = Field(default=None, description="Only findings whose message contains this text are exempted.")
 
     @field_validator("reason")
     @classmethod
@@ -138,17 +136,14 @@ def load_policy_config(path: Path, known_ids: list[str]) -> PolicyConfig:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        raise PolicyConfigError(
-            f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg})"
-        ) from None
+        raise PolicyConfigError(f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg})") from None
     return parse_policy_config(raw, str(path), known_ids)
 
 
 def render_pack_config(rules: tuple[Rule, ...], environment: str) -> dict[str, Any]:
     """The shipped config for one environment: every rule with its level and the environment."""
     return {
-        rule.id: {"enforcementLevel": rule.default_level(environment), "environment": environment}
-        for rule in rules
+        rule.id: {"enforcementLevel": rule.default_level(environment), "environment": environment} for rule in rules
     }
 
 

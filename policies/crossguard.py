@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -149,5 +150,5 @@ def _level(rule: Rule) -> EnforcementLevel:
     return EnforcementLevel(rule.default_level(None))
 
 
-def build_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+def build_policies() -> list[Policy]:
     return [stack_policy(rule) if rule.is_stack_rule else resource_policy(rule) for rule in all_rules()]

@@ -94,7 +94,9 @@ def identity_statements(props: Mapping[str, Any], resource_type: str) -> list[St
     if resource_type == t.IAM_ROLE:
         statements: list[Statement] = []
         for index, _ in enumerate(read_list(props, "inlinePolicies")):
-            statements.extend(parse_document(read(props, "inlinePolicies", index, "policy"), f"inlinePolicies[{index}]"))
+            statements.extend(
+                parse_document(read(props, "inlinePolicies", index, "policy"), f"inlinePolicies[{index}]")
+            )
         return statements
     return parse_document(read(props, "policy"), "policy")
 

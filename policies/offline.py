@@ -74,10 +74,11 @@ def load_plan(path: Path) -> dict[str, Any]:
         plan = json.loads(text)
     except json.JSONDecodeError as error:
         raise PlanFileError(
-            f"{path}:{error.lineno}:{error.colno}: not JSON ({error.msg}); pass the plan.json written by `slipstack plan`"
+            f"{path}:{error.lineno}:{error.colno}: not JSON ({error.msg}); "
+            "pass the plan.json written by `slipstack plan`"
         ) from None
     check_plan(plan, str(path))
-    return plan  # type: ignore[no-any-return]
+    return plan
 
 
 def check_plan(plan: Any, source: str = "<plan>") -> None:

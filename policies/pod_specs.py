@@ -35,9 +35,7 @@ def containers(props: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
 
 
 def is_long_running(props: Mapping[str, Any]) -> bool:
-    return read(props, "kind") not in ("Job", "CronJob") and not (
-        read(props, "spec", "jobTemplate") is not None
-    )
+    return read(props, "kind") not in ("Job", "CronJob") and not (read(props, "spec", "jobTemplate") is not None)
 
 
 def effective(container: Mapping[str, Any], spec: Mapping[str, Any], key: str) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 # Every sentinel the engine uses for a value it cannot know during preview (pulumi_policy/proxy.py).
 UNKNOWN_SENTINELS = frozenset(
@@ -108,7 +108,7 @@ class Violation:
 
 
 PASS = Passed()
-Outcome = Union[Passed, NotApplicable, list[Violation]]
+Outcome = Passed | NotApplicable | list[Violation]
 
 
 def verdict(messages: Iterable[str]) -> Outcome:

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plan_command",
     "policy_command",
     "monitoring_commands",
+    "packaging_commands",
 )
 
 

@@ -1,7 +1,16 @@
-"""The S3 bucket holding a model's artifacts and captured data: private, versioned, KMS-encrypted."""
+"""The S3 bucket holding a model's artifacts, captured data and async/batch results.
+
+Creates: `aws.s3.Bucket` and its settings as separate resources (pulumi-aws 7): BucketPublicAccessBlock
+(all four flags), BucketOwnershipControls (BucketOwnerEnforced, so ACLs are off), BucketVersioning
+(Enabled), BucketServerSideEncryptionConfiguration (SSE-KMS with the model's key and bucket keys, which
+cut KMS request costs for captured data), BucketPolicy (denies any request without TLS),
+BucketLifecycleConfiguration (captured data and noncurrent versions expire) and, when a log bucket is
+given, BucketLogging (server access logs, required in prod).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pulumi
@@ -12,18 +21,44 @@ import pulumi_aws as aws
 class ModelArtifactBucketArgs:
     bucket_name: str
     kms_key_arn: pulumi.Input[str]
+    # Prefixes (without leading '/', with trailing '/') whose objects expire: captured requests, results.
+    expiring_prefixes: tuple[str, ...] = ()
+    expire_after_days: int = 365
+    # Where server access logs go; None leaves logging off (dev/staging may skip it, prod must not).
+    access_log_bucket: pulumi.Input[str] | None = None
+    access_log_prefix: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+
+
+def tls_only_bucket_policy(bucket_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
 
 
 class ModelArtifactBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: ModelArtifactBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("slipstack:aws:ModelArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.bucket_name, tags=args.tags, opts=child)
         on_bucket = pulumi.ResourceOptions(parent=self, depends_on=[self.bucket])
-        aws.s3.BucketPublicAccessBlock(
+        public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
             bucket=self.bucket.id,
             block_public_acls=True,
@@ -32,7 +67,13 @@ class ModelArtifactBucket(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=on_bucket,
         )
-        aws.s3.BucketVersioning(
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=on_bucket,
+        )
+        versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=self.bucket.id,
             versioning_configuration={"status": "Enabled"},
@@ -52,4 +93,45 @@ class ModelArtifactBucket(pulumi.ComponentResource):
             ],
             opts=on_bucket,
         )
-        self.register_outputs({"bucket": self.bucket.bucket, "arn": self.bucket.arn})
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(tls_only_bucket_policy),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, public_access]),
+        )
+        rules: list[dict[str, object]] = [
+            {
+                "id": "expire-noncurrent-versions",
+                "status": "Enabled",
+                "filter": {},
+                "noncurrent_version_expiration": {"noncurrent_days": args.expire_after_days},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+            }
+        ]
+        for index, prefix in enumerate(args.expiring_prefixes):
+            rules.append(
+                {
+                    "id": f"expire-{index}-{prefix.strip('/').replace('/', '-')}"[:255],
+                    "status": "Enabled",
+                    "filter": {"prefix": prefix},
+                    "expiration": {"days": args.expire_after_days},
+                }
+            )
+        # Lifecycle rules on noncurrent versions need versioning in place first.
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=self.bucket.id,
+            rules=rules,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, versioning]),
+        )
+        if args.access_log_bucket is not None:
+            aws.s3.BucketLogging(
+                f"{name}-logging",
+                bucket=self.bucket.id,
+                target_bucket=args.access_log_bucket,
+                target_prefix=args.access_log_prefix,
+                opts=on_bucket,
+            )
+        self.name = self.bucket.bucket
+        self.arn = self.bucket.arn
+        self.register_outputs({"bucket": self.name, "arn": self.arn})

@@ -96,6 +96,9 @@ def to_onnx(model: Any, feature_count: int) -> bytes:
             f"{type(model).__name__} cannot be converted to ONNX by skl2onnx ({first_line}); "
             "set model.serving_format: native in the spec to serve the joblib file as it is"
         ) from None
+    # The converters name the graph with a random UUID; a fixed name keeps the bytes, and so the
+    # artifact digest, identical for the same model.
+    onnx_model.graph.name = type(model).__name__
     return bytes(onnx_model.SerializeToString())
 
 

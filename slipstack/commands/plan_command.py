@@ -13,8 +13,14 @@ def plan(
     out: Annotated[Path | None, typer.Option(help="Output folder (default build/plan/<stack>).")] = None,
     project_dir: Annotated[Path, typer.Option(help="Folder of the Pulumi project (or below it).")] = Path("."),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+    policy: Annotated[
+        bool, typer.Option(help="Evaluate the policy pack on the plan (policy.json; exit 1 on a mandatory violation).")
+    ] = True,
+    policy_config: Annotated[
+        Path | None, typer.Option(help="Policy config (default: policies/config/<environment>.json).")
+    ] = None,
 ) -> None:
-    """Run the stack's Pulumi program under the mock engine; write plan.json and Kubernetes manifests."""
+    """Run the stack's Pulumi program under the mock engine; write plan.json, manifests and the policy verdict."""
     from slipstack.plan.runner import find_project, plan_stack
 
     project = find_project(project_dir)
@@ -25,6 +31,10 @@ def plan(
         from slipstack.plan.summary import render_summary
 
         render_summary(result.document, str(result.out_dir))
+    if policy:
+        from slipstack.commands.policy_command import evaluate_and_report
+
+        evaluate_and_report(result.out_dir / "plan.json", policy_config, None)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,46 @@ from pathlib import Path
 import typer
 
 
+def evaluate_and_report(plan: Path, config: Path | None, out: Path | None) -> None:
+    """Evaluate the pack on a plan file, print the verdict, write policy.json; raise on a mandatory violation.
+
+    `slipstack plan` calls this too, so both commands give the same verdict in the same words.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from policies.catalog import rule_ids
+    from policies.config import load_policy_config
+    from policies.errors import PolicyVerdictError
+    from policies.offline import evaluate_plan, load_plan, write_report
+
+    console = Console()
+    loaded = load_plan(plan)
+    policy_config = load_policy_config(config, rule_ids()) if config is not None else None
+    report = evaluate_plan(loaded, policy_config)
+    target = out if out is not None else plan.parent / "policy.json"
+    write_report(report, target)
+
+    table = Table(
+        "enforcement", "policy", "resource", "type", "message", title=f"policy verdict ({report.environment})"
+    )
+    order = {"mandatory": 0, "advisory": 1}
+    for v in sorted(report.violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn)):
+        style = "red" if v.enforcement == "mandatory" else "yellow"
+        table.add_row(v.enforcement, v.policy, v.urn.rsplit("::", 1)[-1] or "(stack)", v.type, v.message, style=style)
+    if report.violations:
+        console.print(table)
+    for waived in report.waived:
+        console.print(f"exempted {waived.policy} on {waived.urn.rsplit('::', 1)[-1]}: {waived.reason}")
+    console.print(
+        f"{report.policies_run} policies on {report.resources_checked} resources: "
+        f"{len(report.mandatory)} mandatory, {len(report.violations) - len(report.mandatory)} advisory violations, "
+        f"{len(report.waived)} exempted; wrote {target}"
+    )
+    if not report.passed:
+        raise PolicyVerdictError(f"{len(report.mandatory)} mandatory policy violation(s); see {target}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("policy")
     def policy(
@@ -21,41 +61,23 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from policies.catalog import all_rules, rule_group, rule_ids
-        from policies.config import load_policy_config
-        from policies.errors import PolicyError, PolicyVerdictError
-        from policies.offline import evaluate_plan, load_plan, write_report
+        from policies.catalog import all_rules, rule_group
+        from policies.errors import PolicyError
 
         console = Console()
         if list_rules:
             table = Table("id", "group", "enforcement", "severity", "description", "anchors")
             for rule in all_rules():
                 table.add_row(
-                    rule.id, rule_group(rule), rule.enforcement, rule.severity, rule.description, ", ".join(rule.anchors)
+                    rule.id,
+                    rule_group(rule),
+                    rule.enforcement,
+                    rule.severity,
+                    rule.description,
+                    ", ".join(rule.anchors),
                 )
             console.print(table)
             return
         if plan is None:
             raise PolicyError("--plan is required: pass the plan.json written by `slipstack plan`")
-        loaded = load_plan(plan)
-        policy_config = load_policy_config(config, rule_ids()) if config is not None else None
-        report = evaluate_plan(loaded, policy_config)
-        target = out if out is not None else plan.parent / "policy.json"
-        write_report(report, target)
-
-        table = Table("enforcement", "policy", "resource", "type", "message", title=f"policy verdict ({report.environment})")
-        order = {"mandatory": 0, "advisory": 1}
-        for v in sorted(report.violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn)):
-            style = "red" if v.enforcement == "mandatory" else "yellow"
-            table.add_row(v.enforcement, v.policy, v.urn.rsplit("::", 1)[-1] or "(stack)", v.type, v.message, style=style)
-        if report.violations:
-            console.print(table)
-        for waived in report.waived:
-            console.print(f"exempted {waived.policy} on {waived.urn.rsplit('::', 1)[-1]}: {waived.reason}")
-        console.print(
-            f"{report.policies_run} policies on {report.resources_checked} resources: "
-            f"{len(report.mandatory)} mandatory, {len(report.violations) - len(report.mandatory)} advisory violations, "
-            f"{len(report.waived)} exempted; wrote {target}"
-        )
-        if not report.passed:
-            raise PolicyVerdictError(f"{len(report.mandatory)} mandatory policy violation(s); see {target}")
+        evaluate_and_report(plan, config, out)

@@ -130,7 +130,7 @@ class PlausibleOutputs(pulumi.runtime.Mocks):
             else:
                 state.setdefault("name", physical)
         region = state.get("region") or self.region
-        fake_uuid = str(uuid.UUID(hashlib.md5(key.encode()).hexdigest()))  # noqa: S324 - an id, not a secret
+        fake_uuid = str(uuid.UUID(hashlib.md5(key.encode()).hexdigest()))
         resource_id = physical
         if args.typ == "aws:s3/bucket:Bucket" or args.typ == "aws:s3/bucketV2:BucketV2":
             state["arn"] = f"arn:aws:s3:::{physical}"
@@ -156,7 +156,8 @@ class PlausibleOutputs(pulumi.runtime.Mocks):
         if args.typ == "aws:eks/cluster:Cluster":
             state["endpoint"] = f"https://{_digest(key, 32).upper()}.gr7.{region}.eks.amazonaws.com"
             state["certificateAuthority"] = {"data": "LS0tLS1CRUdJTi1NT0NLLUNBLS0tLS0="}
-            state["identities"] = [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{_digest(key, 32)}"}]}]
+            issuer = f"https://oidc.eks.{region}.amazonaws.com/id/{_digest(key, 32).upper()}"
+            state["identities"] = [{"oidcs": [{"issuer": issuer}]}]
             state.setdefault("version", "1.33")
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             state["dnsName"] = f"{physical}-{_digest(key, 10)}.{region}.elb.amazonaws.com"
@@ -169,7 +170,7 @@ class PlausibleOutputs(pulumi.runtime.Mocks):
     def _kubernetes(self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         metadata = dict(state.get("metadata") or {})
         metadata.setdefault("name", args.name)
-        metadata["uid"] = str(uuid.UUID(hashlib.md5(f"{args.typ}::{args.name}".encode()).hexdigest()))  # noqa: S324
+        metadata["uid"] = str(uuid.UUID(hashlib.md5(f"{args.typ}::{args.name}".encode()).hexdigest()))
         state["metadata"] = metadata
         namespace = metadata.get("namespace")
         resource_id = f"{namespace}/{metadata['name']}" if namespace else metadata["name"]
@@ -199,7 +200,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response

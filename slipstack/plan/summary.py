@@ -53,7 +53,7 @@ def render_summary(document: dict[str, Any], out_dir: str) -> None:
         previous = (model, target)
     console = Console()
     console.print(table)
-    per_target = Counter()
+    per_target: Counter[str] = Counter()
     for (_, target, _), count in counts.items():
         per_target[target] += count
     totals = ", ".join(f"{target} {count}" for target, count in sorted(per_target.items()))

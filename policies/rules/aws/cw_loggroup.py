@@ -11,7 +11,9 @@ from policies.rule import Outcome, Rule, RuleContext, read, verdict
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     days = read(props, "retentionInDays")
-    return verdict([] if isinstance(days, int) and days > 0 else [f"retentionInDays is {days!r}; logs are kept forever"])
+    return verdict(
+        [] if isinstance(days, int) and days > 0 else [f"retentionInDays is {days!r}; logs are kept forever"]
+    )
 
 
 RULE = Rule(

@@ -16,7 +16,9 @@ from policies.rule import Outcome, Rule, RuleContext, read, verdict
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     value = read(props, "tags", DATA_CLASSIFICATION)
     if isinstance(value, str) and value.strip().lower() == "restricted":
-        return verdict([f"tagged {DATA_CLASSIFICATION}=restricted on an AWS resource; restricted models deploy on-prem only"])
+        return verdict(
+            [f"tagged {DATA_CLASSIFICATION}=restricted on an AWS resource; restricted models deploy on-prem only"]
+        )
     return verdict([])
 
 

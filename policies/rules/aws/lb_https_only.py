@@ -15,9 +15,10 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
         return NotApplicable(f"protocol {protocol!r}")
     actions = read_list(props, "defaultActions")
     for index, _ in enumerate(actions):
-        if read(props, "defaultActions", index, "type") == "redirect" and read(
-            props, "defaultActions", index, "redirect", "protocol"
-        ) == "HTTPS":
+        if (
+            read(props, "defaultActions", index, "type") == "redirect"
+            and read(props, "defaultActions", index, "redirect", "protocol") == "HTTPS"
+        ):
             return PASS
     return verdict(["HTTP listener does not redirect to HTTPS"])
 

@@ -8,7 +8,11 @@ from typing import Any
 from contracts import type_tokens as t
 from policies.rule import NotApplicable, Outcome, Rule, RuleContext, read, verdict
 
-ALLOWED_PREFIXES = ("ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-", "ELBSecurityPolicy-FS-1-2-Res-")
+ALLOWED_PREFIXES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-",
+    "ELBSecurityPolicy-FS-1-2-Res-",
+)
 
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:

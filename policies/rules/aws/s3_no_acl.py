@@ -9,7 +9,10 @@ from contracts import type_tokens as t
 from policies.rule import Outcome, Rule, RuleContext, read, read_list, verdict
 
 PUBLIC_CANNED_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
-PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+PUBLIC_GRANTEES = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
 
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:

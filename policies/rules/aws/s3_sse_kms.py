@@ -19,7 +19,9 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     for index, _ in enumerate(rules):
         algorithm = read(props, "rules", index, "applyServerSideEncryptionByDefault", "sseAlgorithm")
         if algorithm not in KMS_ALGORITHMS:
-            problems.append(f"rules[{index}].applyServerSideEncryptionByDefault.sseAlgorithm is {algorithm!r}, must be aws:kms")
+            problems.append(
+                f"rules[{index}].applyServerSideEncryptionByDefault.sseAlgorithm is {algorithm!r}, must be aws:kms"
+            )
     return verdict(problems)
 
 

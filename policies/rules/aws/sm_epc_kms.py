@@ -15,8 +15,27 @@ from policies.rule import PASS, Outcome, Rule, RuleContext, read, read_list, ver
 # Families whose instance storage is NVMe SSD; AWS encrypts it with a hardware key and refuses kmsKeyArn.
 NVME_FAMILIES = frozenset(
     {
-        "c5d", "c6id", "m5d", "m6id", "r5d", "r6id", "i3", "i4i", "x2iedn",
-        "g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e", "trn1", "trn1n", "inf2",
+        "c5d",
+        "c6id",
+        "m5d",
+        "m6id",
+        "r5d",
+        "r6id",
+        "i3",
+        "i4i",
+        "x2iedn",
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "p3dn",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "trn1",
+        "trn1n",
+        "inf2",
     }
 )
 

@@ -12,7 +12,9 @@ from policies.rule import Outcome, Rule, RuleContext, read, verdict
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     name = read(props, *pod_spec_path(props), "serviceAccountName")
-    return verdict([] if name not in (None, "", "default") else [f"serviceAccountName is {name!r}; use a dedicated one"])
+    return verdict(
+        [] if name not in (None, "", "default") else [f"serviceAccountName is {name!r}; use a dedicated one"]
+    )
 
 
 RULE = Rule(

@@ -11,7 +11,7 @@ from policies.rule import Outcome, Rule, RuleContext, read, verdict
 
 
 def image_tag(image: str) -> str | None:
-    """"repo:5000/app:1.2@sha256:..." -> "1.2"; None when there is no tag."""
+    """ "repo:5000/app:1.2@sha256:..." -> "1.2"; None when there is no tag."""
     name = image.split("@", 1)[0]
     last = name.rsplit("/", 1)[-1]
     return last.split(":", 1)[1] if ":" in last else None

@@ -14,8 +14,17 @@ from policies.rule import Outcome, Rule, RuleContext, read, verdict
 NAMESPACED = frozenset(
     {
         *t.K8S_WORKLOADS,
-        t.K8S_SERVICE, t.K8S_SERVICE_ACCOUNT, t.K8S_CONFIG_MAP, t.K8S_RESOURCE_QUOTA, t.K8S_LIMIT_RANGE,
-        t.K8S_ROLE, t.K8S_ROLE_BINDING, t.K8S_NETWORK_POLICY, t.K8S_INGRESS, t.K8S_HPA, t.K8S_PDB,
+        t.K8S_SERVICE,
+        t.K8S_SERVICE_ACCOUNT,
+        t.K8S_CONFIG_MAP,
+        t.K8S_RESOURCE_QUOTA,
+        t.K8S_LIMIT_RANGE,
+        t.K8S_ROLE,
+        t.K8S_ROLE_BINDING,
+        t.K8S_NETWORK_POLICY,
+        t.K8S_INGRESS,
+        t.K8S_HPA,
+        t.K8S_PDB,
     }
 )
 

@@ -12,10 +12,11 @@ from policies.rule import Outcome, Rule, RuleContext, read, verdict
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     # The default is true, so only an explicit false passes.
+    settings = [(label, read(c, "securityContext", "allowPrivilegeEscalation")) for label, c in containers(props)]
     return verdict(
-        f"{label}: securityContext.allowPrivilegeEscalation is {read(container, 'securityContext', 'allowPrivilegeEscalation')!r}, must be false"
-        for label, container in containers(props)
-        if read(container, "securityContext", "allowPrivilegeEscalation") is not False
+        f"{label}: securityContext.allowPrivilegeEscalation is {value!r}, must be false"
+        for label, value in settings
+        if value is not False
     )
 
 

@@ -18,8 +18,10 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
             problems.append(f"rules[{index}] grants {verb}")
         if "pods/exec" in resources and verbs & {"create", "*"}:
             problems.append(f"rules[{index}] grants create on pods/exec")
-        if "secrets" in resources and verbs & {"get", "list", "watch", "*"} and not read_list(
-            props, "rules", index, "resourceNames"
+        if (
+            "secrets" in resources
+            and verbs & {"get", "list", "watch", "*"}
+            and not read_list(props, "rules", index, "resourceNames")
         ):
             problems.append(f"rules[{index}] reads secrets without resourceNames")
     return verdict(problems)

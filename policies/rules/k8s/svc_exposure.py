@@ -11,7 +11,11 @@ from policies.rule import Outcome, Rule, RuleContext, read, verdict
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     kind = read(props, "spec", "type") or "ClusterIP"
-    return verdict([f"spec.type is {kind}; exempt it with a reason if it must be reachable"] if kind in ("LoadBalancer", "NodePort") else [])
+    return verdict(
+        [f"spec.type is {kind}; exempt it with a reason if it must be reachable"]
+        if kind in ("LoadBalancer", "NodePort")
+        else []
+    )
 
 
 RULE = Rule(

@@ -29,7 +29,8 @@ def check(view: StackView, context: RuleContext) -> Outcome:
         name, namespace = read(workload.props, "metadata", "name"), _namespace(workload)
         kind = read(workload.props, "kind") or ("Deployment" if workload.type == t.K8S_DEPLOYMENT else "StatefulSet")
         scalers = [
-            h for h in hpas
+            h
+            for h in hpas
             if _namespace(h) == namespace
             and read(h.props, "spec", "scaleTargetRef", "name") == name
             and read(h.props, "spec", "scaleTargetRef", "kind") == kind
@@ -46,13 +47,19 @@ def check(view: StackView, context: RuleContext) -> Outcome:
         elif not isinstance(replicas, int) or replicas < 2:
             yield f"replicas is {replicas!r} and no HorizontalPodAutoscaler; prod needs at least 2"
         labels = read_map(workload.props, "spec", "template", "metadata", "labels")
-        budgets = [p for p in pdbs if _namespace(p) == namespace and _selects(read_map(p.props, "spec", "selector"), labels)]
+        budgets = [
+            p for p in pdbs if _namespace(p) == namespace and _selects(read_map(p.props, "spec", "selector"), labels)
+        ]
         if not budgets:
             yield "no PodDisruptionBudget selects its pods"
         for pdb in budgets:
             most = read(pdb.props, "spec", "maxUnavailable")
             least = read(pdb.props, "spec", "minAvailable")
-            if most in (0, "0", "0%") or least == "100%" or (isinstance(least, int) and isinstance(replicas, int) and least >= replicas):
+            if (
+                most in (0, "0", "0%")
+                or least == "100%"
+                or (isinstance(least, int) and isinstance(replicas, int) and least >= replicas)
+            ):
                 yield f"PodDisruptionBudget {pdb.name} allows no disruption; node drains would hang"
 
     return each(view.of_type(t.K8S_DEPLOYMENT, t.K8S_STATEFUL_SET), judge)

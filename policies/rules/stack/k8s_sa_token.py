@@ -18,9 +18,7 @@ def _namespace(resource: StackResource) -> object:
 
 
 def check(view: StackView, context: RuleContext) -> Outcome:
-    accounts = {
-        (_namespace(sa), read(sa.props, "metadata", "name")): sa for sa in view.of_type(t.K8S_SERVICE_ACCOUNT)
-    }
+    accounts = {(_namespace(sa), read(sa.props, "metadata", "name")): sa for sa in view.of_type(t.K8S_SERVICE_ACCOUNT)}
 
     def judge(workload: StackResource) -> Iterator[str]:
         path = pod_spec_path(workload.props)

@@ -15,7 +15,9 @@ def _denies_plain_http(statement: Statement) -> bool:
         return False
     if not {"s3:*", "*"} & set(statement.actions):
         return False
-    condition: Mapping[str, Any] = statement.condition.get("Bool", {}) if isinstance(statement.condition, Mapping) else {}
+    condition: Mapping[str, Any] = (
+        statement.condition.get("Bool", {}) if isinstance(statement.condition, Mapping) else {}
+    )
     value = condition.get("aws:SecureTransport") if isinstance(condition, Mapping) else None
     if str(value).lower() != "false":
         return False
@@ -28,7 +30,9 @@ def check(view: StackView, context: RuleContext) -> Outcome:
     def judge(bucket: StackResource) -> Iterator[str]:
         policies = view.attached_to(bucket, t.S3_BUCKET_POLICY)
         for policy in policies:
-            if any(_denies_plain_http(s) for s in parse_document(read(policy.props, "policy"), f"{policy.name}.policy")):
+            if any(
+                _denies_plain_http(s) for s in parse_document(read(policy.props, "policy"), f"{policy.name}.policy")
+            ):
                 return
         yield "no bucket policy denies aws:SecureTransport=false on the bucket and bucket/*"
 

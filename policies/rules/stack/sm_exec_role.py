@@ -34,8 +34,9 @@ def check(view: StackView, context: RuleContext) -> Outcome:
             for policy in view.attached_to(role, t.IAM_ROLE_POLICY):
                 statements += identity_statements(policy.props, t.IAM_ROLE_POLICY)
             for s in allows(statements):
-                if any("*" in a for a in s.actions):
-                    yield f"execution role {role.name}: {s.where} allows wildcard actions {', '.join(a for a in s.actions if '*' in a)}"
+                wildcards = [a for a in s.actions if "*" in a]
+                if wildcards:
+                    yield f"execution role {role.name}: {s.where} allows wildcard actions {', '.join(wildcards)}"
                 if "iam:passrole" in {a.lower() for a in s.actions} and "*" in s.resources:
                     yield f"execution role {role.name}: {s.where} allows iam:PassRole on *"
 

@@ -7,9 +7,21 @@ from policies.rules.aws.data_restricted_cloud import RULE
 
 CASES = [
     ("pass", "prod", "aws:s3/bucket:Bucket", {"tags": {"slipstack:data-classification": "internal"}}, []),
-    ("restricted", "prod", "aws:sagemaker/model:Model", {"tags": {"slipstack:data-classification": "Restricted"}}, ["tagged slipstack:data-classification=restricted on an AWS resource; restricted models deploy on-prem only"]),
+    (
+        "restricted",
+        "prod",
+        "aws:sagemaker/model:Model",
+        {"tags": {"slipstack:data-classification": "Restricted"}},
+        ["tagged slipstack:data-classification=restricted on an AWS resource; restricted models deploy on-prem only"],
+    ),
     ("missing", "prod", "aws:s3/bucket:Bucket", {}, []),
-    ("unknown", "prod", "aws:s3/bucket:Bucket", {"tags": {"slipstack:data-classification": UNKNOWN}}, [undecided("tags.slipstack:data-classification")]),
+    (
+        "unknown",
+        "prod",
+        "aws:s3/bucket:Bucket",
+        {"tags": {"slipstack:data-classification": UNKNOWN}},
+        [undecided("tags.slipstack:data-classification")],
+    ),
 ]
 
 

@@ -6,9 +6,27 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.eks_logs import RULE
 
 CASES = [
-    ("pass", "prod", None, {"enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]}, []),
-    ("partial", "prod", None, {"enabledClusterLogTypes": ["api", "audit"]}, ["enabledClusterLogTypes lacks authenticator, controllerManager, scheduler"]),
-    ("missing", "prod", None, {}, ["enabledClusterLogTypes lacks api, audit, authenticator, controllerManager, scheduler"]),
+    (
+        "pass",
+        "prod",
+        None,
+        {"enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]},
+        [],
+    ),
+    (
+        "partial",
+        "prod",
+        None,
+        {"enabledClusterLogTypes": ["api", "audit"]},
+        ["enabledClusterLogTypes lacks authenticator, controllerManager, scheduler"],
+    ),
+    (
+        "missing",
+        "prod",
+        None,
+        {},
+        ["enabledClusterLogTypes lacks api, audit, authenticator, controllerManager, scheduler"],
+    ),
     ("unknown", "prod", None, {"enabledClusterLogTypes": UNKNOWN}, [undecided("enabledClusterLogTypes")]),
 ]
 

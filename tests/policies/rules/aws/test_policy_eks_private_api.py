@@ -7,10 +7,28 @@ from policies.rules.aws.eks_private_api import RULE
 
 CASES = [
     ("private", "prod", None, {"vpcConfig": {"endpointPublicAccess": False}}, []),
-    ("restricted", "prod", None, {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/8"]}}, []),
-    ("open", "prod", None, {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}}, ["the public API endpoint is open to 0.0.0.0/0"]),
+    (
+        "restricted",
+        "prod",
+        None,
+        {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/8"]}},
+        [],
+    ),
+    (
+        "open",
+        "prod",
+        None,
+        {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}},
+        ["the public API endpoint is open to 0.0.0.0/0"],
+    ),
     ("missing = AWS default open", "prod", None, {}, ["the public API endpoint is open to 0.0.0.0/0"]),
-    ("unknown", "prod", None, {"vpcConfig": {"endpointPublicAccess": UNKNOWN}}, [undecided("vpcConfig.endpointPublicAccess")]),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"vpcConfig": {"endpointPublicAccess": UNKNOWN}},
+        [undecided("vpcConfig.endpointPublicAccess")],
+    ),
 ]
 
 

@@ -7,9 +7,27 @@ from policies.rules.aws.eks_secrets_kms import RULE
 
 CASES = [
     ("pass", "prod", None, {"encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": "arn:k"}}}, []),
-    ("no key", "prod", None, {"encryptionConfig": {"resources": ["secrets"]}}, ["encryptionConfig.provider.keyArn is not set"]),
-    ("missing", "prod", None, {}, ["encryptionConfig.resources does not include secrets", "encryptionConfig.provider.keyArn is not set"]),
-    ("unknown", "prod", None, {"encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": UNKNOWN}}}, [undecided("encryptionConfig.provider.keyArn")]),
+    (
+        "no key",
+        "prod",
+        None,
+        {"encryptionConfig": {"resources": ["secrets"]}},
+        ["encryptionConfig.provider.keyArn is not set"],
+    ),
+    (
+        "missing",
+        "prod",
+        None,
+        {},
+        ["encryptionConfig.resources does not include secrets", "encryptionConfig.provider.keyArn is not set"],
+    ),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": UNKNOWN}}},
+        [undecided("encryptionConfig.provider.keyArn")],
+    ),
 ]
 
 

@@ -6,11 +6,35 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.iam_aws_managed import RULE
 
 CASES = [
-    ("pass allowlisted", "prod", "aws:iam/role:Role", {"managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"]}, []),
-    ("role managed", "prod", "aws:iam/role:Role", {"managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]}, ["attaches AWS-managed policy arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]),
-    ("attachment", "prod", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, ["attaches AWS-managed policy arn:aws:iam::aws:policy/AdministratorAccess"]),
+    (
+        "pass allowlisted",
+        "prod",
+        "aws:iam/role:Role",
+        {"managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"]},
+        [],
+    ),
+    (
+        "role managed",
+        "prod",
+        "aws:iam/role:Role",
+        {"managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]},
+        ["attaches AWS-managed policy arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"],
+    ),
+    (
+        "attachment",
+        "prod",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        ["attaches AWS-managed policy arn:aws:iam::aws:policy/AdministratorAccess"],
+    ),
     ("missing", "prod", "aws:iam/role:Role", {}, []),
-    ("unknown", "prod", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"policyArn": UNKNOWN}, [undecided("policyArn")]),
+    (
+        "unknown",
+        "prod",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"policyArn": UNKNOWN},
+        [undecided("policyArn")],
+    ),
 ]
 
 

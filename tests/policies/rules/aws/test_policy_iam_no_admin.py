@@ -6,9 +6,31 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.iam_no_admin import RULE
 
 CASES = [
-    ("pass", "prod", "aws:iam/policy:Policy", {"policy": {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}, []),
-    ("admin policy", "prod", "aws:iam/policy:Policy", {"policy": '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'}, ["policy.Statement[0] allows Action * on Resource *: full administrator access"]),
-    ("admin inline", "prod", "aws:iam/role:Role", {"inlinePolicies": [{"name": "p", "policy": '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'}]}, ["inlinePolicies[0].Statement[0] allows Action * on Resource *: full administrator access"]),
+    (
+        "pass",
+        "prod",
+        "aws:iam/policy:Policy",
+        {"policy": {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}},
+        [],
+    ),
+    (
+        "admin policy",
+        "prod",
+        "aws:iam/policy:Policy",
+        {"policy": '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'},
+        ["policy.Statement[0] allows Action * on Resource *: full administrator access"],
+    ),
+    (
+        "admin inline",
+        "prod",
+        "aws:iam/role:Role",
+        {
+            "inlinePolicies": [
+                {"name": "p", "policy": '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'}
+            ]
+        },
+        ["inlinePolicies[0].Statement[0] allows Action * on Resource *: full administrator access"],
+    ),
     ("missing", "prod", "aws:iam/rolePolicy:RolePolicy", {}, []),
     ("unknown", "prod", "aws:iam/rolePolicy:RolePolicy", {"policy": UNKNOWN}, [undecided("policy")]),
 ]

@@ -1,14 +1,32 @@
 """Cases for IAM-NO-USERS: pass, each way to fail, a missing property, an unknown value."""
 
 import pytest
-from policy_rule_cases import UNKNOWN, messages, undecided
+from policy_rule_cases import UNKNOWN, messages
 
 from policies.rules.aws.iam_no_users import RULE
 
 CASES = [
-    ("user", "prod", "aws:iam/user:User", {"name": "ci"}, ["creates an IAM user; use a role with temporary credentials"]),
-    ("key", "prod", "aws:iam/accessKey:AccessKey", {}, ["creates an IAM access key; use a role with temporary credentials"]),
-    ("unknown still fails", "prod", "aws:iam/user:User", {"name": UNKNOWN}, ["creates an IAM user; use a role with temporary credentials"]),
+    (
+        "user",
+        "prod",
+        "aws:iam/user:User",
+        {"name": "ci"},
+        ["creates an IAM user; use a role with temporary credentials"],
+    ),
+    (
+        "key",
+        "prod",
+        "aws:iam/accessKey:AccessKey",
+        {},
+        ["creates an IAM access key; use a role with temporary credentials"],
+    ),
+    (
+        "unknown still fails",
+        "prod",
+        "aws:iam/user:User",
+        {"name": UNKNOWN},
+        ["creates an IAM user; use a role with temporary credentials"],
+    ),
 ]
 
 

@@ -6,9 +6,48 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.iam_trust import RULE
 
 CASES = [
-    ("pass", "prod", None, {"assumeRolePolicy": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": "1"}}}]}}, []),
-    ("star", "prod", None, {"assumeRolePolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}}, ["assumeRolePolicy.Statement[0] trusts Principal *"]),
-    ("no source account", "prod", None, {"assumeRolePolicy": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}, ["assumeRolePolicy.Statement[0] trusts sagemaker.amazonaws.com without an aws:SourceAccount condition"]),
+    (
+        "pass",
+        "prod",
+        None,
+        {
+            "assumeRolePolicy": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sagemaker.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": "1"}},
+                    }
+                ]
+            }
+        },
+        [],
+    ),
+    (
+        "star",
+        "prod",
+        None,
+        {
+            "assumeRolePolicy": {
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]
+            }
+        },
+        ["assumeRolePolicy.Statement[0] trusts Principal *"],
+    ),
+    (
+        "no source account",
+        "prod",
+        None,
+        {
+            "assumeRolePolicy": {
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ]
+            }
+        },
+        ["assumeRolePolicy.Statement[0] trusts sagemaker.amazonaws.com without an aws:SourceAccount condition"],
+    ),
     ("missing", "prod", None, {}, []),
     ("unknown", "prod", None, {"assumeRolePolicy": UNKNOWN}, [undecided("assumeRolePolicy")]),
 ]

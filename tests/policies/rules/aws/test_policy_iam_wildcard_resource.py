@@ -6,10 +6,38 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.iam_wildcard_resource import RULE
 
 CASES = [
-    ("pass", "prod", "aws:iam/policy:Policy", {"policy": {"Statement": [{"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"], "Resource": "*"}]}}, []),
-    ("scopable on star", "prod", "aws:iam/policy:Policy", {"policy": {"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]}}, ["policy.Statement[0] grants s3:GetObject on Resource *"]),
+    (
+        "pass",
+        "prod",
+        "aws:iam/policy:Policy",
+        {
+            "policy": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"],
+                        "Resource": "*",
+                    }
+                ]
+            }
+        },
+        [],
+    ),
+    (
+        "scopable on star",
+        "prod",
+        "aws:iam/policy:Policy",
+        {"policy": {"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]}},
+        ["policy.Statement[0] grants s3:GetObject on Resource *"],
+    ),
     ("missing", "prod", "aws:iam/policy:Policy", {}, []),
-    ("unknown", "prod", "aws:iam/policy:Policy", {"policy": {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": UNKNOWN}]}}, [undecided("policy.Statement[0].Resource")]),
+    (
+        "unknown",
+        "prod",
+        "aws:iam/policy:Policy",
+        {"policy": {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": UNKNOWN}]}},
+        [undecided("policy.Statement[0].Resource")],
+    ),
 ]
 
 

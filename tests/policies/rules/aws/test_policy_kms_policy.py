@@ -6,10 +6,52 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.kms_policy import RULE
 
 CASES = [
-    ("pass", "prod", None, {"policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*", "Resource": "*"}]}}, []),
-    ("conditioned star", "prod", None, {"policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": "1"}}}]}}, []),
-    ("public", "prod", None, {"policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}}, ["policy.Statement[0] allows Principal * without a Condition"]),
-    ("bypass", "prod", None, {"bypassPolicyLockoutSafetyCheck": True}, ["bypassPolicyLockoutSafetyCheck is true; a bad policy could lock the key forever"]),
+    (
+        "pass",
+        "prod",
+        None,
+        {
+            "policy": {
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*", "Resource": "*"}
+                ]
+            }
+        },
+        [],
+    ),
+    (
+        "conditioned star",
+        "prod",
+        None,
+        {
+            "policy": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "kms:Decrypt",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": "1"}},
+                    }
+                ]
+            }
+        },
+        [],
+    ),
+    (
+        "public",
+        "prod",
+        None,
+        {"policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}},
+        ["policy.Statement[0] allows Principal * without a Condition"],
+    ),
+    (
+        "bypass",
+        "prod",
+        None,
+        {"bypassPolicyLockoutSafetyCheck": True},
+        ["bypassPolicyLockoutSafetyCheck is true; a bad policy could lock the key forever"],
+    ),
     ("missing", "prod", None, {}, []),
     ("unknown", "prod", None, {"policy": UNKNOWN}, [undecided("policy")]),
 ]

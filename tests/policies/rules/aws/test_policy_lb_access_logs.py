@@ -7,7 +7,13 @@ from policies.rules.aws.lb_access_logs import RULE
 
 CASES = [
     ("pass", "prod", None, {"accessLogs": {"enabled": True, "bucket": "logs"}}, []),
-    ("disabled", "prod", None, {"accessLogs": {"enabled": False, "bucket": "logs"}}, ["accessLogs is not enabled with a bucket"]),
+    (
+        "disabled",
+        "prod",
+        None,
+        {"accessLogs": {"enabled": False, "bucket": "logs"}},
+        ["accessLogs is not enabled with a bucket"],
+    ),
     ("missing", "prod", None, {}, ["accessLogs is not enabled with a bucket"]),
     ("unknown", "prod", None, {"accessLogs": {"enabled": True, "bucket": UNKNOWN}}, [undecided("accessLogs.bucket")]),
 ]

@@ -6,9 +6,21 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.lb_https_only import RULE
 
 CASES = [
-    ("pass redirect", "prod", None, {"protocol": "HTTP", "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]}, []),
+    (
+        "pass redirect",
+        "prod",
+        None,
+        {"protocol": "HTTP", "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]},
+        [],
+    ),
     ("https n/a", "prod", None, {"protocol": "HTTPS"}, []),
-    ("forward", "prod", None, {"protocol": "HTTP", "defaultActions": [{"type": "forward"}]}, ["HTTP listener does not redirect to HTTPS"]),
+    (
+        "forward",
+        "prod",
+        None,
+        {"protocol": "HTTP", "defaultActions": [{"type": "forward"}]},
+        ["HTTP listener does not redirect to HTTPS"],
+    ),
     ("missing actions", "prod", None, {"protocol": "HTTP"}, ["HTTP listener does not redirect to HTTPS"]),
     ("unknown", "prod", None, {"protocol": UNKNOWN}, [undecided("protocol")]),
 ]

@@ -7,8 +7,20 @@ from policies.rules.aws.lb_tls_policy import RULE
 
 CASES = [
     ("pass", "prod", None, {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}, []),
-    ("old", "prod", None, {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-2016-08"}, ["sslPolicy is 'ELBSecurityPolicy-2016-08'; use ELBSecurityPolicy-TLS13-1-2-2021-06 or stricter"]),
-    ("missing", "prod", None, {"protocol": "HTTPS"}, ["sslPolicy is None; use ELBSecurityPolicy-TLS13-1-2-2021-06 or stricter"]),
+    (
+        "old",
+        "prod",
+        None,
+        {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-2016-08"},
+        ["sslPolicy is 'ELBSecurityPolicy-2016-08'; use ELBSecurityPolicy-TLS13-1-2-2021-06 or stricter"],
+    ),
+    (
+        "missing",
+        "prod",
+        None,
+        {"protocol": "HTTPS"},
+        ["sslPolicy is None; use ELBSecurityPolicy-TLS13-1-2-2021-06 or stricter"],
+    ),
     ("unknown", "prod", None, {"protocol": "HTTPS", "sslPolicy": UNKNOWN}, [undecided("sslPolicy")]),
 ]
 

@@ -7,7 +7,13 @@ from policies.rules.aws.s3_bucket_key import RULE
 
 CASES = [
     ("pass", "prod", None, {"rules": [{"bucketKeyEnabled": True}]}, []),
-    ("off", "prod", None, {"rules": [{"bucketKeyEnabled": False}]}, ["rules[0].bucketKeyEnabled is False, should be true"]),
+    (
+        "off",
+        "prod",
+        None,
+        {"rules": [{"bucketKeyEnabled": False}]},
+        ["rules[0].bucketKeyEnabled is False, should be true"],
+    ),
     ("missing", "prod", None, {"rules": [{}]}, ["rules[0].bucketKeyEnabled is None, should be true"]),
     ("unknown", "prod", None, {"rules": [{"bucketKeyEnabled": UNKNOWN}]}, [undecided("rules.0.bucketKeyEnabled")]),
 ]

@@ -6,9 +6,36 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.s3_policy_public import RULE
 
 CASES = [
-    ("pass", "prod", None, {"policy": '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/r"}, "Action": "s3:GetObject", "Resource": "*"}]}'}, []),
-    ("deny to * is fine", "prod", None, {"policy": {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}}, []),
-    ("public", "prod", None, {"policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}]}}, ["policy.Statement[0] allows s3:GetObject to Principal *"]),
+    (
+        "pass",
+        "prod",
+        None,
+        {
+            "policy": (
+                '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/r"}, '
+                '"Action": "s3:GetObject", "Resource": "*"}]}'
+            )
+        },
+        [],
+    ),
+    (
+        "deny to * is fine",
+        "prod",
+        None,
+        {"policy": {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}},
+        [],
+    ),
+    (
+        "public",
+        "prod",
+        None,
+        {
+            "policy": {
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}]
+            }
+        },
+        ["policy.Statement[0] allows s3:GetObject to Principal *"],
+    ),
     ("missing", "prod", None, {}, []),
     ("unknown", "prod", None, {"policy": UNKNOWN}, [undecided("policy")]),
 ]

@@ -6,10 +6,28 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.s3_sse_kms import RULE
 
 CASES = [
-    ("pass", "prod", None, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "k"}}]}, []),
-    ("aes", "prod", None, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}, ["rules[0].applyServerSideEncryptionByDefault.sseAlgorithm is 'AES256', must be aws:kms"]),
+    (
+        "pass",
+        "prod",
+        None,
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "k"}}]},
+        [],
+    ),
+    (
+        "aes",
+        "prod",
+        None,
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        ["rules[0].applyServerSideEncryptionByDefault.sseAlgorithm is 'AES256', must be aws:kms"],
+    ),
     ("missing", "prod", None, {}, ["rules is empty; no default encryption is configured"]),
-    ("unknown", "prod", None, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": UNKNOWN}}]}, [undecided("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm")]),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": UNKNOWN}}]},
+        [undecided("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm")],
+    ),
 ]
 
 

@@ -7,9 +7,21 @@ from policies.rules.aws.s3_versioning import RULE
 
 CASES = [
     ("pass", "prod", None, {"versioningConfiguration": {"status": "Enabled"}}, []),
-    ("suspended", "prod", None, {"versioningConfiguration": {"status": "Suspended"}}, ["versioningConfiguration.status is 'Suspended', must be Enabled"]),
+    (
+        "suspended",
+        "prod",
+        None,
+        {"versioningConfiguration": {"status": "Suspended"}},
+        ["versioningConfiguration.status is 'Suspended', must be Enabled"],
+    ),
     ("missing", "prod", None, {}, ["versioningConfiguration.status is None, must be Enabled"]),
-    ("unknown", "prod", None, {"versioningConfiguration": {"status": UNKNOWN}}, [undecided("versioningConfiguration.status")]),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"versioningConfiguration": {"status": UNKNOWN}},
+        [undecided("versioningConfiguration.status")],
+    ),
 ]
 
 

@@ -7,9 +7,21 @@ from policies.rules.aws.sm_artifact_checksum import RULE
 
 CASES = [
     ("pass", "prod", None, {"tags": {"slipstack:artifact-sha256": "a" * 64}}, []),
-    ("not a sha", "prod", None, {"tags": {"slipstack:artifact-sha256": "xyz"}}, ["tag slipstack:artifact-sha256 is 'xyz', not a lowercase hex sha256"]),
+    (
+        "not a sha",
+        "prod",
+        None,
+        {"tags": {"slipstack:artifact-sha256": "xyz"}},
+        ["tag slipstack:artifact-sha256 is 'xyz', not a lowercase hex sha256"],
+    ),
     ("missing", "prod", None, {}, ["tag slipstack:artifact-sha256 is missing"]),
-    ("unknown", "prod", None, {"tags": {"slipstack:artifact-sha256": UNKNOWN}}, [undecided("tags.slipstack:artifact-sha256")]),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"tags": {"slipstack:artifact-sha256": UNKNOWN}},
+        [undecided("tags.slipstack:artifact-sha256")],
+    ),
 ]
 
 

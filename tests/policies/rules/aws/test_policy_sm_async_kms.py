@@ -7,9 +7,21 @@ from policies.rules.aws.sm_async_kms import RULE
 
 CASES = [
     ("pass", "prod", None, {"asyncInferenceConfig": {"outputConfig": {"kmsKeyId": "k"}}}, []),
-    ("no key", "prod", None, {"asyncInferenceConfig": {"outputConfig": {"s3OutputPath": "s3://b"}}}, ["asyncInferenceConfig.outputConfig.kmsKeyId is not set"]),
+    (
+        "no key",
+        "prod",
+        None,
+        {"asyncInferenceConfig": {"outputConfig": {"s3OutputPath": "s3://b"}}},
+        ["asyncInferenceConfig.outputConfig.kmsKeyId is not set"],
+    ),
     ("missing = not applicable", "prod", None, {}, []),
-    ("unknown", "prod", None, {"asyncInferenceConfig": {"outputConfig": UNKNOWN}}, [undecided("asyncInferenceConfig.outputConfig")]),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"asyncInferenceConfig": {"outputConfig": UNKNOWN}},
+        [undecided("asyncInferenceConfig.outputConfig")],
+    ),
 ]
 
 

@@ -7,7 +7,13 @@ from policies.rules.aws.sm_capture import RULE
 
 CASES = [
     ("pass", "prod", None, {"dataCaptureConfig": {"kmsKeyId": "k", "enableCapture": True}}, []),
-    ("no key", "prod", None, {"dataCaptureConfig": {"enableCapture": True}}, ["dataCaptureConfig.kmsKeyId is not set; captured payloads would use the S3 default key"]),
+    (
+        "no key",
+        "prod",
+        None,
+        {"dataCaptureConfig": {"enableCapture": True}},
+        ["dataCaptureConfig.kmsKeyId is not set; captured payloads would use the S3 default key"],
+    ),
     ("missing = not applicable", "prod", None, {}, []),
     ("unknown", "prod", None, {"dataCaptureConfig": {"kmsKeyId": UNKNOWN}}, [undecided("dataCaptureConfig.kmsKeyId")]),
 ]

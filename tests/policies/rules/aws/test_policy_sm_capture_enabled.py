@@ -8,9 +8,27 @@ from policies.rules.aws.sm_capture_enabled import RULE
 CASES = [
     ("pass", "prod", None, {"dataCaptureConfig": {"enableCapture": True}}, []),
     ("dev not applicable", "dev", None, {}, []),
-    ("disabled", "prod", None, {"dataCaptureConfig": {"enableCapture": False}}, ["prod endpoint configuration does not capture traffic; drift monitoring has no input"]),
-    ("missing", "prod", None, {}, ["prod endpoint configuration does not capture traffic; drift monitoring has no input"]),
-    ("unknown", "prod", None, {"dataCaptureConfig": {"enableCapture": UNKNOWN}}, [undecided("dataCaptureConfig.enableCapture")]),
+    (
+        "disabled",
+        "prod",
+        None,
+        {"dataCaptureConfig": {"enableCapture": False}},
+        ["prod endpoint configuration does not capture traffic; drift monitoring has no input"],
+    ),
+    (
+        "missing",
+        "prod",
+        None,
+        {},
+        ["prod endpoint configuration does not capture traffic; drift monitoring has no input"],
+    ),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"dataCaptureConfig": {"enableCapture": UNKNOWN}},
+        [undecided("dataCaptureConfig.enableCapture")],
+    ),
 ]
 
 

@@ -9,9 +9,27 @@ CASES = [
     ("pass", "prod", None, {"productionVariants": [{"variantName": "a", "initialInstanceCount": 2}]}, []),
     ("serverless", "prod", None, {"productionVariants": [{"variantName": "a", "serverlessConfig": {}}]}, []),
     ("dev", "dev", None, {"productionVariants": [{"variantName": "a", "initialInstanceCount": 1}]}, []),
-    ("one instance", "prod", None, {"productionVariants": [{"variantName": "a", "initialInstanceCount": 1}]}, ["variant a: initialInstanceCount is 1, prod needs at least 2"]),
-    ("missing", "prod", None, {"productionVariants": [{"variantName": "a"}]}, ["variant a: initialInstanceCount is None, prod needs at least 2"]),
-    ("unknown", "prod", None, {"productionVariants": [{"variantName": "a", "initialInstanceCount": UNKNOWN}]}, [undecided("productionVariants.0.initialInstanceCount")]),
+    (
+        "one instance",
+        "prod",
+        None,
+        {"productionVariants": [{"variantName": "a", "initialInstanceCount": 1}]},
+        ["variant a: initialInstanceCount is 1, prod needs at least 2"],
+    ),
+    (
+        "missing",
+        "prod",
+        None,
+        {"productionVariants": [{"variantName": "a"}]},
+        ["variant a: initialInstanceCount is None, prod needs at least 2"],
+    ),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"productionVariants": [{"variantName": "a", "initialInstanceCount": UNKNOWN}]},
+        [undecided("productionVariants.0.initialInstanceCount")],
+    ),
 ]
 
 

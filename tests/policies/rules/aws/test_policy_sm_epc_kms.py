@@ -9,7 +9,13 @@ CASES = [
     ("pass", "prod", None, {"kmsKeyArn": "arn:k", "productionVariants": [{"instanceType": "ml.m5.large"}]}, []),
     ("nvme only", "prod", None, {"productionVariants": [{"variantName": "a", "instanceType": "ml.g5.xlarge"}]}, []),
     ("serverless only", "prod", None, {"productionVariants": [{"serverlessConfig": {"memorySizeInMb": 2048}}]}, []),
-    ("no key", "prod", None, {"productionVariants": [{"variantName": "a", "instanceType": "ml.m5.large"}]}, ["kmsKeyArn is not set; variants a (ml.m5.large) have EBS volumes to encrypt"]),
+    (
+        "no key",
+        "prod",
+        None,
+        {"productionVariants": [{"variantName": "a", "instanceType": "ml.m5.large"}]},
+        ["kmsKeyArn is not set; variants a (ml.m5.large) have EBS volumes to encrypt"],
+    ),
     ("missing", "prod", None, {}, ["kmsKeyArn is not set; variants (none declared) have EBS volumes to encrypt"]),
     ("unknown", "prod", None, {"kmsKeyArn": UNKNOWN}, [undecided("kmsKeyArn")]),
 ]

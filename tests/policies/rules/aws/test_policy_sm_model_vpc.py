@@ -7,10 +7,22 @@ from policies.rules.aws.sm_model_vpc import RULE
 
 CASES = [
     ("pass", "prod", None, {"vpcConfig": {"subnets": ["a", "b"], "securityGroupIds": ["sg"]}}, []),
-    ("one subnet", "prod", None, {"vpcConfig": {"subnets": ["a"], "securityGroupIds": ["sg"]}}, ["vpcConfig.subnets has 1 subnet(s), needs at least 2"]),
+    (
+        "one subnet",
+        "prod",
+        None,
+        {"vpcConfig": {"subnets": ["a"], "securityGroupIds": ["sg"]}},
+        ["vpcConfig.subnets has 1 subnet(s), needs at least 2"],
+    ),
     ("no sg", "prod", None, {"vpcConfig": {"subnets": ["a", "b"]}}, ["vpcConfig.securityGroupIds is empty"]),
     ("missing", "prod", None, {}, ["vpcConfig is missing; the model would run outside your VPC"]),
-    ("unknown", "prod", None, {"vpcConfig": {"subnets": UNKNOWN, "securityGroupIds": ["sg"]}}, [undecided("vpcConfig.subnets")]),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"vpcConfig": {"subnets": UNKNOWN, "securityGroupIds": ["sg"]}},
+        [undecided("vpcConfig.subnets")],
+    ),
 ]
 
 

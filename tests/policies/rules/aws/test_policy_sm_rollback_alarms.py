@@ -8,9 +8,21 @@ from policies.rules.aws.sm_rollback_alarms import RULE
 CASES = [
     ("pass", "prod", None, {"deploymentConfig": {"autoRollbackConfiguration": {"alarms": [{"alarmName": "a"}]}}}, []),
     ("dev", "dev", None, {}, []),
-    ("no alarms", "prod", None, {"deploymentConfig": {"autoRollbackConfiguration": {"alarms": []}}}, ["deploymentConfig.autoRollbackConfiguration watches no alarm"]),
+    (
+        "no alarms",
+        "prod",
+        None,
+        {"deploymentConfig": {"autoRollbackConfiguration": {"alarms": []}}},
+        ["deploymentConfig.autoRollbackConfiguration watches no alarm"],
+    ),
     ("missing", "prod", None, {}, ["deploymentConfig is missing; updates replace the fleet with no rollback"]),
-    ("unknown", "prod", None, {"deploymentConfig": {"autoRollbackConfiguration": {"alarms": UNKNOWN}}}, [undecided("deploymentConfig.autoRollbackConfiguration.alarms")]),
+    (
+        "unknown",
+        "prod",
+        None,
+        {"deploymentConfig": {"autoRollbackConfiguration": {"alarms": UNKNOWN}}},
+        [undecided("deploymentConfig.autoRollbackConfiguration.alarms")],
+    ),
 ]
 
 

@@ -6,8 +6,31 @@ from policy_rule_cases import UNKNOWN, messages, undecided
 from policies.rules.aws.sns_policy_public import RULE
 
 CASES = [
-    ("pass", "prod", None, {"policy": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": "*"}]}}, []),
-    ("public", "prod", None, {"policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "*"}]}}, ["policy.Statement[0] allows Principal * without a Condition"]),
+    (
+        "pass",
+        "prod",
+        None,
+        {
+            "policy": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": "*",
+                    }
+                ]
+            }
+        },
+        [],
+    ),
+    (
+        "public",
+        "prod",
+        None,
+        {"policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "*"}]}},
+        ["policy.Statement[0] allows Principal * without a Condition"],
+    ),
     ("missing", "prod", None, {}, []),
     ("unknown", "prod", None, {"policy": UNKNOWN}, [undecided("policy")]),
 ]

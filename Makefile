@@ -1,0 +1,58 @@
+# The two commands the README starts with: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SCAN_VENV := .venv-scan
+BENCH_VENV := .venv-bench
+STACKS := dev staging prod
+SPECS := deployments
+
+.PHONY: setup demo test check lint typecheck bench-setup clean
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
+	touch $@
+
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	touch $@
+
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed $(SCAN_VENV)/.installed
+
+examples/artifacts/.trained: examples/train.py $(VENV)/.installed
+	$(PY) examples/train.py
+	touch $@
+
+# Train the example models, validate their specs, and plan every stack offline (no cloud account needed).
+demo: setup examples/artifacts/.trained
+	$(VENV)/bin/slipstack validate $(SPECS)
+	@for stack in $(STACKS); do $(VENV)/bin/slipstack plan --stack $$stack || exit $$?; done
+	@echo "demo done: plans and Kubernetes manifests are in build/plan/<stack>/"
+
+# The whole test suite (what CI runs).
+test: setup examples/artifacts/.trained
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy contracts deployment_spec stacks infra slipstack policies model_packaging monitoring
+
+check: lint typecheck test
+
+# Benchmarks measure the speed and memory targets; each script prints its figures (see bench/README.md).
+bench-setup: setup $(BENCH_VENV)/.installed examples/artifacts/.trained
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache examples/artifacts

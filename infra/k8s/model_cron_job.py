@@ -1,0 +1,111 @@
+"""A scheduled job of a model (batch scoring, the drift check), hardened exactly like the server.
+
+It uses the same pod template (`model_pod.py`): the artifact is fetched and verified first, the
+container runs non-root on a read-only root filesystem with every capability dropped. Jobs never
+overlap, keep a short history, and are killed if they run past their deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.k8s.model_pod import ArtifactFetch, ContainerResources, image_reference, model_pod_spec
+
+
+@dataclass(frozen=True)
+class ModelCronJobArgs:
+    name: str
+    namespace: str
+    schedule: str  # five-field cron, UTC
+    command: list[str]
+    image_repository: str
+    image_tag: str
+    image_digest: str | None
+    fetch: ArtifactFetch
+    models_mount: str
+    service_account_name: str
+    resources: ContainerResources
+    labels: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)
+    parallelism: int = 1
+    active_deadline_seconds: int = 3600
+    backoff_limit: int = 2
+    node_selector: dict[str, str] = field(default_factory=dict)
+    unpinned_digest_reason: str | None = None
+    unlimited_cpu_reason: str | None = None
+
+
+def scanner_skip_annotations(args: ModelCronJobArgs) -> dict[str, str]:
+    skips = [
+        # A run-to-completion container has no endpoint to probe: the Job's deadline and backoff limit
+        # are what catch a hung or failing run.
+        "CKV_K8S_8=batch job runs to completion; activeDeadlineSeconds bounds a hung run",
+        "CKV_K8S_9=batch job serves no traffic, so readiness does not apply",
+    ]
+    if args.image_digest is None:
+        if not args.unpinned_digest_reason:
+            raise ValueError(f"{args.name}: an image without a digest needs unpinned_digest_reason")
+        skips.append(f"CKV_K8S_43={args.unpinned_digest_reason}")
+    if args.resources.cpu_limit is None:
+        if not args.unlimited_cpu_reason:
+            raise ValueError(f"{args.name}: a container without a CPU limit needs unlimited_cpu_reason")
+        skips.append(f"CKV_K8S_11={args.unlimited_cpu_reason}")
+    return {f"checkov.io/skip{index}": skip for index, skip in enumerate(skips, start=1)}
+
+
+class ModelCronJob(pulumi.ComponentResource):
+    cron_job: k8s.batch.v1.CronJob
+
+    def __init__(self, name: str, args: ModelCronJobArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("slipstack:k8s:ModelCronJob", name, None, opts)
+        image = image_reference(args.image_repository, args.image_tag, args.image_digest)
+        container: dict[str, Any] = {
+            "name": "job",
+            "image": image,
+            "command": list(args.command),
+            "env": [{"name": "HOME", "value": "/tmp"}] + [{"name": k, "value": v} for k, v in sorted(args.env.items())],
+            "resources": args.resources.as_manifest(),
+            "volumeMounts": [
+                {"name": "models", "mountPath": args.models_mount, "readOnly": True},
+                {"name": "tmp", "mountPath": "/tmp"},
+            ],
+        }
+        pod_spec = model_pod_spec(
+            containers=[container],
+            image=image,
+            fetch=args.fetch,
+            service_account_name=args.service_account_name,
+            models_mount=args.models_mount,
+            restart_policy="Never",
+            node_selector=args.node_selector,
+        )
+        self.cron_job = k8s.batch.v1.CronJob(
+            f"{name}-cron-job",
+            metadata={"name": args.name, "namespace": args.namespace, "labels": args.labels,
+                      "annotations": scanner_skip_annotations(args)},
+            spec={
+                "schedule": args.schedule,
+                "timeZone": "Etc/UTC",
+                # A run still going when the next is due means the data outgrew the schedule: don't pile up.
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": 600,
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {
+                    "metadata": {"labels": args.labels},
+                    "spec": {
+                        "parallelism": args.parallelism,
+                        "backoffLimit": args.backoff_limit,
+                        "activeDeadlineSeconds": args.active_deadline_seconds,
+                        "ttlSecondsAfterFinished": 86400,
+                        "template": {"metadata": {"labels": args.labels}, "spec": pod_spec},
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({})

@@ -1,0 +1,150 @@
+"""Observability of one model: a ServiceMonitor for the server's metrics and a PrometheusRule with its
+alerts (p99 latency, error rate, pod restarts, endpoint down, drift, quality) and the request-rate
+recording rule the HPA scales on. Both are Prometheus Operator custom resources.
+
+Server metrics are MLServer's REST metrics (starlette_exporter, prefix `rest_server`); drift and
+quality gauges are the ones the drift job pushes (`contracts.metrics`), so the names agree by import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from contracts import metrics
+from infra.k8s.model_autoscaling import REQUEST_RATE_METRIC
+
+MLSERVER_REQUESTS = "rest_server_requests_total"
+MLSERVER_DURATION_BUCKET = "rest_server_request_duration_seconds_bucket"
+RESTARTS = "kube_pod_container_status_restarts_total"  # kube-state-metrics
+
+
+@dataclass(frozen=True)
+class DriftAlerting:
+    method: Literal["psi", "ks", "kl"]
+    warn_threshold: float
+    alert_threshold: float
+    stale_after_seconds: int
+
+
+@dataclass(frozen=True)
+class QualityAlerting:
+    metric: str
+    threshold: float
+    higher_is_better: bool
+
+
+@dataclass(frozen=True)
+class ModelMonitoringArgs:
+    name: str
+    namespace: str
+    model: str
+    environment: str
+    service_selector: dict[str, str]
+    metrics_port_name: str
+    metrics_path: str
+    latency_p99_ms: int
+    error_rate_percent: float
+    # Labels Prometheus selects ServiceMonitors and rules by (e.g. release: kube-prometheus-stack).
+    prometheus_labels: dict[str, str]
+    # Labels every alert carries, for Alertmanager routing (team, owner, model, environment).
+    routing_labels: dict[str, str] = field(default_factory=dict)
+    alerts_enabled: bool = True
+    max_restarts_per_15m: int = 2
+    drift: DriftAlerting | None = None
+    quality: QualityAlerting | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _alert(name: str, expr: str, for_: str, severity: str, summary: str, routing: dict[str, str]) -> dict[str, Any]:
+    return {"alert": name, "expr": expr, "for": for_, "labels": {**routing, "severity": severity},
+            "annotations": {"summary": summary}}
+
+
+def rule_groups(args: ModelMonitoringArgs) -> list[dict[str, Any]]:
+    ns = f'namespace="{args.namespace}"'
+    job = f'model="{args.model}", environment="{args.environment}"'
+    routing = {**args.routing_labels, "model": args.model, "environment": args.environment}
+    recording = {
+        "name": f"{args.model}.recording",
+        "rules": [{
+            "record": REQUEST_RATE_METRIC,
+            "expr": f"sum by (namespace, pod) (rate({MLSERVER_REQUESTS}{{{ns}}}[2m]))",
+        }],
+    }
+    if not args.alerts_enabled:
+        return [recording]
+    alerts = [
+        _alert("ModelEndpointDown",
+               f'sum(up{{{ns}, service="{args.model}"}}) == 0 or absent(up{{{ns}, service="{args.model}"}})',
+               "5m", "critical", f"No {args.model} server pod in {args.namespace} is being scraped", routing),
+        _alert("ModelLatencyP99High",
+               f"histogram_quantile(0.99, sum by (le) (rate({MLSERVER_DURATION_BUCKET}{{{ns}}}[5m]))) "
+               f"> {args.latency_p99_ms / 1000:g}",
+               "5m", "warning", f"p99 latency of {args.model} is above {args.latency_p99_ms} ms", routing),
+        _alert("ModelErrorRateHigh",
+               f'100 * sum(rate({MLSERVER_REQUESTS}{{{ns}, status_code=~"5.."}}[5m])) '
+               f"/ clamp_min(sum(rate({MLSERVER_REQUESTS}{{{ns}}}[5m])), 1e-9) > {args.error_rate_percent:g}",
+               "5m", "critical", f"More than {args.error_rate_percent:g}% of {args.model} requests fail", routing),
+        _alert("ModelPodRestarts",
+               f"increase({RESTARTS}{{{ns}}}[15m]) > {args.max_restarts_per_15m}",
+               "0m", "warning", f"A {args.model} container restarted repeatedly", routing),
+    ]
+    if args.drift is not None:
+        drift = args.drift
+        # The job has already judged each feature against the spec (KS p-value or PSI/KL score).
+        alerts.append(_alert("ModelDriftDetected", f"max({metrics.PROM_DRIFTED_FEATURES}{{{job}}}) > 0", "0m",
+                             "critical", f"Input drift detected for {args.model}", routing))
+        if drift.method in ("psi", "kl"):
+            alerts.append(_alert(
+                "ModelDriftScoreWarning",
+                f'max({metrics.PROM_DRIFT_SCORE}{{{job}, method="{drift.method}"}}) > {drift.warn_threshold:g}',
+                "0m", "warning", f"{drift.method.upper()} drift of {args.model} above {drift.warn_threshold:g}",
+                routing))
+        alerts.append(_alert(
+            "ModelDriftCheckStale",
+            f"time() - max({metrics.PROM_DRIFT_LAST_RUN}{{{job}}}) > {drift.stale_after_seconds} "
+            f"or absent({metrics.PROM_DRIFT_LAST_RUN}{{{job}}})",
+            "30m", "warning", f"The drift check of {args.model} has not completed recently", routing))
+    if args.quality is not None:
+        quality = args.quality
+        worse = "<" if quality.higher_is_better else ">"
+        alerts.append(_alert(
+            "ModelQualityDegraded",
+            f'{metrics.PROM_QUALITY}{{{job}, metric="{quality.metric}"}} {worse} {quality.threshold:g}',
+            "0m", "critical", f"{quality.metric} of {args.model} is worse than {quality.threshold:g}", routing))
+    return [recording, {"name": f"{args.model}.alerts", "rules": alerts}]
+
+
+class ModelMonitoring(pulumi.ComponentResource):
+    service_monitor: k8s.apiextensions.CustomResource
+    rule: k8s.apiextensions.CustomResource
+
+    def __init__(self, name: str, args: ModelMonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("slipstack:k8s:ModelMonitoring", name, None, opts)
+        labels = {**args.labels, **args.prometheus_labels}
+        self.service_monitor = k8s.apiextensions.CustomResource(
+            f"{name}-service-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata={"name": args.name, "namespace": args.namespace, "labels": labels},
+            spec={
+                "selector": {"matchLabels": dict(args.service_selector)},
+                "namespaceSelector": {"matchNames": [args.namespace]},
+                "endpoints": [{"port": args.metrics_port_name, "path": args.metrics_path, "interval": "30s",
+                               "scheme": "http"}],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.rule = k8s.apiextensions.CustomResource(
+            f"{name}-rule",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata={"name": args.name, "namespace": args.namespace, "labels": labels},
+            spec={"groups": rule_groups(args)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({})

@@ -1,0 +1,185 @@
+"""The model server: a Deployment running MLServer (Open Inference Protocol V2) on the restricted profile.
+
+The artifact is downloaded and checksum-verified by an init container (`model_pod.py`) into an
+emptyDir the server mounts read-only, so a pod whose artifact does not match its digest never starts
+serving and shows the mismatch as an Init:Error. Used twice for a canary: once for the stable
+version and once for the candidate, with different `track` labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.k8s.model_pod import ArtifactFetch, ContainerResources, image_reference, model_pod_spec
+
+HTTP_PORT_NAME = "http"
+METRICS_PORT_NAME = "metrics"
+
+
+@dataclass(frozen=True)
+class ServerContract:
+    """What the serving image promises: ports, health paths, where models are mounted."""
+
+    http_port: int
+    grpc_port: int
+    metrics_port: int
+    metrics_path: str
+    liveness_path: str
+    readiness_path: str
+    models_mount: str
+
+
+@dataclass(frozen=True)
+class ModelServerArgs:
+    name: str  # the Deployment's name
+    namespace: str
+    model_name: str  # the V2 model name served (and the folder under models_mount)
+    model_dir: str  # the verified artifact folder MLServer loads, under contract.models_mount
+    image_repository: str
+    image_tag: str
+    image_digest: str | None
+    fetch: ArtifactFetch
+    contract: ServerContract
+    service_account_name: str
+    resources: ContainerResources
+    labels: dict[str, str]
+    # The labels the Deployment selects its pods by (a subset of pod labels; immutable once created).
+    selector: dict[str, str]
+    # None when an HPA owns the replica count (a fixed number would fight the autoscaler on every deploy).
+    replicas: int | None = None
+    # Spread over nodes strictly (prod: losing a node must not take every replica) or as a preference.
+    spread_required: bool = False
+    node_selector: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    # A digest-less image or a missing CPU limit must be a reasoned choice, recorded in the manifest
+    # as Checkov's skip annotation so a reviewer sees why (CKV_K8S_43 / CKV_K8S_11).
+    unpinned_digest_reason: str | None = None
+    unlimited_cpu_reason: str | None = None
+    # Time to finish in-flight requests after the pod leaves the Service's endpoints.
+    termination_grace_period_seconds: int = 30
+    drain_seconds: int = 5
+    parallel_workers: int = 0
+
+
+def scanner_skip_annotations(args: ModelServerArgs | Any, with_probes: bool = True) -> dict[str, str]:
+    """Checkov skip annotations for the deliberate gaps in `args` (each with its reason)."""
+    skips: list[str] = []
+    if args.image_digest is None:
+        if not args.unpinned_digest_reason:
+            raise ValueError(f"{args.name}: an image without a digest needs unpinned_digest_reason")
+        skips.append(f"CKV_K8S_43={args.unpinned_digest_reason}")
+    if args.resources.cpu_limit is None:
+        if not args.unlimited_cpu_reason:
+            raise ValueError(f"{args.name}: a container without a CPU limit needs unlimited_cpu_reason")
+        skips.append(f"CKV_K8S_11={args.unlimited_cpu_reason}")
+    return {f"checkov.io/skip{index}": skip for index, skip in enumerate(skips, start=1)}
+
+
+def topology_spread(selector: dict[str, str], required: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "DoNotSchedule" if required else "ScheduleAnyway",
+            "labelSelector": {"matchLabels": dict(selector)},
+        },
+        # Zones are a preference: many on-prem clusters have one, and DoNotSchedule would strand pods.
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": dict(selector)},
+        },
+    ]
+
+
+def server_container(args: ModelServerArgs, image: str) -> dict[str, Any]:
+    contract = args.contract
+
+    def http_get(path: str, port: str) -> dict[str, Any]:
+        return {"path": path, "port": port, "scheme": "HTTP"}
+
+    return {
+        "name": "server",
+        "image": image,
+        "command": ["mlserver", "start", args.model_dir],
+        # MLServer keeps its metrics files in the working directory; the root filesystem is read-only.
+        "workingDir": "/tmp",
+        "env": [
+            {"name": "MLSERVER_HOST", "value": "0.0.0.0"},
+            # Inference in the server process: the packaging engineer's benchmark found it fastest.
+            {"name": "MLSERVER_PARALLEL_WORKERS", "value": str(args.parallel_workers)},
+            {"name": "MLSERVER_HTTP_PORT", "value": str(contract.http_port)},
+            {"name": "MLSERVER_GRPC_PORT", "value": str(contract.grpc_port)},
+            {"name": "MLSERVER_METRICS_PORT", "value": str(contract.metrics_port)},
+            {"name": "MLSERVER_METRICS_ENDPOINT", "value": contract.metrics_path},
+            # The root filesystem is read-only: MLServer's metrics and Python's caches go to /tmp.
+            {"name": "MLSERVER_METRICS_DIR", "value": "/tmp/mlserver-metrics"},
+            {"name": "HOME", "value": "/tmp"},
+        ],
+        "ports": [
+            {"name": HTTP_PORT_NAME, "containerPort": contract.http_port, "protocol": "TCP"},
+            {"name": METRICS_PORT_NAME, "containerPort": contract.metrics_port, "protocol": "TCP"},
+        ],
+        "resources": args.resources.as_manifest(),
+        # Loading a large model can take minutes: the startup probe holds liveness off until then,
+        # instead of a long initialDelaySeconds that would also delay restarts of a hung server.
+        "startupProbe": {"httpGet": http_get(contract.liveness_path, HTTP_PORT_NAME), "periodSeconds": 5,
+                         "failureThreshold": 60, "timeoutSeconds": 2},
+        "livenessProbe": {"httpGet": http_get(contract.liveness_path, HTTP_PORT_NAME), "periodSeconds": 10,
+                          "failureThreshold": 3, "timeoutSeconds": 2},
+        "readinessProbe": {"httpGet": http_get(contract.readiness_path, HTTP_PORT_NAME), "periodSeconds": 5,
+                           "failureThreshold": 2, "timeoutSeconds": 2},
+        # Endpoints are removed asynchronously: keep serving briefly after SIGTERM so no request is cut.
+        "lifecycle": {"preStop": {"sleep": {"seconds": args.drain_seconds}}},
+        "volumeMounts": [
+            {"name": "models", "mountPath": contract.models_mount, "readOnly": True},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+    }
+
+
+class ModelServer(pulumi.ComponentResource):
+    deployment: k8s.apps.v1.Deployment
+    deployment_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ModelServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("slipstack:k8s:ModelServer", name, None, opts)
+        image = image_reference(args.image_repository, args.image_tag, args.image_digest)
+        pod_labels = {**args.labels, **args.selector}
+        pod_spec = model_pod_spec(
+            containers=[server_container(args, image)],
+            image=image,
+            fetch=args.fetch,
+            service_account_name=args.service_account_name,
+            models_mount=args.contract.models_mount,
+            termination_grace_period_seconds=args.termination_grace_period_seconds,
+            topology_spread=topology_spread(args.selector, args.spread_required),
+            node_selector=args.node_selector,
+        )
+        spec: dict[str, Any] = {
+            "selector": {"matchLabels": dict(args.selector)},
+            "revisionHistoryLimit": 5,
+            # Never below the current capacity during a rollout: surge one pod, keep every old one until ready.
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
+        }
+        if args.replicas is not None:
+            spec["replicas"] = args.replicas
+        self.deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata={
+                "name": args.name,
+                "namespace": args.namespace,
+                "labels": pod_labels,
+                "annotations": {**args.annotations, **scanner_skip_annotations(args)},
+            },
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.deployment_name = self.deployment.metadata.apply(lambda m: m["name"])
+        self.register_outputs({"deployment_name": self.deployment_name})

@@ -1,0 +1,292 @@
+"""Build a packaged artifact from a trained model and its deployment spec.
+
+One artifact serves both targets. Its files:
+
+- the model file at the root (`model.onnx`, or the native file when `serving_format: native`);
+- `code/inference.py` and `code/requirements.txt`: the SageMaker framework-container layout;
+- `model-settings.json`: the MLServer layout (Slipstack's runtime), for Kubernetes and `slipstack serve`;
+- `manifest.json`: versions, signature, every file's sha256 and size, the content digest, the
+  reference profile and an example request with the outputs the model gives for it.
+
+Everything is written into a hidden staging directory next to `--out` and renamed into place only
+when complete, so a failure (bad model, conversion, parity) leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_packaging.errors import ModelFileError, PackagingError, ParityError, ReferenceSampleError
+from model_packaging.formats import MODEL_FILE_NAMES, format_module
+from model_packaging.manifest import MANIFEST_NAME, FileEntry, Manifest, ModelIdentity, hash_file
+from model_packaging.serving_contract import RUNTIME_IMPLEMENTATION
+from model_packaging.signature import example_request, output_tensors
+
+# Converted outputs must satisfy |converted - original| <= ABSOLUTE + RELATIVE * |original| on every
+# reference row; class labels must agree exactly. ONNX tree ensembles compute in float32, whose
+# rounding stays orders of magnitude inside this bound for models that convert correctly.
+PARITY_ABSOLUTE = 1e-4
+PARITY_RELATIVE = 1e-4
+PARITY_MAX_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    manifest: Manifest
+    out: Path
+
+
+def read_reference_sample(path: Path, feature_names: list[str], where: str) -> Any:
+    import pandas as pd
+
+    if not path.is_file():
+        raise ReferenceSampleError(
+            f"{where}: model.reference_sample '{path}' does not exist; point it at a CSV or Parquet sample of "
+            "training inputs (it is the parity check, the example request and the drift baseline)"
+        )
+    try:
+        frame = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    except Exception as error:  # pandas raises parser-specific errors
+        raise ReferenceSampleError(f"{path}: cannot read the reference sample ({type(error).__name__}: {error})") \
+            from None
+    missing = [name for name in feature_names if name not in frame.columns]
+    if missing:
+        raise ReferenceSampleError(
+            f"{path}: the reference sample lacks signature input column(s) {missing[:5]}"
+            f"{' …' if len(missing) > 5 else ''}; it must hold every model.signature.inputs column"
+        )
+    if frame.empty:
+        raise ReferenceSampleError(f"{path}: the reference sample has no rows")
+    return frame
+
+
+def compare_outputs(original: list[np.ndarray], converted: list[np.ndarray], names: list[str],
+                    label_outputs: set[str]) -> dict[str, Any]:
+    """Per output: the largest absolute difference and how many rows break the tolerance."""
+    report: dict[str, Any] = {}
+    for name, want, got in zip(names, original, converted, strict=False):
+        want_array, got_array = np.asarray(want), np.asarray(got).reshape(np.asarray(want).shape)
+        if name in label_outputs:
+            bad = want_array != got_array
+            report[name] = {"mismatched_rows": int(bad.reshape(len(bad), -1).any(axis=1).sum()),
+                            "max_abs_diff": float(np.max(np.abs(want_array.astype(float) - got_array.astype(float)),
+                                                         initial=0.0))}
+            continue
+        want_f, got_f = want_array.astype(np.float64), got_array.astype(np.float64)
+        diff = np.abs(want_f - got_f)
+        bad = diff > PARITY_ABSOLUTE + PARITY_RELATIVE * np.abs(want_f)
+        worst = int(np.argmax(diff.reshape(len(diff), -1).max(axis=1))) if diff.size else 0
+        report[name] = {
+            "max_abs_diff": float(diff.max(initial=0.0)),
+            "mismatched_rows": int(bad.reshape(len(bad), -1).any(axis=1).sum()),
+            "worst_row": worst,
+            "worst_original": np.asarray(want_f[worst]).tolist(),
+            "worst_converted": np.asarray(got_f[worst]).tolist(),
+        }
+    return report
+
+
+def _raise_on_parity_failure(report: dict[str, Any], rows: int, where: str) -> None:
+    failing = {name: entry for name, entry in report.items() if entry["mismatched_rows"]}
+    if not failing:
+        return
+    parts = []
+    for name, entry in failing.items():
+        text = f"output '{name}': {entry['mismatched_rows']} of {rows} rows differ, by up to {entry['max_abs_diff']:.6g}"
+        if "worst_row" in entry:
+            text += (f" (reference row {entry['worst_row']}: original {entry['worst_original']}, "
+                     f"ONNX {entry['worst_converted']})")
+        parts.append(text)
+    raise ParityError(
+        f"{where}: the ONNX conversion does not reproduce the model on the reference sample: {'; '.join(parts)}. "
+        f"Tolerance: labels exact, values within {PARITY_ABSOLUTE} + {PARITY_RELATIVE} x |value|. "
+        "Serve the model as it is with model.serving_format: native, or retrain it on float32-representable inputs"
+    )
+
+
+def _requirements(serving_format: str, versions: dict[str, str]) -> str:
+    if serving_format == "onnx":
+        names = ["onnxruntime", "numpy"]
+    elif serving_format == "xgboost":
+        names = ["xgboost", "numpy"]
+    else:
+        names = ["scikit-learn", "joblib", "numpy"]
+    return "".join(f"{name}=={versions[name]}\n" for name in names if name in versions)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _replace_directory(staging: Path, out: Path) -> None:
+    """Move the finished staging directory to `out`, replacing a previous artifact there."""
+    if out.exists():
+        if not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST_NAME).is_file()):
+            raise PackagingError(
+                f"{out}: exists and is not a packaged artifact; refusing to overwrite it (choose another --out)"
+            )
+        previous = out.with_name(f".{out.name}.previous-{os.getpid()}")
+        os.replace(out, previous)
+        os.replace(staging, out)
+        shutil.rmtree(previous, ignore_errors=True)
+    else:
+        os.replace(staging, out)
+
+
+def package_model(resolved: Any, out: Path, model_path: Path | None = None,
+                  step: Callable[[str], None] | None = None) -> PackageResult:
+    """Package the model of `resolved` (a deployment_spec.ResolvedSpec) into the directory `out`."""
+    spec = resolved.spec
+    section = spec.model
+    where = str(resolved.source)
+    say = step or (lambda _message: None)
+    if model_path is None:
+        if section.artifact.startswith("s3://"):
+            raise ModelFileError(f"{where}: model.artifact is an s3:// URI; pass the local model file to package")
+        model_path = resolved.resolve_path(section.artifact)
+    if not model_path.is_file():
+        raise ModelFileError(f"{model_path}: no such model file (model.artifact in {where}, or the MODEL argument)")
+    if section.reference_sample is None:
+        raise ReferenceSampleError(
+            f"{where}: model.reference_sample is not set; packaging needs a sample of training inputs "
+            "for the parity check, the example request and the drift baseline"
+        )
+    inputs = [feature.model_dump() for feature in section.signature.inputs]
+    feature_names = [feature["name"] for feature in inputs]
+    unsupported = [f["name"] for f in inputs if f["dtype"] == "string"]
+    if unsupported:
+        raise PackagingError(f"{where}: string inputs {unsupported} are not supported yet; encode them as numbers")
+    frame = read_reference_sample(resolved.resolve_path(section.reference_sample), feature_names, where)
+    features = frame[feature_names].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    say(f"loading {section.framework} model {model_path.name}")
+    native = format_module(section.framework)
+    model = native.load(model_path)
+    native.check(model, feature_names, section.task, f"{model_path}")
+    library_versions = {"python": platform.python_version(), "numpy": np.__version__, **native.library_versions()}
+
+    parity_rows = features[:PARITY_MAX_ROWS]
+    serving_format = "onnx" if section.framework == "onnx" or section.serving_format == "onnx" else section.framework
+    parity: dict[str, Any] | None = None
+    onnx_bytes: bytes | None = None
+    if section.framework == "onnx":
+        onnx_bytes = model_path.read_bytes()
+        serving_model: Any = model
+        serving_module = native
+    elif serving_format == "onnx":
+        say("converting to ONNX")
+        onnx_bytes = native.to_onnx(model, len(feature_names))
+        serving_module = format_module("onnx")
+        serving_model = serving_module.session_from_bytes(onnx_bytes, "converted model")
+        library_versions.update(serving_module.library_versions())
+        library_versions.update(_converter_versions(section.framework))
+    else:
+        serving_model, serving_module = model, native
+
+    raw = serving_module.predict(serving_model, parity_rows, feature_names)
+    outputs_spec = [o.model_dump() for o in section.signature.outputs]
+    if len(outputs_spec) > len(raw):
+        raise ModelFileError(
+            f"{where}: model.signature.outputs lists {len(outputs_spec)} outputs but the model produces {len(raw)} "
+            f"({'label, class probabilities' if section.task == 'classification' else 'the prediction'}); "
+            "list only those"
+        )
+    runtime_outputs = [{"name": o["name"], "index": index, "dtype": o["dtype"], "shape": o["shape"]}
+                       for index, o in enumerate(outputs_spec)]
+    for output, value in zip(outputs_spec, raw, strict=False):
+        declared = [d for d in output["shape"] if d != -1]
+        actual = list(np.asarray(value).shape[1:])
+        if output["shape"] and len(output["shape"]) == len(actual) and declared != [
+            a for a, d in zip(actual, output["shape"], strict=True) if d != -1
+        ]:
+            raise ModelFileError(
+                f"{where}: model.signature.outputs '{output['name']}' declares per-row shape {output['shape']} "
+                f"but the model produces {actual}"
+            )
+
+    if serving_format == "onnx" and section.framework != "onnx":
+        say("checking parity on the reference sample")
+        original = native.predict(model, parity_rows, feature_names)
+        labels = {o["name"] for o in outputs_spec[:1]} if section.task == "classification" else set()
+        report = compare_outputs(original, raw, [o["name"] for o in outputs_spec], labels)
+        _raise_on_parity_failure(report, len(parity_rows), where)
+        parity = {"rows": len(parity_rows), "tolerance": {"absolute": PARITY_ABSOLUTE, "relative": PARITY_RELATIVE,
+                                                          "labels": "exact"}, "outputs": report}
+
+    say("profiling the reference sample")
+    from monitoring.profile import build_profile
+
+    categorical = [f["name"] for f in inputs if f["categorical"]]
+    profile = build_profile(frame[feature_names], categorical=categorical).model_dump(mode="json")
+
+    first_row = [None if np.isnan(v) else float(v) for v in features[0]]
+    example = {
+        "request": example_request(inputs, first_row),
+        "expected_outputs": output_tensors(runtime_outputs, [np.asarray(r)[:1] for r in raw]),
+    }
+
+    model_file = MODEL_FILE_NAMES[serving_format]
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would hide the artifact from the server's non-root user
+    try:
+        say("writing the artifact")
+        if onnx_bytes is not None:
+            (staging / model_file).write_bytes(onnx_bytes)
+        else:
+            shutil.copyfile(model_path, staging / model_file)
+        code_source = Path(__file__).with_name("sagemaker_inference.py")
+        (staging / "code").mkdir()
+        shutil.copyfile(code_source, staging / "code" / "inference.py")
+        _write_text(staging / "code" / "requirements.txt", _requirements(serving_format, library_versions))
+        settings = {
+            "name": spec.metadata.name,
+            "implementation": RUNTIME_IMPLEMENTATION,
+            "parameters": {"uri": ".", "version": section.version},
+        }
+        _write_text(staging / "model-settings.json", json.dumps(settings, indent=2, sort_keys=True) + "\n")
+        files = {
+            path.relative_to(staging).as_posix(): hash_file(path)
+            for path in sorted(staging.rglob("*")) if path.is_file()
+        }
+        manifest = Manifest(
+            model=ModelIdentity(name=spec.metadata.name, version=section.version, framework=section.framework,
+                                framework_version=section.framework_version, task=section.task),
+            format=serving_format,
+            model_file=model_file,
+            library_versions=dict(sorted(library_versions.items())),
+            signature=section.signature.model_dump(mode="json"),
+            runtime={"outputs": runtime_outputs, "input_dtype": "float32" if serving_format == "onnx" else "float64"},
+            parity=parity,
+            reference_profile=profile,
+            example=example,
+            files=dict[str, FileEntry](files),
+        ).sealed()
+        _write_text(staging / MANIFEST_NAME, manifest.to_json())
+        _replace_directory(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return PackageResult(manifest=manifest, out=out)
+
+
+def _converter_versions(framework: str) -> dict[str, str]:
+    if framework == "sklearn":
+        import skl2onnx
+
+        return {"skl2onnx": skl2onnx.__version__}
+    import onnxmltools
+
+    return {"onnxmltools": onnxmltools.__version__}

@@ -1,0 +1,137 @@
+"""`slipstack package`, `verify`, `publish`, `serve`: build, check, ship and run model artifacts.
+
+Only typer is imported here; the packaging code, frameworks, boto3 and MLServer load inside the
+commands so `slipstack --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def _progress_bar(total: int, description: str) -> Any:
+    """A byte progress bar on stderr for long transfers (silent when stderr is not a terminal)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                    transient=True, disable=not sys.stderr.isatty(), console=_stderr_console())
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def package(
+    model: Path | None = typer.Argument(None, help="Trained model file; default: model.artifact of the spec."),
+    spec: Path = typer.Option(..., "--spec", help="Deployment spec (YAML)."),
+    out: Path = typer.Option(..., "--out", help="Directory to write the artifact to (replaced if it is one)."),
+    environment: str = typer.Option("dev", "--environment", "-e", help="Environment whose overrides apply."),
+    archive: Path | None = typer.Option(None, "--archive", help="Also write a deterministic .tar or .tar.gz here."),
+) -> None:
+    """Package MODEL for serving: convert, check parity, write the layouts and a manifest with digests."""
+    from rich.table import Table
+
+    from deployment_spec import load_spec
+    from model_packaging.archive import write_archive
+    from model_packaging.package import package_model
+
+    console = _stderr_console()
+    resolved = load_spec(spec).for_environment(environment)
+    with console.status("packaging") as status:
+        result = package_model(resolved, out, model_path=model, step=lambda text: status.update(text))
+    manifest = result.manifest
+    table = Table(title=f"{manifest.model.name} {manifest.model.version}", show_header=True)
+    table.add_column("file")
+    table.add_column("bytes", justify="right")
+    table.add_column("sha256")
+    for name, entry in sorted(manifest.files.items()):
+        table.add_row(name, f"{entry.size:,}", entry.sha256[:16] + "…")
+    console.print(table)
+    if manifest.parity is not None:
+        worst = max(entry["max_abs_diff"] for entry in manifest.parity["outputs"].values())
+        console.print(f"parity: {manifest.parity['rows']} reference rows, largest difference {worst:.3g}")
+    if archive is not None:
+        archive_sha = write_archive(result.out, archive)
+        console.print(f"archive: {archive} (sha256 {archive_sha})")
+    print(f"packaged {result.out} format={manifest.format} digest={manifest.digest}")
+
+
+def verify(
+    path: Path = typer.Argument(..., help="Packaged artifact: a directory or its .tar/.tar.gz archive."),
+    sha256: str | None = typer.Option(None, "--sha256", help="Also require this artifact digest."),
+) -> None:
+    """Re-hash every file of an artifact against its manifest; fail naming the first mismatch."""
+    from model_packaging.verify import verify_artifact
+
+    manifest = verify_artifact(path, sha256)
+    print(f"verified {path}: {len(manifest.files)} files, digest {manifest.digest}")
+
+
+def publish(
+    artifact: Path = typer.Argument(..., help="Packaged artifact directory."),
+    bucket: str = typer.Option(..., "--bucket", help="The stack's artifact bucket."),
+    kms_key_id: str = typer.Option(..., "--kms-key-id", help="KMS key (id or ARN) for SSE-KMS."),
+    part_mib: int = typer.Option(16, "--part-mib", min=5, max=5120, help="Multipart part size in MiB."),
+) -> None:
+    """Verify, archive and upload an artifact under content-addressed keys; move the pointer last."""
+    from model_packaging.manifest import read_manifest
+    from model_packaging.publish import publish_artifact
+
+    total = sum(entry.size for entry in read_manifest(artifact).files.values()) if artifact.is_dir() else 0
+    with _progress_bar(total, "uploading") as bar:
+        task = bar.add_task("uploading", total=total or None)
+        result = publish_artifact(artifact, bucket, kms_key_id, part_bytes=part_mib * 1024 * 1024,
+                                  progress=lambda n: bar.advance(task, n))
+    print(f"published {result.archive_uri}")
+    print(f"digest {result.digest}; current pointer s3://{bucket}/{result.pointer_key}")
+
+
+def serve(
+    spec: Path = typer.Argument(..., help="Deployment spec (YAML)."),
+    environment: str = typer.Option("dev", "--environment", "-e", help="Environment whose overrides apply."),
+    artifact: Path | None = typer.Option(None, "--artifact", help="Serve this packaged artifact instead of "
+                                         "packaging the spec's model."),
+    port: int = typer.Option(8080, "--port", min=1, max=65535, help="HTTP port on 127.0.0.1."),
+) -> None:
+    """Run the packaged model locally in MLServer, the server the Kubernetes stack deploys."""
+    import json
+    import tempfile
+
+    from deployment_spec import load_spec
+    from model_packaging.package import package_model
+    from model_packaging.serving_contract import infer_path
+    from model_packaging.verify import verify_directory
+    from model_server.launch import ServerPorts, free_port, start_server, stop_server, wait_ready
+
+    resolved = load_spec(spec).for_environment(environment)
+    with tempfile.TemporaryDirectory(prefix="slipstack-serve-") as scratch:
+        if artifact is None:
+            artifact = package_model(resolved, Path(scratch) / "artifact").out
+        manifest = verify_directory(artifact)
+        ports = ServerPorts(port, free_port(), free_port())
+        process = start_server(artifact, ports, Path(scratch) / "server", quiet=False)
+        base = f"http://127.0.0.1:{ports.http}"
+        try:
+            wait_ready(process, base)
+            url = base + infer_path(manifest.model.name)
+            body = json.dumps(manifest.example["request"])
+            print(f"serving {manifest.model.name} {manifest.model.version} at {url}  (metrics :{ports.metrics})")
+            print(f"try:\ncurl -s -H 'Content-Type: application/json' -d '{body}' {url}")
+            process.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop_server(process)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("package")(package)
+    app.command("verify")(verify)
+    app.command("publish")(publish)
+    app.command("serve")(serve)

@@ -1,0 +1,63 @@
+"""Field-level rules of the spec model: refusals that weaken the security profile, and pinned images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from deployment_spec import ModelDeployment
+
+BASE: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "fixtures" / "minimal.yaml").read_text())
+
+
+def errors_for(**sections: Any) -> str:
+    with pytest.raises(ValidationError) as caught:
+        ModelDeployment.model_validate({**BASE, **sections})
+    return str(caught.value)
+
+
+def test_privileged_is_refused() -> None:
+    assert "privileged containers are refused" in errors_for(serving={"kubernetes": {"privileged": True}})
+
+
+def test_host_paths_are_refused() -> None:
+    assert "host path volumes are refused" in errors_for(serving={"kubernetes": {"host_paths": ["/var/run"]}})
+
+
+def test_latest_image_is_refused() -> None:
+    assert "'latest' is not a pinned version" in errors_for(serving={"image": {"repository": "r/m", "tag": "latest"}})
+
+
+def test_unknown_instance_family() -> None:
+    assert "unknown instance family 'zz9'" in errors_for(serving={"instance_type": "ml.zz9.large"})
+    assert "is not a SageMaker instance type" in errors_for(serving={"instance_type": "m5.large"})
+
+
+def test_serverless_memory_steps() -> None:
+    assert "1024" in errors_for(serving={"mode": "serverless", "serverless": {"memory_mb": 1500}})
+
+
+def test_cron_schedule_form() -> None:
+    assert "five-field cron" in errors_for(monitoring={"drift": {"schedule": "hourly"}})
+
+
+def test_duplicate_signature_names() -> None:
+    model = {**BASE["model"], "signature": {"inputs": [{"name": "a"}, {"name": "a"}], "outputs": [{"name": "y"}]}}
+    assert "name 'a' appears twice" in errors_for(model=model)
+
+
+def test_invoker_names_exactly_one_principal() -> None:
+    assert "exactly one of" in errors_for(security={"invokers": [{}]})
+
+
+def test_exemption_needs_a_reason() -> None:
+    exemption = {"rule": "SM-MODEL-NETISO", "resource": "m", "reason": ""}
+    assert "at least 10 characters" in errors_for(security={"exemptions": [exemption]})
+
+
+def test_sms_numbers_are_e164() -> None:
+    assert "sms" in errors_for(monitoring={"notifications": {"sms": ["0151 1234"]}})

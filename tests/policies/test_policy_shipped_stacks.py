@@ -1,0 +1,127 @@
+"""The shipped stacks pass the shipped pack, and weakening a secure default in a copy of a plan is caught.
+
+Plans come from the real `slipstack plan --stack <stack> --out <tmp>` (mock engine, no cloud).
+"""
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies.offline import evaluate_plan
+
+REPO = Path(__file__).resolve().parents[2]
+STACKS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    found = {}
+    for stack in STACKS:
+        out = tmp_path_factory.mktemp(f"plan-{stack}")
+        done = subprocess.run(
+            [sys.executable, "-m", "slipstack", "plan", "--stack", stack, "--out", str(out), "--quiet"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        found[stack] = json.loads((out / "plan.json").read_text())
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_stack_has_no_mandatory_violation(plans: dict[str, dict[str, Any]], stack: str) -> None:
+    report = evaluate_plan(plans[stack])
+    assert [(v.policy, v.urn, v.message) for v in report.mandatory] == []
+
+
+def _first(plan: dict[str, Any], type_: str) -> dict[str, Any]:
+    for resource in plan["resources"]:
+        if resource["type"] == type_:
+            return resource
+    pytest.skip(f"the shipped prod plan has no {type_} yet")
+
+
+def _drop_kms_rotation(plan: dict[str, Any]) -> str:
+    key = _first(plan, "aws:kms/key:Key")
+    key["inputs"]["enableKeyRotation"] = False
+    return key["urn"]
+
+
+def _open_bucket(plan: dict[str, Any]) -> str:
+    block = _first(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block["inputs"]["blockPublicPolicy"] = False
+    bucket = next(
+        r for r in plan["resources"] if r["urn"] in block["dependencies"] and r["type"] == "aws:s3/bucket:Bucket"
+    )
+    return bucket["urn"]
+
+
+def _sse_without_kms(plan: dict[str, Any]) -> str:
+    sse = _first(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    for rule in sse["inputs"]["rules"]:
+        rule["applyServerSideEncryptionByDefault"] = {"sseAlgorithm": "AES256"}
+    return sse["urn"]
+
+
+def _suspend_versioning(plan: dict[str, Any]) -> str:
+    versioning = _first(plan, "aws:s3/bucketVersioning:BucketVersioning")
+    versioning["inputs"]["versioningConfiguration"] = {"status": "Suspended"}
+    return versioning["urn"]
+
+
+def _wildcard_action(plan: dict[str, Any]) -> str:
+    role = _first(plan, "aws:iam/role:Role")
+    role["inputs"].setdefault("inlinePolicies", []).append(
+        {
+            "name": "extra",
+            "policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}]}),
+        }
+    )
+    return role["urn"]
+
+
+def _privileged_container(plan: dict[str, Any]) -> str:
+    deployment = _first(plan, "kubernetes:apps/v1:Deployment")
+    for container in deployment["inputs"]["spec"]["template"]["spec"]["containers"]:
+        container.setdefault("securityContext", {})["privileged"] = True
+    return deployment["urn"]
+
+
+def _network_isolation_off(plan: dict[str, Any]) -> str:
+    model = _first(plan, "aws:sagemaker/model:Model")
+    model["inputs"]["enableNetworkIsolation"] = False
+    return model["urn"]
+
+
+def _namespace_not_restricted(plan: dict[str, Any]) -> str:
+    namespace = _first(plan, "kubernetes:core/v1:Namespace")
+    namespace["inputs"]["metadata"].setdefault("labels", {})["pod-security.kubernetes.io/enforce"] = "baseline"
+    return namespace["urn"]
+
+
+WEAKENINGS = [
+    (_drop_kms_rotation, "KMS-ROTATION"),
+    (_open_bucket, "S3-PAB"),
+    (_sse_without_kms, "S3-SSE-KMS"),
+    (_suspend_versioning, "S3-VERSIONING"),
+    (_wildcard_action, "IAM-WILDCARD-ACTION"),
+    (_privileged_container, "K8S-PRIVILEGED"),
+    (_network_isolation_off, "SM-MODEL-NETISO"),
+    (_namespace_not_restricted, "K8S-NS-PSA"),
+]
+
+
+@pytest.mark.parametrize(("weaken", "policy"), WEAKENINGS, ids=[p for _, p in WEAKENINGS])
+def test_weakening_a_default_is_caught(plans: dict[str, dict[str, Any]], weaken: Any, policy: str) -> None:
+    plan = copy.deepcopy(plans["prod"])
+    before = {(v.policy, v.urn) for v in evaluate_plan(plan).mandatory}
+    urn = weaken(plan)
+    after = {(v.policy, v.urn) for v in evaluate_plan(plan).mandatory}
+    assert after - before == {(policy, urn)}

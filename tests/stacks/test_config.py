@@ -1,0 +1,83 @@
+"""Stack configuration: shipped stacks resolve to the right targets; bad config names the key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slipstack.plan.runner import find_project, read_stack_config
+from stacks.composition import PlacementError, load_stack_specs, placement
+from stacks.config import StackConfigError, stack_config_from_values
+
+
+def shipped(stack: str, repo_root: Path):
+    project = find_project(repo_root)
+    return stack_config_from_values(stack, read_stack_config(project, stack), stack)
+
+
+@pytest.mark.parametrize(
+    ("stack", "expected"),
+    [
+        ("dev", {"breast-cancer-screening": ["onprem"], "diabetes-progression": ["onprem"]}),
+        ("staging", {"breast-cancer-screening": ["aws", "onprem"]}),
+        ("prod", {"breast-cancer-screening": ["aws", "onprem"], "diabetes-progression": ["onprem"]}),
+    ],
+)
+def test_shipped_stacks_place_models_on_the_right_targets(
+    repo_root: Path, stack: str, expected: dict[str, list[str]]
+) -> None:
+    config = shipped(stack, repo_root)
+    assert config.environment == stack
+    placed = {spec.name: placement(spec, config) for spec in load_stack_specs(config, repo_root)}
+    assert placed == expected
+
+
+def test_prod_is_hybrid(repo_root: Path) -> None:
+    assert shipped("prod", repo_root).targets == ["aws", "onprem"]
+
+
+def test_model_asking_for_a_target_the_stack_lacks(repo_root: Path) -> None:
+    config = stack_config_from_values(
+        "dev",
+        {"slipstack:environment": "prod", "slipstack:targets": ["onprem"],
+         "slipstack:specs": ["deployments/breast-cancer-screening.yaml"]},
+    )
+    [spec] = load_stack_specs(config, repo_root)
+    with pytest.raises(PlacementError, match="deploys to aws in prod, but stack 'dev' provides only onprem"):
+        placement(spec, config)
+
+
+def test_restricted_model_never_lands_on_eks(repo_root: Path) -> None:
+    config = stack_config_from_values(
+        "staging",
+        {"slipstack:environment": "staging", "slipstack:targets": ["aws", "onprem"],
+         "slipstack:specs": ["deployments/diabetes-progression.yaml"], "slipstack:kubernetes": {"cluster": "eks"}},
+    )
+    [spec] = load_stack_specs(config, repo_root)
+    with pytest.raises(PlacementError, match="is restricted, but the Kubernetes target"):
+        placement(spec, config)
+
+
+def test_same_model_twice_in_one_stack(repo_root: Path) -> None:
+    config = stack_config_from_values(
+        "dev",
+        {"slipstack:environment": "dev", "slipstack:targets": ["onprem"],
+         "slipstack:specs": ["deployments/diabetes-progression.yaml",
+                             "deployments/../deployments/diabetes-progression.yaml"]},
+    )
+    with pytest.raises(PlacementError, match="model names must be unique within a stack"):
+        load_stack_specs(config, repo_root)
+
+
+def test_unknown_key_and_bad_values_are_all_reported() -> None:
+    with pytest.raises(StackConfigError) as caught:
+        stack_config_from_values(
+            "x", {"slipstack:enviroment": "dev", "slipstack:targets": ["gcp"], "aws:region": "mars"}, "Pulumi.x.yaml"
+        )
+    message = str(caught.value)
+    assert "Pulumi.x.yaml: slipstack:enviroment: unknown key (did you mean 'slipstack:environment'?" in message
+    assert "slipstack:environment: required key is missing" in message
+    assert "slipstack:specs: required key is missing" in message
+    assert "slipstack:targets.0: Input should be 'aws' or 'onprem'" in message
+    assert "aws:region" in message
