@@ -33,9 +33,10 @@ examples/artifacts/.trained: examples/train.py $(VENV)/.installed
 	$(PY) examples/train.py
 	touch $@
 
-# Train the example models, validate their specs, and plan every stack offline (no cloud account needed).
+# Train the example models, validate and package them, and plan every stack offline (no cloud account needed).
 demo: setup examples/artifacts/.trained
 	$(VENV)/bin/slipstack validate $(SPECS)
+	@for spec in $(SPECS)/*.yaml; do $(VENV)/bin/slipstack package --spec $$spec || exit $$?; done
 	@for stack in $(STACKS); do $(VENV)/bin/slipstack plan --stack $$stack || exit $$?; done
 	@echo "demo done: plans and Kubernetes manifests are in build/plan/<stack>/"
 

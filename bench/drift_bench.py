@@ -59,10 +59,12 @@ print(json.dumps({"run_s": run_s}))
 
 def _frame(seed: int, shifted: bool) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        f"f{i:02d}": rng.standard_normal(ROWS) + (SHIFT_SD if shifted and i < SHIFTED else 0.0)
-        for i in range(FEATURES)
-    })
+    return pd.DataFrame(
+        {
+            f"f{i:02d}": rng.standard_normal(ROWS) + (SHIFT_SD if shifted and i < SHIFTED else 0.0)
+            for i in range(FEATURES)
+        }
+    )
 
 
 def _child(python: str, code: str, *args: str) -> tuple[float, float, dict]:
@@ -98,17 +100,29 @@ def main() -> None:
         (work / "profile.json").write_text(profile_json)
         del reference, current
 
-        ours_wall, ours_rss, ours = _child(sys.executable, OURS, str(work / "profile.json"), str(work / "current.parquet"))
+        ours_wall, ours_rss, ours = _child(
+            sys.executable, OURS, str(work / "profile.json"), str(work / "current.parquet")
+        )
         print(f"profile build (1M x 20, in-process): {profile_s:.2f} s, {len(profile_json) / 1024:.0f} KiB JSON")
-        print(f"slipstack drift: whole process {ours_wall:.2f} s, check in-process {ours['check_s']:.2f} s, "
-              f"peak RSS {ours_rss:.0f} MB, drifted {ours['drifted']}")
+        print(
+            f"slipstack drift: whole process {ours_wall:.2f} s, check in-process {ours['check_s']:.2f} s, "
+            f"peak RSS {ours_rss:.0f} MB, drifted {ours['drifted']}"
+        )
         if not options.skip_evidently:
-            ev_wall, ev_rss, ev = _child(str(ROOT / ".venv-bench/bin/python"), EVIDENTLY,
-                                         str(work / "reference.parquet"), str(work / "current.parquet"))
-            print(f"evidently DataDriftPreset: whole process {ev_wall:.2f} s, Report.run {ev['run_s']:.2f} s, "
-                  f"peak RSS {ev_rss:.0f} MB")
-            print(f"ratio (evidently / slipstack): whole process {ev_wall / ours_wall:.1f}x, "
-                  f"in-process {ev['run_s'] / ours['check_s']:.1f}x")
+            ev_wall, ev_rss, ev = _child(
+                str(ROOT / ".venv-bench/bin/python"),
+                EVIDENTLY,
+                str(work / "reference.parquet"),
+                str(work / "current.parquet"),
+            )
+            print(
+                f"evidently DataDriftPreset: whole process {ev_wall:.2f} s, Report.run {ev['run_s']:.2f} s, "
+                f"peak RSS {ev_rss:.0f} MB"
+            )
+            print(
+                f"ratio (evidently / slipstack): whole process {ev_wall / ours_wall:.1f}x, "
+                f"in-process {ev['run_s'] / ours['check_s']:.1f}x"
+            )
 
     settings = DriftSettings()
     hits = false_positives = 0
@@ -120,9 +134,11 @@ def main() -> None:
         shifted = {f"f{i:02d}" for i in range(SHIFTED)}
         hits += len(drifted & shifted)
         false_positives += len(drifted - shifted)
-    print(f"detection over {options.seeds} seeds (KS, Holm, p<0.05): shifted flagged "
-          f"{hits}/{options.seeds * SHIFTED}, false positives {false_positives}/{options.seeds * (FEATURES - SHIFTED)} "
-          f"({false_positives / (options.seeds * (FEATURES - SHIFTED)):.1%})")
+    print(
+        f"detection over {options.seeds} seeds (KS, Holm, p<0.05): shifted flagged "
+        f"{hits}/{options.seeds * SHIFTED}, false positives {false_positives}/{options.seeds * (FEATURES - SHIFTED)} "
+        f"({false_positives / (options.seeds * (FEATURES - SHIFTED)):.1%})"
+    )
 
 
 if __name__ == "__main__":

@@ -186,6 +186,125 @@ def canary_candidate(spec: ModelDeployment, environment: str) -> Iterable[Proble
             )
 
 
+def onprem_prod_image_digest(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    # K8S-IMAGE-PIN is mandatory in prod: a tag can be re-pushed, a digest cannot.
+    if environment != "prod" or "onprem" not in spec.targets:
+        return
+    image = spec.serving.image
+    if image is None:
+        yield (
+            ("serving", "image"),
+            "prod on Kubernetes needs the server image pinned by digest (set serving.image with repository, tag "
+            "and digest: sha256:...)",
+        )
+    elif image.digest is None:
+        yield (
+            ("serving", "image", "digest"),
+            f"prod on Kubernetes needs the image {image.repository}:{image.tag} pinned by digest "
+            "(add digest: sha256:<64 hex digits>)",
+        )
+
+
+def _millicores(quantity: str) -> float:
+    return float(quantity[:-1]) if quantity.endswith("m") else float(quantity) * 1000
+
+
+def cpu_limit_not_below_request(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    # The API server rejects a pod whose limit is below its request.
+    resources = spec.serving.resources
+    if resources.cpu_limit is not None and _millicores(resources.cpu_limit) < _millicores(resources.cpu):
+        yield (
+            ("serving", "resources", "cpu_limit"),
+            f"{resources.cpu_limit} is below the CPU request {resources.cpu} (Kubernetes rejects a limit below "
+            "the request; raise cpu_limit or remove it)",
+        )
+
+
+def kubernetes_canary_needs_ingress(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    # On Kubernetes the canary's share is weighted at the ingress; without one it would get no traffic.
+    if spec.rollout.candidate is not None and "onprem" in spec.targets and spec.security.tls is None:
+        yield (
+            ("rollout", "candidate"),
+            "a Kubernetes canary is weighted at the TLS ingress: add security.tls (host and certificate source)",
+        )
+
+
+# --- AWS: what SageMaker or the prod policy rules would reject at deploy time ----------------------
+
+
+def _exempted(spec: ModelDeployment, rule: str) -> bool:
+    return any(item.rule == rule for item in spec.security.exemptions)
+
+
+def aws_batch_uses_s3(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    batch = spec.serving.batch
+    if spec.serving.mode != "batch" or batch is None or "aws" not in spec.targets:
+        return
+    for field in ("input_uri", "output_uri"):
+        uri = getattr(batch, field)
+        if not uri.startswith("s3://"):
+            yield (
+                ("serving", "batch", field),
+                f"'{uri}' is not an s3:// URI; a SageMaker batch transform reads and writes S3 only "
+                "(use s3://bucket/prefix/, or deploy batch to onprem only)",
+            )
+
+
+def aws_async_scale_to_zero_in_prod(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    settings = spec.serving.async_inference
+    scale_to_zero = settings.scale_to_zero if settings else True
+    if environment == "prod" and "aws" in spec.targets and spec.serving.mode == "async" and scale_to_zero:
+        yield (
+            ("serving", "async_inference", "scale_to_zero"),
+            "prod endpoints keep at least 2 instances (AAS-SM-CAPACITY, SM-EPC-HA); "
+            "set environments.prod.serving.async_inference.scale_to_zero: false",
+        )
+
+
+def aws_prod_autoscaling(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    if environment != "prod" or "aws" not in spec.targets or spec.serving.mode not in ("online", "async"):
+        return
+    if not spec.serving.autoscaling.enabled:
+        yield (
+            ("serving", "autoscaling", "enabled"),
+            "prod SageMaker endpoints must autoscale (AAS-SM-CAPACITY); set it to true",
+        )
+    elif spec.serving.replicas.max <= spec.serving.replicas.min:
+        yield (
+            ("serving", "replicas", "max"),
+            f"max {spec.serving.replicas.max} leaves autoscaling no room above min {spec.serving.replicas.min} "
+            "in prod (AAS-SM-CAPACITY: max must be greater than min)",
+        )
+
+
+def aws_prod_alarms(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    if (
+        environment == "prod" and "aws" in spec.targets and spec.serving.mode != "batch"
+        and not spec.monitoring.alarms_enabled
+    ):
+        yield (
+            ("monitoring", "alarms_enabled"),
+            "prod endpoints need latency and 5xx alarms (CW-ENDPOINT-ALARMS); set it to true",
+        )
+
+
+def aws_prod_network(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    if environment != "prod" or "aws" not in spec.targets:
+        return
+    if spec.security.vpc is None and not _exempted(spec, "SM-MODEL-VPC"):
+        yield (
+            ("security", "vpc"),
+            "prod SageMaker models run in private subnets (SM-MODEL-VPC): add security.vpc, or a "
+            "security.exemptions entry for SM-MODEL-VPC with the reason (e.g. serverless endpoints)",
+        )
+    if not spec.security.network_isolation and not _exempted(spec, "SM-MODEL-NETISO"):
+        yield (
+            ("security", "network_isolation"),
+            "prod SageMaker models run with network isolation (SM-MODEL-NETISO): set it to true, or add a "
+            "security.exemptions entry for SM-MODEL-NETISO with the reason",
+        )
+
+
 CROSS_CHECKS: tuple[CrossCheck, ...] = (
     replica_bounds,
     prod_high_availability,
@@ -200,6 +319,14 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     service_exposure,
     tls_certificate_source,
     canary_candidate,
+    onprem_prod_image_digest,
+    cpu_limit_not_below_request,
+    kubernetes_canary_needs_ingress,
+    aws_batch_uses_s3,
+    aws_async_scale_to_zero_in_prod,
+    aws_prod_autoscaling,
+    aws_prod_alarms,
+    aws_prod_network,
 )
 
 

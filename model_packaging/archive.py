@@ -50,13 +50,13 @@ def write_archive(directory: Path, destination: Path, progress: Callable[[int], 
     try:
         with temporary.open("wb") as raw:
             hashing = _HashingWriter(raw, digest)
-            compressed: IO[bytes] | None = None
+            compressed: gzip.GzipFile | None = None
             if destination.name.endswith(".gz"):
                 # Level 6 (gzip's default) keeps SageMaker's model.tar.gz small; mtime 0 and no
                 # file name keep the bytes reproducible.
-                compressed = gzip.GzipFile(filename="", mode="wb", fileobj=hashing, mtime=0)  # type: ignore[arg-type]
+                compressed = gzip.GzipFile(filename="", mode="wb", fileobj=hashing, mtime=0)
             target: IO[bytes] = compressed if compressed is not None else hashing  # type: ignore[assignment]
-            with tarfile.open(fileobj=target, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            with tarfile.open(fileobj=target, mode="w|", format=tarfile.PAX_FORMAT) as tar:
                 for name in _entries(directory):
                     path = directory / name
                     with path.open("rb") as handle:

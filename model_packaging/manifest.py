@@ -126,5 +126,7 @@ def parse_manifest(text: str | bytes, where: str) -> Manifest:
 def read_manifest(directory: Path) -> Manifest:
     path = directory / MANIFEST_NAME
     if not path.is_file():
-        raise IntegrityError(f"{directory}: no manifest.json; this is not a packaged artifact (run `slipstack package`)")
+        raise IntegrityError(
+            f"{directory}: no manifest.json; this is not a packaged artifact (run `slipstack package`)"
+        )
     return parse_manifest(path.read_bytes(), str(path))

@@ -102,7 +102,8 @@ def _raise_on_parity_failure(report: dict[str, Any], rows: int, where: str) -> N
         return
     parts = []
     for name, entry in failing.items():
-        text = f"output '{name}': {entry['mismatched_rows']} of {rows} rows differ, by up to {entry['max_abs_diff']:.6g}"
+        text = (f"output '{name}': {entry['mismatched_rows']} of {rows} rows differ, "
+                f"by up to {entry['max_abs_diff']:.6g}")
         if "worst_row" in entry:
             text += (f" (reference row {entry['worst_row']}: original {entry['worst_original']}, "
                      f"ONNX {entry['worst_converted']})")

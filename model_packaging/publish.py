@@ -11,6 +11,7 @@ deployed version, and objects this run created are deleted again on failure.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import tempfile
@@ -109,10 +110,9 @@ class _Uploader:
 
     def remove_created(self) -> None:
         for key in reversed(self.created):
-            try:
+            # Best effort: the original error is the one to report.
+            with contextlib.suppress(Exception):
                 self.client.delete_object(Bucket=self.bucket, Key=key)
-            except Exception:  # best effort: the original error is the one to report
-                pass
 
 
 def publish_artifact(artifact: Path, bucket: str, kms_key_id: str, client: Any | None = None,

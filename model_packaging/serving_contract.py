@@ -7,6 +7,8 @@ cannot drift apart. Standard library only: this module is imported where nothing
 
 from __future__ import annotations
 
+from contracts import artifact_layout
+
 # Open Inference Protocol V2 over HTTP (MLServer's REST server).
 HTTP_PORT = 8080
 # MLServer always opens a gRPC server too; the stacks may expose or firewall it.
@@ -36,11 +38,14 @@ RUNTIME_IMPLEMENTATION = "model_server.runtime.SlipstackRuntime"
 # The non-root user the serving image runs as (Pod securityContext.runAsUser / runAsGroup).
 RUN_AS_USER = 10001
 RUN_AS_GROUP = 10001
-# Publish layout in the artifact bucket: content-addressed, with the pointer written last.
-ARTIFACT_KEY_PREFIX = "models"
-ARCHIVE_NAME = "model.tar.gz"
-MANIFEST_NAME = "manifest.json"
-CURRENT_POINTER_NAME = "current.json"
+# Publish layout in the artifact bucket: content-addressed, with the pointer written last (one definition,
+# shared with the stacks, in contracts.artifact_layout).
+ARTIFACT_KEY_PREFIX = artifact_layout.ARTIFACT_KEY_PREFIX
+ARCHIVE_NAME = artifact_layout.ARCHIVE_FILE
+MANIFEST_NAME = artifact_layout.MANIFEST_FILE
+CURRENT_POINTER_NAME = artifact_layout.CURRENT_POINTER_FILE
+artifact_key = artifact_layout.artifact_key
+current_pointer_key = artifact_layout.current_pointer_key
 
 
 def fetch_command(uri: str, digest: str, model_name: str) -> list[str]:
@@ -48,12 +53,3 @@ def fetch_command(uri: str, digest: str, model_name: str) -> list[str]:
     return [
         "python", "-m", FETCH_MODULE, "--uri", uri, "--sha256", digest, "--dest", f"{MODEL_MOUNT_ROOT}/{model_name}",
     ]
-
-
-def artifact_key(model_name: str, digest: str, file_name: str = ARCHIVE_NAME) -> str:
-    """Content-addressed key of a published file: models/<model-name>/<digest>/<file>."""
-    return f"{ARTIFACT_KEY_PREFIX}/{model_name}/{digest}/{file_name}"
-
-
-def current_pointer_key(model_name: str) -> str:
-    return f"{ARTIFACT_KEY_PREFIX}/{model_name}/{CURRENT_POINTER_NAME}"

@@ -7,6 +7,7 @@ The server's working directory is a scratch directory, where MLServer keeps its 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -107,8 +108,6 @@ def stop_server(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     try:
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=grace)

@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from monitoring.errors import ProfileError
@@ -29,6 +28,9 @@ from monitoring.statistics import (
     category_labels,
     partial_from_frame,
 )
+
+if TYPE_CHECKING:  # pandas is needed to build a profile, not to check drift against one
+    import pandas as pd
 
 PROFILE_VERSION = 1
 MANIFEST_KEY = "reference_profile"
@@ -102,7 +104,7 @@ class ReferenceProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     profile_version: Literal[1] = Field(
-        default=PROFILE_VERSION, description="format version; a reader refuses versions it does not know"
+        default=1, description="format version; a reader refuses versions it does not know"
     )
     row_count: int = Field(ge=1, description="rows in the reference sample")
     features: dict[str, FeatureProfile] = Field(
@@ -122,10 +124,14 @@ class ReferenceProfile(BaseModel):
 
 
 def _is_numeric(column: pd.Series) -> bool:
+    import pandas as pd
+
     return pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype)
 
 
 def _is_supported_categorical(column: pd.Series) -> bool:
+    import pandas as pd
+
     dtype = column.dtype
     return (
         pd.api.types.is_bool_dtype(dtype)
@@ -244,4 +250,3 @@ def load_profile(path: Path) -> ReferenceProfile:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ProfileError(f"{path}: invalid reference profile at {where}: {first['msg']}") from None
-

@@ -55,7 +55,11 @@ def drift_metric_data(result: DriftResult, target: MetricTarget) -> list[dict[st
     ]
     for feature in result.features:
         data.append(
-            {"MetricName": metrics.DRIFT_SCORE_MAX, "Dimensions": _dimensions(target, feature.feature), "Value": feature.score}
+            {
+                "MetricName": metrics.DRIFT_SCORE_MAX,
+                "Dimensions": _dimensions(target, feature.feature),
+                "Value": feature.score,
+            }
         )
     return data
 
@@ -82,7 +86,9 @@ def publish_cloudwatch(data: list[dict[str, Any]], client: Any = None, region: s
         client = boto3.client("cloudwatch", region_name=region)
     try:
         for start in range(0, len(data), _CLOUDWATCH_BATCH):
-            client.put_metric_data(Namespace=metrics.CLOUDWATCH_NAMESPACE, MetricData=data[start : start + _CLOUDWATCH_BATCH])
+            client.put_metric_data(
+                Namespace=metrics.CLOUDWATCH_NAMESPACE, MetricData=data[start : start + _CLOUDWATCH_BATCH]
+            )
     except (BotoCoreError, ClientError) as error:
         raise MonitoringError(f"CloudWatch put_metric_data in {metrics.CLOUDWATCH_NAMESPACE} failed: {error}") from None
     return len(data)
@@ -97,22 +103,42 @@ def prometheus_registry(
     registry = CollectorRegistry()
     labels = {"model": target.model, "environment": target.environment}
     if drift is not None:
-        score = Gauge(metrics.PROM_DRIFT_SCORE, "Per-feature drift score of the configured method",
-                      ["model", "environment", "feature", "method"], registry=registry)
-        missing = Gauge(metrics.PROM_MISSING_RATE, "Per-feature missing-value rate of the current data",
-                        ["model", "environment", "feature"], registry=registry)
-        drifted = Gauge(metrics.PROM_DRIFTED_FEATURES, "Features over the drift alert threshold",
-                        ["model", "environment"], registry=registry)
-        last_run = Gauge(metrics.PROM_DRIFT_LAST_RUN, "Unix time of the last complete drift check",
-                         ["model", "environment"], registry=registry)
+        score = Gauge(
+            metrics.PROM_DRIFT_SCORE,
+            "Per-feature drift score of the configured method",
+            ["model", "environment", "feature", "method"],
+            registry=registry,
+        )
+        missing = Gauge(
+            metrics.PROM_MISSING_RATE,
+            "Per-feature missing-value rate of the current data",
+            ["model", "environment", "feature"],
+            registry=registry,
+        )
+        drifted = Gauge(
+            metrics.PROM_DRIFTED_FEATURES,
+            "Features over the drift alert threshold",
+            ["model", "environment"],
+            registry=registry,
+        )
+        last_run = Gauge(
+            metrics.PROM_DRIFT_LAST_RUN,
+            "Unix time of the last complete drift check",
+            ["model", "environment"],
+            registry=registry,
+        )
         for feature in drift.features:
             score.labels(**labels, feature=feature.feature, method=drift.method).set(feature.score)
             missing.labels(**labels, feature=feature.feature).set(feature.missing_rate_current)
         drifted.labels(**labels).set(len(drift.drifted_features))
         last_run.labels(**labels).set(time.time())
     if quality is not None:
-        gauge = Gauge(metrics.PROM_QUALITY, "Model quality on delayed labels", ["model", "environment", "metric"],
-                      registry=registry)
+        gauge = Gauge(
+            metrics.PROM_QUALITY,
+            "Model quality on delayed labels",
+            ["model", "environment", "metric"],
+            registry=registry,
+        )
         for name, value in quality.metrics.items():
             if value is not None:
                 gauge.labels(**labels, metric=name).set(value)
@@ -138,6 +164,8 @@ def push_gateway(registry: Any, url: str, target: MetricTarget, job: str = "slip
     from prometheus_client import push_to_gateway
 
     try:
-        push_to_gateway(url, job=job, registry=registry, grouping_key={"model": target.model, "environment": target.environment})
+        push_to_gateway(
+            url, job=job, registry=registry, grouping_key={"model": target.model, "environment": target.environment}
+        )
     except OSError as error:
         raise MonitoringError(f"cannot push metrics to the Pushgateway at {url}: {error}") from None

@@ -26,8 +26,14 @@ REGRESSION_METRICS: tuple[QualityMetric, ...] = ("mae", "rmse", "r2")
 LOWER_IS_BETTER = frozenset({"mae", "rmse"})
 # Metric name suffix after contracts.metrics.QUALITY_METRIC_PREFIX (QualityAccuracy, QualityRMSE, ...).
 CLOUDWATCH_SUFFIX: dict[str, str] = {
-    "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
-    "roc_auc": "RocAuc", "mae": "MAE", "rmse": "RMSE", "r2": "R2",
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "roc_auc": "RocAuc",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R2",
 }
 SCORE_BINS = 1000
 
@@ -196,14 +202,17 @@ def check_quality(
         joined, unlabelled = joined + rows, unlabelled + missing
     allowed = REGRESSION_METRICS if settings.task == "regression" else CLASSIFICATION_METRICS
     if settings.metric not in allowed:
-        raise InputDataError(f"quality metric {settings.metric!r} does not apply to {settings.task}; use one of {allowed}")
+        raise InputDataError(
+            f"quality metric {settings.metric!r} does not apply to {settings.task}; use one of {allowed}"
+        )
     if joined == 0:
         raise InputDataError(
             f"no prediction has a label yet ({unlabelled} predictions, {len(labels)} labels): the ids in "
             f"{settings.id_column!r} do not match, or the labels have not arrived"
         )
     values = (
-        _regression_metrics(total) if isinstance(total, RegressionPartial)
+        _regression_metrics(total)
+        if isinstance(total, RegressionPartial)
         else _classification_metrics(total, settings.positive_label)
     )
     value = values.get(settings.metric)
@@ -214,6 +223,12 @@ def check_quality(
         )
     failing = value > settings.threshold if settings.metric in LOWER_IS_BETTER else value < settings.threshold
     return QualityResult(
-        task=settings.task, metric=settings.metric, threshold=settings.threshold, value=value,
-        status="alert" if failing else "ok", joined_rows=joined, predictions_without_label=unlabelled, metrics=values,
+        task=settings.task,
+        metric=settings.metric,
+        threshold=settings.threshold,
+        value=value,
+        status="alert" if failing else "ok",
+        joined_rows=joined,
+        predictions_without_label=unlabelled,
+        metrics=values,
     )

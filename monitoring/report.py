@@ -32,9 +32,8 @@ def _bars(feature: FeatureDrift, width: int = 560, height: int = 150) -> str:
                 f'fill="{colour}"><title>{label}</title></rect>'
             )
     parts.append(f'<text x="0" y="{height + 15}" font-size="11">{html.escape(histogram.labels[0])}</text>')
-    parts.append(
-        f'<text x="{width}" y="{height + 15}" font-size="11" text-anchor="end">{html.escape(histogram.labels[-1])}</text>'
-    )
+    last = html.escape(histogram.labels[-1])
+    parts.append(f'<text x="{width}" y="{height + 15}" font-size="11" text-anchor="end">{last}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

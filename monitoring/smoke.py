@@ -58,7 +58,9 @@ def _read_json(path: Path, what: str) -> Any:
 def example_from_manifest(path: Path) -> Example:
     manifest = _read_json(path, "manifest")
     if not isinstance(manifest, dict) or "example" not in manifest:
-        raise InputDataError(f"{path}: no 'example' key; package the model with an example or pass --request/--expected")
+        raise InputDataError(
+            f"{path}: no 'example' key; package the model with an example or pass --request/--expected"
+        )
     try:
         return Example.model_validate(manifest["example"])
     except ValidationError as error:
@@ -120,8 +122,10 @@ def response_problems(response: Any, example: Example) -> list[str]:
     expected = example.expected_outputs
     if expected and all(isinstance(e, dict) and "data" in e for e in expected):
         by_name = {o.get("name"): o for o in outputs}
-        pairs = [(e.get("name", f"#{i}"), by_name.get(e.get("name")) or (outputs[i] if i < len(outputs) else None), e)
-                 for i, e in enumerate(expected)]
+        pairs = [
+            (e.get("name", f"#{i}"), by_name.get(e.get("name")) or (outputs[i] if i < len(outputs) else None), e)
+            for i, e in enumerate(expected)
+        ]
     else:
         pairs = [(outputs[0].get("name", "#0"), outputs[0], {"data": expected})]
     for name, actual, wanted in pairs:
@@ -136,7 +140,9 @@ def response_problems(response: Any, example: Example) -> list[str]:
 
 def invoke_sagemaker(client: Any, endpoint_name: str, request: dict[str, Any]) -> Any:
     response = client.invoke_endpoint(
-        EndpointName=endpoint_name, ContentType="application/json", Accept="application/json",
+        EndpointName=endpoint_name,
+        ContentType="application/json",
+        Accept="application/json",
         Body=json.dumps(request).encode("utf-8"),
     )
     return json.loads(response["Body"].read())
@@ -190,10 +196,16 @@ def run_smoke(
                 label, problems = str(endpoint), [f"stack output lacks {error}"]
             except (BotoCoreError, ClientError, urllib.error.URLError, OSError, json.JSONDecodeError) as error:
                 problems = [f"request failed: {error}"]
-            checks.append(EndpointCheck(
-                model=model, target=target, endpoint=label, passed=not problems,
-                latency_ms=round((time.perf_counter() - started) * 1000, 1), problems=problems,
-            ))
+            checks.append(
+                EndpointCheck(
+                    model=model,
+                    target=target,
+                    endpoint=label,
+                    passed=not problems,
+                    latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                    problems=problems,
+                )
+            )
     if not checks:
         raise InputDataError(f"no {'/'.join(targets)} endpoint in the stack outputs to test")
     return SmokeResult(passed=all(c.passed for c in checks), checks=checks)

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "policy_command",
     "monitoring_commands",
     "packaging_commands",
+    "preview_commands",
 )
 
 

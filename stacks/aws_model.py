@@ -1,33 +1,485 @@
-"""Translate one resolved spec into the AWS components of its model."""
+"""Translate one resolved spec into the AWS components of its model.
+
+Per model and environment (`<model>-<environment>`): a KMS key, the artifact bucket, the SageMaker
+execution role, the alert topic, the model package group, the monitoring (alarms, log group,
+dashboard) and, by serving mode, a real-time / serverless / async endpoint with autoscaling and an
+invoker policy, or a scheduled batch transform. The stack's access-log bucket is shared by all models
+of a stack (one per stack, created in prod and wherever an EKS load balancer needs it).
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
+import pulumi
+
+from contracts import tags as tag_keys
+from contracts.artifact_layout import SAGEMAKER_ARCHIVE, bucket_prefix
+from contracts.errors import SlipstackError
 from deployment_spec import ResolvedSpec
+from infra.aws.access_log_bucket import S3_LOG_PREFIX, AccessLogBucket, AccessLogBucketArgs
+from infra.aws.batch_transform_schedule import JOB_PREFIX_LENGTH, BatchTransformSchedule, BatchTransformScheduleArgs
+from infra.aws.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs
+from infra.aws.endpoint_invoker_policy import EndpointInvokerPolicy, EndpointInvokerPolicyArgs
 from infra.aws.model_artifact_bucket import ModelArtifactBucket, ModelArtifactBucketArgs
 from infra.aws.model_kms_key import ModelKmsKey, ModelKmsKeyArgs
+from infra.aws.model_monitoring import ModelMonitoring, ModelMonitoringArgs, QualityAlarmSettings
+from infra.aws.model_package_group import ModelPackageGroup, ModelPackageGroupArgs
+from infra.aws.notification_topic import NotificationTopic, NotificationTopicArgs
+from infra.aws.sagemaker_endpoint import (
+    VARIANT_NAME,
+    AsyncSettings,
+    RolloutSettings,
+    SageMakerEndpoint,
+    SageMakerEndpointArgs,
+    ServerlessSettings,
+)
+from infra.aws.sagemaker_execution_role import SageMakerExecutionRole, SageMakerExecutionRoleArgs
+from stacks.artifact import resolve_artifact
 from stacks.context import StackContext, aws_tags
+
+CAPTURE_PREFIX = "data-capture/"
+ASYNC_RESULTS_PREFIX = "async-results/"
+# Metric names of the quality job (monitoring.quality.CLOUDWATCH_SUFFIX), and which way is better.
+QUALITY_SUFFIX = {
+    "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
+    "roc_auc": "RocAuc", "mae": "MAE", "rmse": "RMSE", "r2": "R2",
+}
+LOWER_IS_BETTER = frozenset({"mae", "rmse"})
+# Framework container contract: the entry point the packaging step puts at code/inference.py.
+CONTAINER_ENVIRONMENT = {
+    "SAGEMAKER_PROGRAM": "inference.py",
+    "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+    "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+}
+
+
+class AwsTranslationError(SlipstackError):
+    """A spec that is valid in itself but cannot be deployed on AWS as written."""
+
+    exit_code = 2
+
+
+# --- serving image -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def serving_image_uri(framework: str, framework_version: str, region: str, instance_type: str) -> str:
+    """The prebuilt SageMaker serving image for a framework version, from sagemaker-core's URI tables.
+
+    A spec names the version it trained with (`1.9.1`); the tables name container versions
+    (`1.9-0`, `1.4-2-py312`). The newest container of the same major.minor is chosen.
+    """
+    # Imported here: sagemaker-core takes seconds to import and only the AWS target needs it.
+    from sagemaker.core import image_uris
+
+    if framework == "onnx":
+        raise AwsTranslationError(
+            "model.framework: SageMaker has no prebuilt 'onnx' serving image (set model.framework to the "
+            "training framework, sklearn or xgboost, and keep serving_format: onnx; or deploy to onprem)"
+        )
+    try:
+        config = image_uris.config_for_framework(framework)
+    except (FileNotFoundError, ValueError):
+        raise AwsTranslationError(f"model.framework: no SageMaker serving images for '{framework}'") from None
+    versions = list((config.get("inference") or config).get("versions", {}))
+    major_minor = ".".join(framework_version.split(".")[:2])
+    matching = [v for v in versions if re.match(rf"^{re.escape(major_minor)}(-|$)", v)]
+    if not matching:
+        raise AwsTranslationError(
+            f"model.framework_version: SageMaker has no {framework} serving image for version "
+            f"{framework_version} (container versions: {', '.join(versions)}); train with a listed version"
+        )
+    container_version = sorted(matching, key=lambda v: [int(p) if p.isdigit() else 0 for p in re.split(r"[.-]", v)])[-1]
+    try:
+        return str(
+            image_uris.retrieve(
+                framework, region=region, version=container_version, image_scope="inference",
+                instance_type=instance_type,
+            )
+        )
+    except ValueError as error:
+        raise AwsTranslationError(
+            f"serving.instance_type: no {framework} {container_version} serving image for {instance_type} in "
+            f"{region} ({error})"
+        ) from None
+
+
+def ecr_repository_arn(image_uri: str) -> str:
+    """`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>` -> the repository's ARN."""
+    registry, _, rest = image_uri.partition("/")
+    account, _, _, region = registry.split(".")[:4]
+    repository = rest.split("@")[0].rsplit(":", 1)[0]
+    return f"arn:aws:ecr:{region}:{account}:repository/{repository}"
+
+
+# --- cron ---------------------------------------------------------------------------------------
+
+
+def eventbridge_cron(expression: str) -> str:
+    """Five-field cron (0 = Sunday) -> EventBridge's `cron(m h dom mon dow year)` (1 = Sunday, one '?')."""
+    minute, hour, day, month, weekday = expression.split()
+    if weekday != "*" and day not in ("*", "?"):
+        raise AwsTranslationError(
+            f"serving.batch.schedule: '{expression}' sets both day-of-month and day-of-week, which "
+            "EventBridge cannot combine (set one of them to '*')"
+        )
+    if weekday == "*":
+        weekday = "?"
+    else:
+        day = "?"
+        weekday = re.sub(r"\d+", lambda m: str(int(m.group()) % 7 + 1), weekday)
+    return f"cron({minute} {hour} {day} {month} {weekday} *)"
+
+
+# --- the stack's access-log bucket --------------------------------------------------------------
+
+_LOG_BUCKETS: dict[int, tuple[StackContext, AccessLogBucket]] = {}
+
+
+def stack_access_log_bucket(context: StackContext) -> AccessLogBucket:
+    """One access-log bucket per stack (shared by every model's bucket and the EKS load balancer)."""
+    entry = _LOG_BUCKETS.get(id(context))
+    if entry is not None and entry[0] is context:
+        return entry[1]
+    config = context.config
+    bucket = AccessLogBucket(
+        f"{config.stack}-access-logs",
+        AccessLogBucketArgs(
+            bucket_name=f"slipstack-{config.stack}-access-logs-{context.region}",
+            account_id=context.account_id,
+            region=context.region,
+            retention_days=config.aws.log_retention_days,
+            tags={**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"},
+        ),
+    )
+    _LOG_BUCKETS[id(context)] = (context, bucket)
+    return bucket
+
+
+def needs_access_log_bucket(context: StackContext) -> bool:
+    return context.environment == "prod" or context.config.kubernetes.cluster == "eks"
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+def _exemption_tags(resolved: ResolvedSpec, component: str) -> dict[str, str]:
+    """Spec exemptions for `component` (or the whole model) as `slipstack:exempt:<RULE>` tags."""
+    return {
+        f"{tag_keys.EXEMPTION_TAG_PREFIX}{item.rule}": item.reason
+        for item in resolved.spec.security.exemptions
+        if item.resource in (component, resolved.name)
+    }
 
 
 def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[str, Any]:
-    name = f"{resolved.name}-{context.environment}"
+    spec = resolved.spec
+    model = resolved.name
+    environment = context.environment
+    region = context.region
+    base = f"{model}-{environment}"
+    serving = spec.serving
+    mode = serving.mode
+    artifact = resolve_artifact(resolved, context.project_root)
     model_tags = aws_tags(resolved, context)
+    if artifact.digest:
+        model_tags[tag_keys.ARTIFACT_SHA256] = artifact.digest
+
+    def tagged(component: str) -> dict[str, str]:
+        return {**model_tags, **_exemption_tags(resolved, component)}
+
+    image_uri = serving_image_uri(spec.model.framework, spec.model.framework_version, region, serving.instance_type)
+    bucket_name = f"{base}-artifacts-{region}"
+    bucket_arn = f"arn:aws:s3:::{bucket_name}"
+    # Content-addressed once packaged; before `slipstack package` the plan points at a version prefix
+    # that `slipstack publish` never writes, and the missing checksum tag shows it in the policy report.
+    model_prefix = bucket_prefix(model, artifact.digest or f"unpackaged-{spec.model.version}")
+    model_data_url = f"s3://{bucket_name}/{model_prefix}{SAGEMAKER_ARCHIVE}"
+    role_name = f"{base}-sagemaker"[:64]
+
     key = ModelKmsKey(
-        f"{resolved.name}-kms",
+        f"{model}-kms",
         ModelKmsKeyArgs(
-            alias=f"slipstack/{name}",
+            alias=f"slipstack/{base}",
             account_id=context.account_id,
-            description=f"Slipstack: artifacts, captured data and logs of {name}",
-            tags=model_tags,
+            region=region,
+            description=f"Slipstack: artifacts, captured data, logs and alerts of {base}",
+            user_role_names=(role_name,),
+            service_principals=("events.amazonaws.com",) if mode == "batch" else (),
+            tags=tagged(f"{model}-kms"),
         ),
     )
+    log_bucket = stack_access_log_bucket(context) if needs_access_log_bucket(context) else None
     bucket = ModelArtifactBucket(
-        f"{resolved.name}-artifacts",
+        f"{model}-artifacts",
         ModelArtifactBucketArgs(
-            bucket_name=f"{name}-artifacts-{context.region}",
+            bucket_name=bucket_name,
             kms_key_arn=key.arn,
-            tags=model_tags,
+            expiring_prefixes=(CAPTURE_PREFIX, ASYNC_RESULTS_PREFIX),
+            expire_after_days=context.config.aws.artifact_retention_days,
+            access_log_bucket=log_bucket.bucket.bucket if log_bucket else None,
+            access_log_prefix=f"{S3_LOG_PREFIX}{bucket_name}/",
+            tags=tagged(f"{model}-artifacts"),
         ),
     )
-    return {"region": context.region, "kms_key_arn": key.arn, "artifact_bucket": bucket.bucket.bucket}
+    topic = NotificationTopic(
+        f"{model}-alerts",
+        NotificationTopicArgs(
+            topic_name=f"{base}-alerts",
+            kms_key_arn=key.arn,
+            account_id=context.account_id,
+            publisher_services=("cloudwatch.amazonaws.com", *(("events.amazonaws.com",) if mode == "batch" else ())),
+            emails=tuple(spec.monitoring.notifications.emails),
+            sms_numbers=tuple(spec.monitoring.notifications.sms),
+            tags=tagged(f"{model}-alerts"),
+        ),
+    )
+    registry = ModelPackageGroup(
+        f"{model}-registry",
+        ModelPackageGroupArgs(
+            group_name=base,
+            description=spec.metadata.description or f"Versions of {model}",
+            deployed_version=spec.model.version,
+            tags=tagged(f"{model}-registry"),
+        ),
+    )
+
+    endpoint_name = None if mode == "batch" else base
+    quality = spec.monitoring.quality
+    monitoring = ModelMonitoring(
+        f"{model}-monitoring",
+        ModelMonitoringArgs(
+            model=model,
+            environment=environment,
+            alarm_prefix=base,
+            topic_arn=topic.arn,
+            kms_key_arn=key.arn,
+            region=region,
+            endpoint_name=endpoint_name if spec.monitoring.alarms_enabled else None,
+            variant_name=VARIANT_NAME,
+            mode=mode,
+            latency_p99_ms=spec.monitoring.latency_p99_ms,
+            error_rate_percent=spec.monitoring.error_rate_percent,
+            missing_invocations_alarm=environment == "prod",
+            drift_alert_threshold=spec.monitoring.drift.alert_threshold if spec.monitoring.drift.enabled else None,
+            quality=QualityAlarmSettings(
+                metric_name=f"Quality{QUALITY_SUFFIX[quality.metric]}",
+                threshold=quality.threshold,
+                higher_is_better=quality.metric not in LOWER_IS_BETTER,
+            )
+            if quality
+            else None,
+            log_retention_days=context.config.aws.log_retention_days,
+            tags=tagged(f"{model}-monitoring"),
+        ),
+    )
+    rollback_alarms = (
+        [*monitoring.rollback_alarm_names, *spec.rollout.extra_alarms] if spec.rollout.auto_rollback else []
+    )
+
+    vpc = spec.security.vpc
+    subnets = tuple(vpc.subnet_ids) if vpc else ()
+    security_groups = tuple(vpc.security_group_ids) if vpc else ()
+    async_settings = serving.async_inference
+    batch = serving.batch
+    external_reads: tuple[str, ...] = ()
+    external_writes: tuple[str, ...] = ()
+    async_output = ""
+    if mode == "async":
+        async_output = (async_settings.output_uri if async_settings and async_settings.output_uri
+                        else f"s3://{bucket_name}/{ASYNC_RESULTS_PREFIX}")
+        if not async_output.startswith(f"s3://{bucket_name}/"):
+            external_writes = (async_output,)
+    if mode == "batch":
+        assert batch is not None  # the spec requires it for mode batch
+        for field, uri in (("input_uri", batch.input_uri), ("output_uri", batch.output_uri)):
+            if not uri.startswith("s3://"):
+                raise AwsTranslationError(
+                    f"{resolved.source}: serving.batch.{field}: '{uri}' is not an s3:// URI (a SageMaker batch "
+                    "transform reads and writes S3 only)"
+                )
+        external_reads, external_writes = (batch.input_uri,), (batch.output_uri,)
+
+    async_topics: list[NotificationTopic] = []
+    if mode == "async":
+        for outcome in ("success", "error"):
+            async_topics.append(
+                NotificationTopic(
+                    f"{model}-async-{outcome}",
+                    NotificationTopicArgs(
+                        topic_name=f"{base}-async-{outcome}",
+                        kms_key_arn=key.arn,
+                        account_id=context.account_id,
+                        publisher_services=(),  # SageMaker publishes with the execution role
+                        tags=tagged(f"{model}-async-{outcome}"),
+                    ),
+                )
+            )
+    role = SageMakerExecutionRole(
+        f"{model}-execution",
+        SageMakerExecutionRoleArgs(
+            role_name=role_name,
+            account_id=context.account_id,
+            region=region,
+            artifact_bucket_arn=bucket_arn,
+            kms_key_arn=key.arn,
+            read_prefixes=(model_prefix,),
+            write_prefixes=(CAPTURE_PREFIX,) if spec.monitoring.capture.enabled else (),
+            external_read_uris=external_reads,
+            external_write_uris=external_writes,
+            image_repository_arns=(ecr_repository_arn(image_uri),),
+            log_group_names=(f"/aws/sagemaker/Endpoints/{endpoint_name}",) if endpoint_name
+            else ("/aws/sagemaker/TransformJobs",),
+            alarm_names=tuple(monitoring.rollback_alarm_names),
+            publish_topic_arns=tuple(t.arn for t in async_topics),
+            subnet_ids=subnets,
+            security_group_ids=security_groups,
+            tags=tagged(f"{model}-execution"),
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[key]),
+    )
+
+    outputs: dict[str, Any] = {
+        "region": region,
+        "artifact_bucket": bucket.name,
+        "kms_key_arn": key.arn,
+        "topic_arn": topic.arn,
+        "alarm_names": list(monitoring.alarm_names),
+        "model_package_group": registry.group.model_package_group_name,
+        "deployed_version": spec.model.version,
+        "model_data_url": model_data_url,
+        "execution_role_arn": role.arn,
+    }
+    if mode == "batch":
+        assert batch is not None
+        schedule = BatchTransformSchedule(
+            f"{model}-batch",
+            BatchTransformScheduleArgs(
+                name_prefix=base,
+                job_name_prefix=base[:JOB_PREFIX_LENGTH].rstrip("-"),
+                account_id=context.account_id,
+                region=region,
+                execution_role_arn=role.arn,
+                image_uri=image_uri,
+                model_data_url=model_data_url,
+                kms_key_arn=key.arn,
+                schedule_expression=eventbridge_cron(batch.schedule),
+                input_s3_uri=batch.input_uri,
+                output_s3_uri=batch.output_uri,
+                instance_type=serving.instance_type,
+                instance_count=batch.instance_count,
+                max_payload_mb=batch.max_payload_mb,
+                container_environment={**CONTAINER_ENVIRONMENT, "SAGEMAKER_REGION": region},
+                network_isolation=spec.security.network_isolation,
+                subnet_ids=subnets,
+                security_group_ids=security_groups,
+                failure_topic_arn=topic.arn,
+                scheduler_role_name=f"{base}-scheduler"[:64],
+                tags=tagged(f"{model}-batch"),
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[role.policy]),
+        )
+        outputs.update(endpoint_name=None, endpoint_arn=None, invoke_url=None,
+                       batch_schedule_arn=schedule.schedule.arn)
+        return outputs
+
+    serverless = serving.serverless or (None if mode != "serverless" else _default_serverless())
+    endpoint = SageMakerEndpoint(
+        f"{model}-endpoint",
+        SageMakerEndpointArgs(
+            endpoint_name=base,
+            name_prefix=base,
+            execution_role_arn=role.arn,
+            image_uri=image_uri,
+            model_data_url=model_data_url,
+            kms_key_arn=key.arn,
+            mode=mode,
+            instance_type=serving.instance_type,
+            initial_instance_count=serving.replicas.min,
+            serverless=ServerlessSettings(
+                memory_mb=serverless.memory_mb,
+                max_concurrency=serverless.max_concurrency,
+                provisioned_concurrency=serverless.provisioned_concurrency,
+            )
+            if serverless
+            else None,
+            async_inference=AsyncSettings(
+                output_s3_uri=async_output,
+                success_topic_arn=async_topics[0].arn,
+                error_topic_arn=async_topics[1].arn,
+                max_concurrent_invocations_per_instance=(
+                    async_settings.max_concurrent_invocations_per_instance if async_settings else 4
+                ),
+            )
+            if mode == "async"
+            else None,
+            container_environment={**CONTAINER_ENVIRONMENT, "SAGEMAKER_REGION": region},
+            network_isolation=spec.security.network_isolation,
+            subnet_ids=subnets,
+            security_group_ids=security_groups,
+            capture_enabled=spec.monitoring.capture.enabled,
+            capture_percentage=spec.monitoring.capture.percentage,
+            capture_s3_uri=f"s3://{bucket_name}/{CAPTURE_PREFIX}",
+            rollout=RolloutSettings(
+                strategy=spec.rollout.strategy,
+                traffic_percent=spec.rollout.traffic_percent,
+                bake_minutes=spec.rollout.bake_minutes,
+                termination_wait_minutes=spec.rollout.termination_wait_minutes,
+                rollback_alarm_names=tuple(rollback_alarms),
+            ),
+            tags=tagged(f"{model}-endpoint"),
+        ),
+        # The role's policy must be in place before SageMaker pulls the image and the model data.
+        opts=pulumi.ResourceOptions(depends_on=[role.policy, monitoring]),
+    )
+    autoscaling = serving.autoscaling
+    if mode in ("online", "async") and autoscaling.enabled:
+        scale_to_zero = mode == "async" and (async_settings.scale_to_zero if async_settings else True)
+        EndpointAutoscaling(
+            f"{model}-autoscaling",
+            EndpointAutoscalingArgs(
+                endpoint_name=endpoint.endpoint_name,
+                variant_name=VARIANT_NAME,
+                min_capacity=0 if scale_to_zero else serving.replicas.min,
+                max_capacity=serving.replicas.max,
+                target_invocations_per_instance=autoscaling.target_invocations_per_instance,
+                target_cpu_percent=autoscaling.target_cpu_percent,
+                scale_in_cooldown_seconds=autoscaling.scale_in_cooldown_seconds,
+                scale_out_cooldown_seconds=autoscaling.scale_out_cooldown_seconds,
+                async_backlog_per_instance=(
+                    async_settings.max_concurrent_invocations_per_instance if async_settings else 4
+                ) if mode == "async" else None,
+                alarm_prefix=base,
+                tags=tagged(f"{model}-autoscaling"),
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[endpoint]),
+        )
+    invoker_roles = tuple(i.aws_role_arn for i in spec.security.invokers if i.aws_role_arn)
+    EndpointInvokerPolicy(
+        f"{model}-invokers",
+        EndpointInvokerPolicyArgs(
+            policy_name=f"{base}-invoke",
+            endpoint_arn=endpoint.endpoint_arn,
+            invoker_role_arns=invoker_roles,
+            include_async=mode == "async",
+            tags=tagged(f"{model}-invokers"),
+        ),
+    )
+    invoke_path = "async-invocations" if mode == "async" else "invocations"
+    outputs.update(
+        endpoint_name=endpoint.endpoint_name,
+        endpoint_arn=endpoint.endpoint_arn,
+        invoke_url=f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{base}/{invoke_path}",
+        endpoint_config_name=endpoint.endpoint_config.name,
+    )
+    return outputs
+
+
+def _default_serverless() -> Any:
+    from deployment_spec.model import Serverless
+
+    return Serverless()
+

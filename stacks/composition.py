@@ -96,4 +96,8 @@ def compose(config: StackConfig, project_root: Path) -> dict[str, Any]:
 
             assert provider is not None
             models[item.name]["onprem"] = deploy_model_on_kubernetes(item, context, provider)
+            if config.kubernetes.cluster == "eks":
+                from stacks.eks_cluster import expose_model_on_alb
+
+                models[item.name]["onprem"]["load_balancer"] = expose_model_on_alb(item, context, provider)
     return {"environment": config.environment, "models": models}

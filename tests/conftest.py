@@ -62,7 +62,37 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shipped_plan(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+def packaged_examples() -> dict[str, Path]:
+    """The shipped specs' models, trained and packaged where `slipstack plan` looks for them (as `make demo` does).
+
+    Packaging is deterministic, so an existing package of the same model is reused as it is.
+    """
+    import subprocess
+    import sys
+
+    from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
+    from deployment_spec import load_spec
+    from model_packaging.package import package_model
+
+    packages: dict[str, Path] = {}
+    for spec_file in sorted((REPO_ROOT / "deployments").glob("*.yaml")):
+        loaded = load_spec(spec_file)
+        for environment in loaded.declared_environments or ("dev",):
+            resolved = loaded.for_environment(environment)
+            model = resolved.spec.model
+            out = REPO_ROOT / local_package_dir(resolved.name, model.version)
+            if not (out / MANIFEST_FILE).is_file():
+                if not resolved.resolve_path(model.artifact).is_file():
+                    subprocess.run([sys.executable, str(REPO_ROOT / "examples" / "train.py")], check=True)
+                package_model(resolved, out)
+            packages[f"{resolved.name}@{model.version}"] = out
+    return packages
+
+
+@pytest.fixture(scope="session")
+def shipped_plan(
+    tmp_path_factory: pytest.TempPathFactory, packaged_examples: dict[str, Path]
+) -> Callable[[str], dict[str, Any]]:
     """The plan document of a shipped stack (dev, staging, prod), planned once per test session."""
     from slipstack.plan.runner import find_project, plan_stack
 

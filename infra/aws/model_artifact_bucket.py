@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -99,7 +100,7 @@ class ModelArtifactBucket(pulumi.ComponentResource):
             policy=self.bucket.arn.apply(tls_only_bucket_policy),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, public_access]),
         )
-        rules: list[dict[str, object]] = [
+        rules: list[Any] = [
             {
                 "id": "expire-noncurrent-versions",
                 "status": "Enabled",

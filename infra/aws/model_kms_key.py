@@ -7,7 +7,7 @@ encrypted with this key, so revoking one model's access, or auditing it, never t
 model's data. The key policy names every principal that uses the key:
 - the account root administers it (without that statement IAM policies cannot grant use, and a key
   nobody can administer can never be deleted);
-- the roles listed in `user_role_arns` (the SageMaker execution role) may use it, and may create
+- the roles listed in `user_role_names` (the SageMaker execution role) may use it, and may create
   grants only for AWS resources (SageMaker attaches the key to the endpoint's volumes by a grant);
 - CloudWatch Logs may use it only for log groups of this account and region (encryption context);
 - CloudWatch may use it to publish alarms to the encrypted SNS topic, only on behalf of this account;
@@ -39,9 +39,9 @@ class ModelKmsKeyArgs:
     account_id: pulumi.Input[str]
     region: str
     description: str
-    # Roles that encrypt and decrypt with the key (the SageMaker execution role, the EKS cluster role),
-    # by ARN; they may be created after the key.
-    user_role_arns: Sequence[str] = ()
+    # Names of this account's roles that encrypt and decrypt with the key (the SageMaker execution role);
+    # they may be created after the key.
+    user_role_names: Sequence[str] = ()
     # Further AWS services that publish encrypted data on the account's behalf (e.g. events.amazonaws.com).
     service_principals: Sequence[str] = ()
     tags: dict[str, str] = field(default_factory=dict)
@@ -49,7 +49,7 @@ class ModelKmsKeyArgs:
 
 
 def key_policy(
-    account: str, region: str, user_role_arns: Sequence[str], service_principals: Sequence[str]
+    account: str, region: str, user_role_names: Sequence[str], service_principals: Sequence[str]
 ) -> str:
     """The key policy document as JSON text (pure: tests and the component share it)."""
     statements: list[dict[str, object]] = [
@@ -79,10 +79,10 @@ def key_policy(
             "Condition": {"StringEquals": {"aws:SourceAccount": account}},
         },
     ]
-    if user_role_arns:
+    if user_role_names:
         # Named by condition, not as principals: a key policy naming a role that does not exist yet is
         # rejected, and the roles are created after the key (their policies need the key's ARN).
-        by_role = {"ArnEquals": {"aws:PrincipalArn": list(user_role_arns)}}
+        by_role = {"ArnEquals": {"aws:PrincipalArn": [f"arn:aws:iam::{account}:role/{n}" for n in user_role_names]}}
         statements += [
             {
                 "Sid": "RolesUseKey",
@@ -112,7 +112,7 @@ class ModelKmsKey(pulumi.ComponentResource):
         super().__init__("slipstack:aws:ModelKmsKey", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         policy = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: key_policy(account, args.region, args.user_role_arns, args.service_principals)
+            lambda account: key_policy(account, args.region, args.user_role_names, args.service_principals)
         )
         self.key = aws.kms.Key(
             f"{name}-key",

@@ -141,13 +141,13 @@ class SageMakerEndpoint(pulumi.ComponentResource):
         if args.mode == "serverless" and (args.subnet_ids or args.capture_enabled):
             raise ValueError("serverless endpoints support neither a VPC nor data capture")
 
-        container: dict[str, Any] = {
+        container: Any = {
             "image": args.image_uri,
             "model_data_url": args.model_data_url,
             "mode": "SingleModel",
             "environment": dict(args.container_environment),
         }
-        vpc = (
+        vpc: Any = (
             {"subnets": list(args.subnet_ids), "security_group_ids": list(args.security_group_ids)}
             if args.subnet_ids
             else None
@@ -168,7 +168,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
         )
 
         key_on_volume = args.mode != "serverless" and not has_local_nvme(args.instance_type)
-        capture = None
+        capture: Any = None
         if args.capture_enabled:
             capture = {
                 "enable_capture": True,
@@ -179,7 +179,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                 "capture_content_type_header": {"json_content_types": ["application/json"],
                                                 "csv_content_types": ["text/csv"]},
             }
-        async_config = None
+        async_config: Any = None
         if args.mode == "async":
             if args.async_inference is None:
                 raise ValueError("mode 'async' needs async_inference settings")
@@ -197,7 +197,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                     "max_concurrent_invocations_per_instance": settings.max_concurrent_invocations_per_instance
                 },
             }
-        variant = production_variant(args, model_name)
+        variant: Any = production_variant(args, model_name)
         config_content = pulumi.Output.all(
             variant=variant,
             capture=capture,
@@ -214,11 +214,12 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.model]),
         )
+        endpoint_deployment: Any = deployment_config(args.rollout)
         self.endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
             name=args.endpoint_name,
             endpoint_config_name=self.endpoint_config.name,
-            deployment_config=deployment_config(args.rollout),
+            deployment_config=endpoint_deployment,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -39,6 +39,9 @@ class SageMakerExecutionRoleArgs:
     kms_key_arn: pulumi.Input[str]
     read_prefixes: Sequence[str]  # e.g. "models/<model>/" (no leading slash)
     write_prefixes: Sequence[str] = ()
+    # s3://bucket/prefix locations outside the artifact bucket (batch input and output, async results).
+    external_read_uris: Sequence[str] = ()
+    external_write_uris: Sequence[str] = ()
     image_repository_arns: Sequence[str] = ()
     log_group_names: Sequence[str] = ()  # e.g. "/aws/sagemaker/Endpoints/<endpoint>"
     metric_namespaces: Sequence[str] = SAGEMAKER_METRIC_NAMESPACES
@@ -65,6 +68,11 @@ def trust_policy(account: str) -> str:
     )
 
 
+def s3_object_arn(uri: str) -> str:
+    """`s3://bucket/prefix/` -> `arn:aws:s3:::bucket/prefix/*` (objects under the prefix only)."""
+    return f"arn:aws:s3:::{uri.removeprefix('s3://').rstrip('*')}*"
+
+
 def execution_policy(
     args: SageMakerExecutionRoleArgs, account: str, bucket_arn: str, key_arn: str, topic_arns: Sequence[str]
 ) -> str:
@@ -75,7 +83,10 @@ def execution_policy(
             "Sid": "ReadModelArtifacts",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": [f"{bucket_arn}/{prefix}*" for prefix in args.read_prefixes],
+            "Resource": [
+                *(f"{bucket_arn}/{prefix}*" for prefix in args.read_prefixes),
+                *(s3_object_arn(uri) for uri in args.external_read_uris),
+            ],
         },
         {
             "Sid": "ListOwnPrefixes",
@@ -107,14 +118,17 @@ def execution_policy(
             "Condition": {"StringEquals": {"cloudwatch:namespace": list(args.metric_namespaces)}},
         },
     ]
-    if args.write_prefixes:
+    if args.write_prefixes or args.external_write_uris:
         statements.insert(
             1,
             {
                 "Sid": "WriteCapturedDataAndResults",
                 "Effect": "Allow",
                 "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
-                "Resource": [f"{bucket_arn}/{prefix}*" for prefix in args.write_prefixes],
+                "Resource": [
+                    *(f"{bucket_arn}/{prefix}*" for prefix in args.write_prefixes),
+                    *(s3_object_arn(uri) for uri in args.external_write_uris),
+                ],
             },
         )
     if args.image_repository_arns:

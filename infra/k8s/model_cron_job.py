@@ -40,12 +40,9 @@ class ModelCronJobArgs:
 
 
 def scanner_skip_annotations(args: ModelCronJobArgs) -> dict[str, str]:
-    skips = [
-        # A run-to-completion container has no endpoint to probe: the Job's deadline and backoff limit
-        # are what catch a hung or failing run.
-        "CKV_K8S_8=batch job runs to completion; activeDeadlineSeconds bounds a hung run",
-        "CKV_K8S_9=batch job serves no traffic, so readiness does not apply",
-    ]
+    # Checkov does not ask a run-to-completion container for probes; activeDeadlineSeconds and
+    # backoffLimit are what catch a hung or failing run.
+    skips: list[str] = []
     if args.image_digest is None:
         if not args.unpinned_digest_reason:
             raise ValueError(f"{args.name}: an image without a digest needs unpinned_digest_reason")

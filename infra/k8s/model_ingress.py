@@ -3,7 +3,7 @@ while a candidate is being tried, a weighted canary Ingress in front of the cand
 
 The canary uses ingress-nginx's canary annotations (`canary: "true"`, `canary-weight`): the
 controller sends that share of requests for the same host to the canary Service. Promotion and
-rollback are spec changes (see docs/kubernetes.md). No `*-snippet` annotation is ever set: snippets
+rollback are spec changes (the flow is in stacks/kubernetes_model.py's docstring). No `*-snippet` annotation is ever set: snippets
 run arbitrary controller configuration (CVE-2021-25742).
 """
 

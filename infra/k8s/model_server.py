@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from contracts.tags import K8S_ARTIFACT_SHA256
 from infra.k8s.model_pod import ArtifactFetch, ContainerResources, image_reference, model_pod_spec
 
 HTTP_PORT_NAME = "http"
@@ -55,6 +56,9 @@ class ModelServerArgs:
     spread_required: bool = False
     node_selector: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    # Lowercase hex sha256 of the artifact the init container verifies; written as an annotation (a
+    # label value holds only 63 characters) on the Deployment and its pods, for policy and audits.
+    artifact_sha256: str | None = None
     # A digest-less image or a missing CPU limit must be a reasoned choice, recorded in the manifest
     # as Checkov's skip annotation so a reviewer sees why (CKV_K8S_43 / CKV_K8S_11).
     unpinned_digest_reason: str | None = None
@@ -151,6 +155,7 @@ class ModelServer(pulumi.ComponentResource):
         super().__init__("slipstack:k8s:ModelServer", name, None, opts)
         image = image_reference(args.image_repository, args.image_tag, args.image_digest)
         pod_labels = {**args.labels, **args.selector}
+        artifact = {K8S_ARTIFACT_SHA256: args.artifact_sha256} if args.artifact_sha256 else {}
         pod_spec = model_pod_spec(
             containers=[server_container(args, image)],
             image=image,
@@ -166,7 +171,7 @@ class ModelServer(pulumi.ComponentResource):
             "revisionHistoryLimit": 5,
             # Never below the current capacity during a rollout: surge one pod, keep every old one until ready.
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
+            "template": {"metadata": {"labels": pod_labels, "annotations": artifact}, "spec": pod_spec},
         }
         if args.replicas is not None:
             spec["replicas"] = args.replicas
@@ -176,7 +181,7 @@ class ModelServer(pulumi.ComponentResource):
                 "name": args.name,
                 "namespace": args.namespace,
                 "labels": pod_labels,
-                "annotations": {**args.annotations, **scanner_skip_annotations(args)},
+                "annotations": {**args.annotations, **artifact, **scanner_skip_annotations(args)},
             },
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self),

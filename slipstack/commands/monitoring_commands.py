@@ -82,8 +82,7 @@ def _progress(enabled: bool) -> Any:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True,
-                        console=Console(stderr=True))
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=Console(stderr=True))
     task = progress.add_task("reading", total=None)
     rows = [0]
 
@@ -94,17 +93,32 @@ def _progress(enabled: bool) -> Any:
     return progress, advance
 
 
-def _publish(kind: str, result: Any, model: str, environment: str, cloudwatch: bool, region: str | None,
-             textfile: Path | None, pushgateway: str | None) -> None:
+def _publish(
+    kind: str,
+    result: Any,
+    model: str,
+    environment: str,
+    cloudwatch: bool,
+    region: str | None,
+    textfile: Path | None,
+    pushgateway: str | None,
+) -> None:
     from monitoring import publish
 
     target = publish.MetricTarget(model=model, environment=environment)
     if cloudwatch:
-        data = publish.drift_metric_data(result, target) if kind == "drift" else publish.quality_metric_data(result, target)
+        data = (
+            publish.drift_metric_data(result, target)
+            if kind == "drift"
+            else publish.quality_metric_data(result, target)
+        )
         publish.publish_cloudwatch(data, region=region)
     if textfile is not None or pushgateway is not None:
-        registry = (publish.prometheus_registry(target, drift=result) if kind == "drift"
-                    else publish.prometheus_registry(target, quality=result))
+        registry = (
+            publish.prometheus_registry(target, drift=result)
+            if kind == "drift"
+            else publish.prometheus_registry(target, quality=result)
+        )
         if textfile is not None:
             publish.write_textfile(registry, textfile)
         if pushgateway is not None:
@@ -161,12 +175,20 @@ def register(app: typer.Typer) -> None:
         values: dict[str, Any] = {}
         if resolved is not None:
             drift = resolved.spec.monitoring.drift
-            values = {"method": drift.method, "warn_threshold": drift.warn_threshold,
-                      "alert_threshold": drift.alert_threshold, "p_value": drift.p_value,
-                      "features": tuple(drift.features)}
-        overrides = {"method": method, "warn_threshold": warn_threshold, "alert_threshold": alert_threshold,
-                     "p_value": p_value,
-                     "features": tuple(f.strip() for f in features.split(",") if f.strip()) if features else None}
+            values = {
+                "method": drift.method,
+                "warn_threshold": drift.warn_threshold,
+                "alert_threshold": drift.alert_threshold,
+                "p_value": drift.p_value,
+                "features": tuple(drift.features),
+            }
+        overrides = {
+            "method": method,
+            "warn_threshold": warn_threshold,
+            "alert_threshold": alert_threshold,
+            "p_value": p_value,
+            "features": tuple(f.strip() for f in features.split(",") if f.strip()) if features else None,
+        }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["allow_extra_columns"] = allow_extra_columns
         from pydantic import ValidationError
@@ -195,8 +217,11 @@ def register(app: typer.Typer) -> None:
             write_report(result, report, title=f"Drift: {model_name} ({env})")
         _publish("drift", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
         if result.input.malformed_records:
-            print(f"warning: skipped {result.input.malformed_records} malformed capture records, first: "
-                  f"{result.input.malformed_examples[0]}", file=sys.stderr)
+            print(
+                f"warning: skipped {result.input.malformed_records} malformed capture records, first: "
+                f"{result.input.malformed_examples[0]}",
+                file=sys.stderr,
+            )
         if result.status == "alert":
             raise DriftAlertError(
                 f"drift over the alert threshold in {len(result.drifted_features)} feature(s): "
@@ -238,15 +263,23 @@ def register(app: typer.Typer) -> None:
             if resolved.spec.monitoring.quality is not None:
                 values["metric"] = resolved.spec.monitoring.quality.metric
                 values["threshold"] = resolved.spec.monitoring.quality.threshold
-        values.update({k: v for k, v in {"task": task, "metric": metric, "threshold": threshold}.items() if v is not None})
-        values.update(id_column=id_column, prediction_column=prediction_column, score_column=score_column,
-                      label_column=label_column, positive_label=positive_label)
+        values.update(
+            {k: v for k, v in {"task": task, "metric": metric, "threshold": threshold}.items() if v is not None}
+        )
+        values.update(
+            id_column=id_column,
+            prediction_column=prediction_column,
+            score_column=score_column,
+            label_column=label_column,
+            positive_label=positive_label,
+        )
         try:
             settings = QualitySettings.model_validate(values)
         except ValidationError as error:
-            first = error.errors()[0]
+            field = error.errors()[0]["loc"][0]
             raise InputDataError(
-                f"quality option {first['loc'][0]}: {first['msg']} (set it in monitoring.quality or pass --{first['loc'][0]})"
+                f"quality option {field}: {error.errors()[0]['msg']} "
+                f"(set it in monitoring.quality or pass --{str(field).replace('_', '-')})"
             ) from None
         label_series = load_labels(CurrentData(labels, []).chunks(), settings)
         result = check_quality(CurrentData(predictions, []).chunks(), label_series, settings)
@@ -254,7 +287,9 @@ def register(app: typer.Typer) -> None:
         model_name = model or (resolved.name if resolved is not None else "model")
         _publish("quality", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
         if result.status == "alert":
-            raise QualityAlertError(f"{result.metric} is {result.value:.4g}, worse than the threshold {result.threshold}")
+            raise QualityAlertError(
+                f"{result.metric} is {result.value:.4g}, worse than the threshold {result.threshold}"
+            )
 
     @app.command("smoke")
     def smoke_command(
@@ -282,8 +317,13 @@ def register(app: typer.Typer) -> None:
             source = str(outputs)
         elif stack is not None:
             try:
-                completed = subprocess.run(["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
-                                           capture_output=True, text=True, check=True, timeout=120)
+                completed = subprocess.run(
+                    ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    timeout=120,
+                )
                 stack_outputs = json.loads(completed.stdout)
             except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as error:
                 raise InputDataError(
@@ -301,8 +341,9 @@ def register(app: typer.Typer) -> None:
         if target not in ("aws", "onprem", "all"):
             raise InputDataError(f"--target {target!r}: use aws, onprem or all")
         targets: Any = ("aws", "onprem") if target == "all" else (target,)
-        result = run_smoke(deployed_models(stack_outputs, source), example, targets=targets,
-                           only_model=model, timeout=timeout)
+        result = run_smoke(
+            deployed_models(stack_outputs, source), example, targets=targets, only_model=model, timeout=timeout
+        )
         _write_json(result.model_dump(mode="json"), output)
         if not result.passed:
             failed = [f"{c.model}/{c.target}: {'; '.join(c.problems)}" for c in result.checks if not c.passed]

@@ -27,10 +27,25 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
+def _default_package_dir(spec: Path, model: str, version: str) -> Path:
+    """build/packages/<model>/<version> in the spec's Pulumi project (or the current folder outside one)."""
+    from contracts.artifact_layout import local_package_dir
+    from slipstack.plan.runner import PlanError, find_project
+
+    try:
+        root = find_project(spec.parent).root
+    except PlanError:
+        root = Path.cwd()
+    return root / local_package_dir(model, version)
+
+
 def package(
     model: Path | None = typer.Argument(None, help="Trained model file; default: model.artifact of the spec."),
     spec: Path = typer.Option(..., "--spec", help="Deployment spec (YAML)."),
-    out: Path = typer.Option(..., "--out", help="Directory to write the artifact to (replaced if it is one)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Directory to write the artifact to (replaced if it is one); default: the project's "
+        "build/packages/<model>/<version>, where `slipstack plan` looks for it."
+    ),
     environment: str = typer.Option("dev", "--environment", "-e", help="Environment whose overrides apply."),
     archive: Path | None = typer.Option(None, "--archive", help="Also write a deterministic .tar or .tar.gz here."),
 ) -> None:
@@ -43,6 +58,8 @@ def package(
 
     console = _stderr_console()
     resolved = load_spec(spec).for_environment(environment)
+    if out is None:
+        out = _default_package_dir(spec, resolved.spec.metadata.name, resolved.spec.model.version)
     with console.status("packaging") as status:
         result = package_model(resolved, out, model_path=model, step=lambda text: status.update(text))
     manifest = result.manifest
@@ -116,6 +133,14 @@ def serve(
         manifest = verify_directory(artifact)
         ports = ServerPorts(port, free_port(), free_port())
         process = start_server(artifact, ports, Path(scratch) / "server", quiet=False)
+        # The server runs in its own process group; turn SIGTERM into the same clean stop as Ctrl-C
+        # so it never outlives this command.
+        import signal
+
+        def _interrupt(_signum: int, _frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _interrupt)
         base = f"http://127.0.0.1:{ports.http}"
         try:
             wait_ready(process, base)

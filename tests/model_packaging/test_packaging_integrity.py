@@ -136,7 +136,8 @@ def test_publish_multipart_content_addressed_pointer_last(bucket, tmp_path: Path
     assert calls[-1] == "PutObject" and "CompleteMultipartUpload" in calls
     head = s3.head_object(Bucket="slipstack-artifacts", Key=result.archive_key, ChecksumMode="ENABLED")
     assert head["ServerSideEncryption"] == "aws:kms" and head["ChecksumSHA256"]
-    pointer = json.loads(s3.get_object(Bucket="slipstack-artifacts", Key="models/big-model/current.json")["Body"].read())
+    pointer_object = s3.get_object(Bucket="slipstack-artifacts", Key="models/big-model/current.json")
+    pointer = json.loads(pointer_object["Body"].read())
     assert pointer["digest"] == digest and pointer["archive_key"] == result.archive_key
     # The published archive is what the init container fetches.
     s3.download_file("slipstack-artifacts", result.archive_key, str(tmp_path / "fetched.tar.gz"))
@@ -153,7 +154,7 @@ def test_interrupted_publish_leaves_nothing_and_keeps_the_pointer(bucket, tmp_pa
 
             raise EndpointConnectionError(endpoint_url="https://s3.eu-west-1.amazonaws.com")
 
-    s3.meta.events.register("before-call.s3.UploadPart", drop_connection)
+    s3.meta.events.register("provide-client-params.s3.UploadPart", drop_connection)
     with pytest.raises(PublishError, match="nothing was left under models/big-model/"):
         publish_artifact(artifact, "slipstack-artifacts", key, client=s3, part_bytes=MIN_PART_BYTES)
     assert s3.list_objects_v2(Bucket="slipstack-artifacts").get("KeyCount") == 0

@@ -26,8 +26,9 @@ def test_ks_flags_exactly_the_shifted_features() -> None:
     result = _run(_normal(100_000, 1), _normal(100_000, 2, {"f0": 0.1, "f3": 0.1}))
     assert result.status == "alert"
     assert sorted(result.drifted_features) == ["f0", "f3"]
-    assert [f.feature for f in result.features[:2]] == sorted(["f0", "f3"], key=lambda n: -next(
-        f.score for f in result.features if f.feature == n))
+    assert [f.feature for f in result.features[:2]] == sorted(
+        ["f0", "f3"], key=lambda n: -next(f.score for f in result.features if f.feature == n)
+    )
     shifted = next(f for f in result.features if f.feature == "f0")
     assert shifted.mean_shift_sd == pytest.approx(0.1, abs=0.02)
 
@@ -48,7 +49,7 @@ def test_psi_thresholds_warn_and_alert() -> None:
 
 def test_rising_missing_rate_alerts() -> None:
     current = _normal(20_000, 2)
-    current.loc[: 5_000, "f4"] = np.nan
+    current.loc[:5_000, "f4"] = np.nan
     result = _run(_normal(20_000, 1), current, method="psi")
     f4 = next(f for f in result.features if f.feature == "f4")
     assert f4.status == "alert" and "missing rate" in f4.reasons[-1]

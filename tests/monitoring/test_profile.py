@@ -19,11 +19,13 @@ from monitoring.profile import (
 
 def _reference() -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({
-        "age": rng.normal(40, 10, 5000),
-        "plan": rng.choice(["free", "pro"], 5000),
-        "zip": rng.integers(0, 5, 5000),
-    })
+    return pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, 5000),
+            "plan": rng.choice(["free", "pro"], 5000),
+            "zip": rng.integers(0, 5, 5000),
+        }
+    )
 
 
 def test_profile_is_compact_versioned_and_round_trips() -> None:

@@ -37,9 +37,13 @@ def test_cloudwatch_metrics_land_in_the_alarmed_namespace() -> None:
     dims = {d["Name"]: d["Value"] for d in listed["Metrics"][0]["Dimensions"]}
     assert dims == {metrics.DIMENSION_MODEL: "churn", metrics.DIMENSION_ENVIRONMENT: "prod"}
     stats = client.get_metric_statistics(
-        Namespace=metrics.CLOUDWATCH_NAMESPACE, MetricName=metrics.DRIFTED_FEATURES,
-        Dimensions=listed["Metrics"][0]["Dimensions"], StartTime="2000-01-01", EndTime="2100-01-01",
-        Period=60, Statistics=["Maximum"],
+        Namespace=metrics.CLOUDWATCH_NAMESPACE,
+        MetricName=metrics.DRIFTED_FEATURES,
+        Dimensions=listed["Metrics"][0]["Dimensions"],
+        StartTime="2000-01-01",
+        EndTime="2100-01-01",
+        Period=60,
+        Statistics=["Maximum"],
     )
     assert stats["Datapoints"][0]["Maximum"] == 1.0
     per_feature = client.list_metrics(

@@ -62,7 +62,10 @@ def _sagemaker_smoke(response: dict[str, Any]):
     with mock_aws():
         requests.post(
             "http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results",
-            json={"region": "eu-west-1", "results": [{"Body": json.dumps(response), "ContentType": "application/json"}]},
+            json={
+                "region": "eu-west-1",
+                "results": [{"Body": json.dumps(response), "ContentType": "application/json"}],
+            },
             timeout=5,
         )
         client = boto3.client("sagemaker-runtime", region_name="eu-west-1")
@@ -79,9 +82,9 @@ def test_sagemaker_endpoint_via_moto() -> None:
 
 
 def test_response_problems_check_the_signature() -> None:
-    assert response_problems({"outputs": [{"name": "l", "shape": [3], "datatype": "INT64", "data": [0, 1]}]},
-                             EXAMPLE)[:2] == ["output 'l' has shape [3] but 2 values",
-                                              "output 'l' answers 3 rows, the request sent 2"]
+    assert response_problems({"outputs": [{"name": "l", "shape": [3], "datatype": "INT64", "data": [0, 1]}]}, EXAMPLE)[
+        :2
+    ] == ["output 'l' has shape [3] but 2 values", "output 'l' answers 3 rows, the request sent 2"]
     assert "not a V2 inference response" in response_problems({"predictions": [0, 1]}, EXAMPLE)[0]
     named = Example(request=REQUEST, expected_outputs=[{"name": "label", "data": [0, 1]}])
     assert response_problems(GOOD, named) == []

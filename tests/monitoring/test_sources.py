@@ -17,14 +17,21 @@ FEATURES = ["a", "b"]
 
 
 def _capture_line(encoding: str, data: str, content_type: str = "text/csv", event: str = "e1") -> str:
-    return json.dumps({
-        "captureData": {
-            "endpointInput": {"observedContentType": content_type, "mode": "INPUT", "data": data, "encoding": encoding},
-            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "1", "encoding": "CSV"},
-        },
-        "eventMetadata": {"eventId": event, "inferenceTime": "2024-01-01T00:00:00Z"},
-        "eventVersion": "0",
-    })
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": content_type,
+                    "mode": "INPUT",
+                    "data": data,
+                    "encoding": encoding,
+                },
+                "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "1", "encoding": "CSV"},
+            },
+            "eventMetadata": {"eventId": event, "inferenceTime": "2024-01-01T00:00:00Z"},
+            "eventVersion": "0",
+        }
+    )
 
 
 def _read(location: str | Path, chunk_rows: int = 1000, **kwargs: object) -> tuple[pd.DataFrame, CurrentData]:
@@ -50,7 +57,9 @@ def test_capture_csv_json_and_base64_records(tmp_path: Path) -> None:
         _capture_line("CSV", "1,2"),
         _capture_line("CSV", "3,4\n9,10"),
         _capture_line("JSON", json.dumps(v2), "application/json"),
-        _capture_line("BASE64", base64.b64encode(json.dumps([{"a": 11, "b": 12}]).encode()).decode(), "application/json"),
+        _capture_line(
+            "BASE64", base64.b64encode(json.dumps([{"a": 11, "b": 12}]).encode()).decode(), "application/json"
+        ),
         "{not json",
         _capture_line("CSV", "1,2,3", event="too-wide"),
     ]

@@ -1,0 +1,78 @@
+"""The spec-level checks for combinations AWS (or the prod policy rules) would reject at deploy time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deployment_spec import SpecError, load_spec
+
+SPEC = Path(__file__).resolve().parent.parent / "stacks" / "specs" / "aws-online.yaml"
+
+
+def problems(tmp_path: Path, environment: str, **sections: Any) -> list[str]:
+    document = yaml.safe_load(SPEC.read_text())
+    document.update(sections)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(document))
+    try:
+        load_spec(path).for_environment(environment)
+    except SpecError as error:
+        return [f"{p.path}: {p.message}" for p in error.problems]
+    return []
+
+
+def test_shipped_test_spec_is_valid(tmp_path: Path) -> None:
+    assert problems(tmp_path, "prod") == []
+
+
+def test_batch_on_aws_needs_s3(tmp_path: Path) -> None:
+    found = problems(tmp_path, "dev", serving={"mode": "batch", "batch": {
+        "schedule": "0 2 * * *", "input_uri": "pvc://data/in", "output_uri": "s3://b/out/"}},
+        rollout={"strategy": "all_at_once"})
+    assert found == ["serving.batch.input_uri: 'pvc://data/in' is not an s3:// URI; a SageMaker batch transform "
+                     "reads and writes S3 only (use s3://bucket/prefix/, or deploy batch to onprem only)"]
+
+
+def test_async_scale_to_zero_is_refused_in_prod_only(tmp_path: Path) -> None:
+    serving = {"mode": "async", "replicas": {"min": 2, "max": 4}}
+    assert problems(tmp_path, "staging", serving=serving, environments={}) == []
+    assert any("scale_to_zero" in p for p in problems(tmp_path, "prod", serving=serving))
+
+
+@pytest.mark.parametrize(
+    ("serving", "expected"),
+    [
+        ({"replicas": {"min": 2, "max": 2}}, "serving.replicas.max: max 2 leaves autoscaling no room"),
+        ({"replicas": {"min": 2, "max": 4}, "autoscaling": {"enabled": False}}, "serving.autoscaling.enabled"),
+    ],
+)
+def test_prod_endpoints_must_autoscale(tmp_path: Path, serving: dict[str, Any], expected: str) -> None:
+    document = yaml.safe_load(SPEC.read_text())
+    document["environments"]["prod"]["serving"].update(serving)
+    found = problems(tmp_path, "prod", environments=document["environments"])
+    assert any(expected in p for p in found), found
+
+
+def test_prod_needs_alarms_vpc_and_isolation_unless_exempted(tmp_path: Path) -> None:
+    found = problems(tmp_path, "prod", monitoring={"alarms_enabled": False},
+                     rollout={"strategy": "all_at_once", "auto_rollback": False},
+                     security={"network_isolation": False})
+    assert sorted(p.split(":")[0] for p in found) == ["monitoring.alarms_enabled", "security.network_isolation",
+                                                      "security.vpc"]
+    exempted = problems(tmp_path, "prod", security={"network_isolation": False, "exemptions": [
+        {"rule": "SM-MODEL-VPC", "resource": "churn-score", "reason": "serverless endpoints have no VPC"},
+        {"rule": "SM-MODEL-NETISO", "resource": "churn-score", "reason": "the model calls a feature store"},
+    ]})
+    assert exempted == []
+
+
+def test_existing_aws_checks_still_apply(tmp_path: Path) -> None:
+    found = problems(tmp_path, "dev", rollout={"strategy": "canary", "traffic_percent": 60})
+    assert any("more than half the fleet" in p for p in found)
+    found = problems(tmp_path, "dev", serving={"mode": "serverless"}, rollout={"strategy": "all_at_once"})
+    assert any(p.startswith("security.vpc: serverless") for p in found)
+    assert any(p.startswith("monitoring.capture.enabled") for p in found)

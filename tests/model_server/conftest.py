@@ -1,0 +1,21 @@
+"""A packaged example artifact, built once per session, for the server tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def served_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (REPO / "examples/artifacts/diabetes-progression/model.joblib").is_file():
+        pytest.skip("example models missing: run `.venv/bin/python examples/train.py` first")
+    from deployment_spec import load_spec
+    from model_packaging.package import package_model
+
+    out = tmp_path_factory.mktemp("served") / "diabetes-progression"
+    package_model(load_spec(REPO / "deployments/diabetes-progression.yaml").for_environment("dev"), out)
+    return out

@@ -1,0 +1,117 @@
+"""The packaged artifact in real MLServer on 127.0.0.1: predictions, signature errors, health, metrics."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from model_packaging.serving_contract import LIVENESS_PATH, METRICS_PATH, infer_path, model_ready_path
+from model_server.launch import free_ports, start_server, stop_server, wait_ready
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(served_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, dict]]:
+    ports = free_ports()
+    process = start_server(served_artifact, ports, tmp_path_factory.mktemp("mlserver"))
+    try:
+        wait_ready(process, f"http://127.0.0.1:{ports.http}")
+        manifest = json.loads((served_artifact / "manifest.json").read_text())
+        yield f"http://127.0.0.1:{ports.http}", ports.metrics, manifest
+    finally:
+        stop_server(process)
+        assert process.poll() is not None
+
+
+def test_example_request_gives_the_manifest_outputs(server) -> None:
+    base, _, manifest = server
+    answer = httpx.post(base + infer_path("diabetes-progression"), json=manifest["example"]["request"])
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["model_version"] == "2.1.0"
+    (output,) = body["outputs"]
+    (expected,) = manifest["example"]["expected_outputs"]
+    assert output["name"] == expected["name"] and output["shape"] == expected["shape"] == [1]
+    assert output["datatype"] == "FP64"
+    assert np.allclose(output["data"], expected["data"])
+
+
+def test_bad_requests_get_4xx_and_the_server_stays_up(server) -> None:
+    base, metrics_port, manifest = server
+    url = base + infer_path("diabetes-progression")
+    request = manifest["example"]["request"]
+    missing = copy.deepcopy(request)
+    missing["inputs"] = missing["inputs"][1:]
+    nan = copy.deepcopy(request)
+    nan["inputs"][2]["data"] = ["NaN"]
+    wrong_type = copy.deepcopy(request)
+    wrong_type["inputs"][0]["datatype"] = "BYTES"
+    wrong_shape = copy.deepcopy(request)
+    wrong_shape["inputs"][0]["shape"] = [2]
+    huge = copy.deepcopy(request)
+    for tensor in huge["inputs"]:
+        tensor["shape"], tensor["data"] = [10_001], tensor["data"] * 10_001
+    cases = [(missing, 400, "missing input(s) ['age']"), (nan, 400, "input 'bmi' row 0"),
+             (wrong_type, 400, "input 'age' has datatype BYTES"), (wrong_shape, 400, "input 'age' holds 1 values"),
+             (huge, 413, "10001 rows exceed the limit")]
+    for body, status, message in cases:
+        answer = httpx.post(url, json=body, timeout=30)
+        assert answer.status_code == status, answer.text
+        assert message in answer.json()["error"]
+    assert httpx.get(base + LIVENESS_PATH).status_code == 200
+    assert httpx.get(base + model_ready_path("diabetes-progression")).status_code == 200
+    assert httpx.post(url, json=request).status_code == 200
+    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}{METRICS_PATH}").text
+    assert "model_infer_request_success" in metrics or "rest_server_requests" in metrics
+
+
+def test_tampered_artifact_is_not_served(served_artifact: Path, tmp_path: Path) -> None:
+    copy_dir = tmp_path / "diabetes-progression"
+    shutil.copytree(served_artifact, copy_dir)
+    (copy_dir / "model.onnx").write_bytes((copy_dir / "model.onnx").read_bytes()[:-10])
+    ports = free_ports()
+    process = start_server(copy_dir, ports, tmp_path / "work")
+    try:
+        # MLServer 1.7 shuts down when a model fails to load at startup; either way it must never be ready.
+        try:
+            wait_ready(process, f"http://127.0.0.1:{ports.http}", path=LIVENESS_PATH, timeout=30)
+        except RuntimeError:
+            pass
+        else:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{ports.http}{model_ready_path('diabetes-progression')}")
+                assert ready.status_code != 200
+            except httpx.ConnectError:
+                pass  # already shutting down
+    finally:
+        stop_server(process)
+    assert "refusing to serve" in (tmp_path / "work" / "mlserver.log").read_text()
+
+
+def test_sagemaker_entry_point_serves_json_and_csv(served_artifact: Path) -> None:
+    spec = importlib.util.spec_from_file_location("inference", served_artifact / "code" / "inference.py")
+    assert spec is not None and spec.loader is not None
+    inference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(inference)
+    model = inference.model_fn(str(served_artifact))
+    manifest = json.loads((served_artifact / "manifest.json").read_text())
+    row = [t["data"][0] for t in manifest["example"]["request"]["inputs"]]
+    body, content_type = inference.output_fn(
+        inference.predict_fn(inference.input_fn(json.dumps({"instances": [row]}), "application/json"), model),
+        "application/json")
+    assert content_type == "application/json"
+    assert np.allclose(json.loads(body)["progression"], manifest["example"]["expected_outputs"][0]["data"])
+    csv_body, _ = inference.output_fn(
+        inference.predict_fn(inference.input_fn(",".join(map(str, row)), "text/csv"), model), "text/csv")
+    assert np.isclose(float(csv_body.strip()), manifest["example"]["expected_outputs"][0]["data"][0])
+    with pytest.raises(ValueError, match="row 0 has 9 values"):
+        inference.predict_fn(json.dumps({"instances": [row[:9]]}), model)
