@@ -48,7 +48,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy contracts deployment_spec stacks infra slipstack policies model_packaging monitoring
+	$(VENV)/bin/mypy contracts deployment_spec stacks infra slipstack policies model_packaging model_server monitoring preview
 
 check: lint typecheck test
 

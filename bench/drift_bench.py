@@ -40,7 +40,7 @@ from pathlib import Path
 profile = load_profile(Path(sys.argv[1]))
 settings = DriftSettings()
 source = CurrentData(sys.argv[2], list(profile.features))
-result = check_drift(profile, accumulate(source.chunks(), profile, settings), settings, source.summary)
+result = check_drift(profile, accumulate(source.batches(), profile, settings), settings, source.summary)
 print(json.dumps({"check_s": time.perf_counter() - t0, "drifted": result.drifted_features}))
 """
 

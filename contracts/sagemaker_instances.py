@@ -10,8 +10,8 @@ from __future__ import annotations
 # Families with local NVMe instance storage: a KMS key on the endpoint config is rejected.
 NVME_FAMILIES = frozenset(
     {
-        "c5d", "c6id", "m5d", "m6id", "r5d", "r6id",
-        "g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e", "inf2", "trn1",
+        "c5d", "c6id", "m5d", "m6id", "r5d", "r6id", "i3", "i4i", "x2iedn",
+        "g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e", "inf2", "trn1", "trn1n",
     }
 )
 # Families with EBS-backed storage that SageMaker hosting offers.

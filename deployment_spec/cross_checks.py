@@ -305,6 +305,19 @@ def aws_prod_network(spec: ModelDeployment, environment: str) -> Iterable[Proble
         )
 
 
+def aws_serving_container(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    # SageMaker serves the artifact's native model file in its scikit-learn/XGBoost containers; none of
+    # the prebuilt containers ships onnxruntime, and network isolation forbids installing it at start.
+    if "aws" in spec.targets and spec.model.framework == "onnx":
+        yield (
+            ("model", "framework"),
+            "'onnx' models cannot be served on the aws target: the SageMaker framework containers ship no "
+            "onnxruntime and cannot install it under network isolation. Package the model from its training "
+            "framework (model.framework: sklearn or xgboost; serving_format: onnx still serves ONNX on onprem), "
+            "or deploy it to onprem only (targets: [onprem])",
+        )
+
+
 CROSS_CHECKS: tuple[CrossCheck, ...] = (
     replica_bounds,
     prod_high_availability,
@@ -327,6 +340,7 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     aws_prod_autoscaling,
     aws_prod_alarms,
     aws_prod_network,
+    aws_serving_container,
 )
 
 

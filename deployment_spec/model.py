@@ -336,6 +336,12 @@ class Drift(SpecModel):
     alert_threshold: float = Field(default=0.2, gt=0, le=10, description="Score at which drift alerts.")
     p_value: float = Field(default=0.05, gt=0, lt=1, description="KS significance level (corrected for features).")
     schedule: CronExpression = Field(default="0 * * * *", description="When the drift job runs (five-field cron).")
+    dask_scheduler: str | None = Field(
+        default=None,
+        pattern=r"^(tcp|tls)://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$",
+        description="Address of an existing Dask scheduler (tcp://host:8786 or tls://) the drift job computes its "
+        "partial statistics on; unset: the job reads the capture data itself in one process.",
+    )
 
 
 class Quality(SpecModel):

@@ -51,7 +51,13 @@ class Manifest(BaseModel):
     manifest_version: int = Field(default=MANIFEST_VERSION, description="Format version of this manifest.")
     model: ModelIdentity
     format: str = Field(description="Serving format: 'onnx' or the native framework name.")
-    model_file: str = Field(description="Relative path of the model file inside the artifact.")
+    model_file: str = Field(description="Relative path of the serving-format model file (MLServer loads it).")
+    native_model_file: str | None = Field(
+        default=None,
+        description="Relative path of the model in its training framework's own format, which code/inference.py "
+        "loads in the SageMaker framework containers (they ship that framework, not onnxruntime). Equal to "
+        "model_file when serving natively; None for a model trained as ONNX.",
+    )
     library_versions: dict[str, str] = Field(description="Versions of the libraries that built and serve the model.")
     signature: dict[str, Any] = Field(description="Input columns and outputs, as in the spec.")
     runtime: dict[str, Any] = Field(
@@ -66,6 +72,9 @@ class Manifest(BaseModel):
     def body(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         data.pop("digest", None)
+        # Absent rather than null when unset, so artifacts packaged before the field existed keep their digest.
+        if data.get("native_model_file") is None:
+            data.pop("native_model_file", None)
         return data
 
     def compute_digest(self) -> str:
@@ -75,7 +84,8 @@ class Manifest(BaseModel):
         return self.model_copy(update={"digest": self.compute_digest()})
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, allow_nan=False) + "\n"
+        data = {**self.body(), "digest": self.digest}
+        return json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
 def canonical_json(data: Any) -> bytes:

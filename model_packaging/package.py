@@ -2,8 +2,13 @@
 
 One artifact serves both targets. Its files:
 
-- the model file at the root (`model.onnx`, or the native file when `serving_format: native`);
-- `code/inference.py` and `code/requirements.txt`: the SageMaker framework-container layout;
+- the serving model file at the root (`model.onnx`, or the native file when `serving_format: native`),
+  which MLServer serves on Kubernetes;
+- the native model file (`model.joblib`, `model.ubj`) at the root as well, unless the model was trained
+  as ONNX: `code/inference.py` loads it in the SageMaker scikit-learn/XGBoost containers, which ship
+  that framework but not onnxruntime (the parity check proves both files give the same answers);
+- `code/inference.py` and `code/requirements.txt` (no packages: network isolation forbids installing
+  any at start): the SageMaker framework-container layout;
 - `model-settings.json`: the MLServer layout (Slipstack's runtime), for Kubernetes and `slipstack serve`;
 - `manifest.json`: versions, signature, every file's sha256 and size, the content digest, the
   reference profile and an example request with the outputs the model gives for it.
@@ -115,14 +120,31 @@ def _raise_on_parity_failure(report: dict[str, Any], rows: int, where: str) -> N
     )
 
 
-def _requirements(serving_format: str, versions: dict[str, str]) -> str:
-    if serving_format == "onnx":
-        names = ["onnxruntime", "numpy"]
-    elif serving_format == "xgboost":
-        names = ["xgboost", "numpy"]
-    else:
-        names = ["scikit-learn", "joblib", "numpy"]
-    return "".join(f"{name}=={versions[name]}\n" for name in names if name in versions)
+# What SageMaker's framework container ships to load each native model file with.
+CONTAINER_LIBRARIES = {"sklearn": ("scikit-learn", "joblib", "numpy"), "xgboost": ("xgboost", "numpy")}
+
+
+def _requirements(framework: str, native_file: str | None, versions: dict[str, str]) -> str:
+    """code/requirements.txt: deliberately no packages, with the reason and the versions to match.
+
+    The framework containers would pip-install this file at start; under network isolation (the secure
+    default) that download fails, so inference.py needs nothing beyond what the container ships.
+    """
+    if native_file is None:
+        return (
+            "# Intentionally no packages. This artifact holds only an ONNX model, which no SageMaker framework\n"
+            "# container can serve (none ships onnxruntime, and network isolation forbids installing it):\n"
+            "# deploy it to the onprem target, where MLServer serves the ONNX file.\n"
+        )
+    built_with = ", ".join(
+        f"{name}=={versions[name]}" for name in CONTAINER_LIBRARIES[framework] if name in versions
+    )
+    return (
+        f"# Intentionally no packages. SageMaker's {framework} serving container already ships what\n"
+        f"# code/inference.py needs to load {native_file}, and with network isolation (Slipstack's default)\n"
+        "# it could not download anything at start. Choose the container by model.framework_version.\n"
+        f"# Built with: {built_with}\n"
+    )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -238,6 +260,7 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
     }
 
     model_file = MODEL_FILE_NAMES[serving_format]
+    native_file = None if section.framework == "onnx" else MODEL_FILE_NAMES[section.framework]
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
@@ -246,12 +269,14 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
         say("writing the artifact")
         if onnx_bytes is not None:
             (staging / model_file).write_bytes(onnx_bytes)
-        else:
-            shutil.copyfile(model_path, staging / model_file)
+        if native_file is not None:
+            # Always shipped, even beside model.onnx: the SageMaker containers serve this file.
+            native.write_native(model, model_path, staging / native_file)
         code_source = Path(__file__).with_name("sagemaker_inference.py")
         (staging / "code").mkdir()
         shutil.copyfile(code_source, staging / "code" / "inference.py")
-        _write_text(staging / "code" / "requirements.txt", _requirements(serving_format, library_versions))
+        _write_text(staging / "code" / "requirements.txt",
+                    _requirements(section.framework, native_file, library_versions))
         settings = {
             "name": spec.metadata.name,
             "implementation": RUNTIME_IMPLEMENTATION,
@@ -267,6 +292,7 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
                                 framework_version=section.framework_version, task=section.task),
             format=serving_format,
             model_file=model_file,
+            native_model_file=native_file,
             library_versions=dict(sorted(library_versions.items())),
             signature=section.signature.model_dump(mode="json"),
             runtime={"outputs": runtime_outputs, "input_dtype": "float32" if serving_format == "onnx" else "float64"},

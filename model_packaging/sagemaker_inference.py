@@ -1,8 +1,12 @@
 """SageMaker framework-container entry point, copied into every artifact as `code/inference.py`.
 
 It runs inside the SageMaker scikit-learn/XGBoost serving containers, where Slipstack is not
-installed: standard library, numpy and the model's own runtime only. It reads the signature from
-manifest.json next to the model, so requests are checked the same way as on Kubernetes.
+installed and, with network isolation, nothing can be pip-installed at start: standard library, numpy
+and the framework the container ships only. So it loads the artifact's NATIVE model file
+(`native_model_file` in manifest.json: model.joblib with joblib, model.ubj with xgboost), never the
+ONNX file next to it (that one is for MLServer on Kubernetes; the packaging parity check proved both
+give the same answers). It reads the signature from manifest.json, so requests are checked the same
+way as on Kubernetes.
 
 Accepted bodies: JSON `{"instances": [[...], ...]}`, `{"inputs": {name: [values...]}}` or a V2
 request `{"inputs": [{"name", "shape", "datatype", "data"}]}`; CSV rows in signature order.
@@ -15,6 +19,7 @@ import io
 import json
 import math
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,27 +33,50 @@ class _Model:
             self.manifest = json.load(handle)
         self.inputs = self.manifest["signature"]["inputs"]
         self.outputs = self.manifest["runtime"]["outputs"]
-        path = os.path.join(model_dir, self.manifest["model_file"])
-        self.format = self.manifest["format"]
-        if self.format == "onnx":
-            import onnxruntime
+        self.framework = self.manifest["model"]["framework"]
+        native_file = self.manifest.get("native_model_file")
+        if not native_file:
+            raise RuntimeError(
+                f"this artifact holds only an ONNX model ({self.manifest['model_file']}); the SageMaker framework "
+                "containers ship no onnxruntime and cannot install it under network isolation. Deploy it to the "
+                "onprem target, or package the model from its training framework (sklearn, xgboost)"
+            )
+        path = os.path.join(model_dir, native_file)
+        if self.framework == "xgboost":
+            import xgboost
 
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = 1
-            self.session = onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
-            self.input_name = self.session.get_inputs()[0].name
-            self.input_dtype = np.float64 if self.session.get_inputs()[0].type == "tensor(double)" else np.float32
-        else:
+            # The sklearn wrapper restores the classes and objective saved with the model, so predict and
+            # predict_proba give exactly what they gave at packaging time.
+            wrapper = xgboost.XGBClassifier if self.manifest["model"]["task"] == "classification" else (
+                xgboost.XGBRegressor
+            )
+            self.model = wrapper()
+            self.model.load_model(path)
+        elif self.framework == "sklearn":
             import joblib
 
             self.model = joblib.load(path)
+        else:
+            raise RuntimeError(f"no SageMaker framework container serves model.framework '{self.framework}'")
+        self.feature_names = [f["name"] for f in self.inputs]
+
+    def _frame(self, features: np.ndarray) -> Any:
+        # A model fitted on a DataFrame checks the column names; the sklearn container ships pandas.
+        if getattr(self.model, "feature_names_in_", None) is None:
+            return features
+        try:
+            import pandas as pd
+        except ImportError:
+            return features
+        return pd.DataFrame(features, columns=self.feature_names)
 
     def predict(self, features: np.ndarray) -> list[np.ndarray]:
-        if self.format == "onnx":
-            return list(self.session.run(None, {self.input_name: features.astype(self.input_dtype)}))
-        if hasattr(self.model, "predict_proba"):
-            return [self.model.predict(features), self.model.predict_proba(features)]
-        return [self.model.predict(features)]
+        data = self._frame(features)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if hasattr(self.model, "predict_proba"):
+                return [np.asarray(self.model.predict(data)), np.asarray(self.model.predict_proba(data))]
+            return [np.asarray(self.model.predict(data))]
 
 
 def _rows_from_json(body: Any, names: list[str]) -> list[list[Any]]:
@@ -90,18 +118,25 @@ def model_fn(model_dir: str) -> _Model:
     return _Model(model_dir)
 
 
-def input_fn(request_body: str | bytes, content_type: str) -> np.ndarray:
+def input_fn(request_body: str | bytes, content_type: str) -> Any:
     text = request_body.decode("utf-8") if isinstance(request_body, bytes) else request_body
     if content_type.startswith("application/json"):
-        return text  # type: ignore[return-value]  # parsed in predict_fn, which knows the signature
+        return text  # parsed in predict_fn, which knows the signature
     if content_type.startswith("text/csv"):
-        return [[float(v) if v.strip() else None for v in row] for row in csv.reader(io.StringIO(text)) if row]  # type: ignore[return-value]
+        rows = []
+        for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if not row:
+                continue
+            try:
+                rows.append([float(v) if v.strip() else None for v in row])
+            except ValueError:
+                raise ValueError(f"CSV line {line}: every value must be a number or empty") from None
+        return rows
     raise ValueError(f"unsupported content type {content_type!r} (use application/json or text/csv)")
 
 
 def predict_fn(data: Any, model: _Model) -> dict[str, Any]:
-    names = [f["name"] for f in model.inputs]
-    rows = _rows_from_json(json.loads(data), names) if isinstance(data, str) else data
+    rows = _rows_from_json(json.loads(data), model.feature_names) if isinstance(data, str) else data
     raw = model.predict(_check(rows, model.inputs))
     return {o["name"]: np.asarray(raw[o["index"]]).tolist() for o in model.outputs}
 

@@ -8,7 +8,7 @@ count, absolute and squared error sums plus label moments for regressors.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -189,9 +189,10 @@ def _regression_metrics(partial: RegressionPartial) -> dict[str, float | None]:
     return {"mae": mae, "rmse": rmse, "r2": r2}
 
 
-def check_quality(
-    predictions: Iterator[tuple[str, pd.DataFrame]], labels: pd.Series, settings: QualitySettings
-) -> QualityResult:
+def quality_partial(
+    predictions: Iterable[tuple[str, pd.DataFrame]], labels: pd.Series, settings: QualitySettings
+) -> tuple[ClassificationPartial | RegressionPartial, int, int]:
+    """(merged partial, joined rows, rows without a label) of some chunks of predictions."""
     total: ClassificationPartial | RegressionPartial = (
         RegressionPartial() if settings.task == "regression" else ClassificationPartial()
     )
@@ -200,6 +201,24 @@ def check_quality(
         partial, rows, missing = partial_of_predictions(frame, labels, settings, where)
         total = total.merge(partial)  # type: ignore[arg-type]
         joined, unlabelled = joined + rows, unlabelled + missing
+    return total, joined, unlabelled
+
+
+def check_quality(
+    predictions: Iterable[tuple[str, pd.DataFrame]], labels: pd.Series, settings: QualitySettings
+) -> QualityResult:
+    total, joined, unlabelled = quality_partial(predictions, labels, settings)
+    return decide_quality(total, joined, unlabelled, len(labels), settings)
+
+
+def decide_quality(
+    total: ClassificationPartial | RegressionPartial,
+    joined: int,
+    unlabelled: int,
+    label_count: int,
+    settings: QualitySettings,
+) -> QualityResult:
+    """Metrics of a merged partial compared with the threshold (the same for every engine)."""
     allowed = REGRESSION_METRICS if settings.task == "regression" else CLASSIFICATION_METRICS
     if settings.metric not in allowed:
         raise InputDataError(
@@ -207,7 +226,7 @@ def check_quality(
         )
     if joined == 0:
         raise InputDataError(
-            f"no prediction has a label yet ({unlabelled} predictions, {len(labels)} labels): the ids in "
+            f"no prediction has a label yet ({unlabelled} predictions, {label_count} labels): the ids in "
             f"{settings.id_column!r} do not match, or the labels have not arrived"
         )
     values = (

@@ -37,7 +37,10 @@ class Moments:
             return cls()
         mean = float(values.mean())
         deviations = values - mean
-        return cls(int(values.size), mean, float(np.dot(deviations, deviations)))
+        # multiply + pairwise sum rather than np.dot: dot goes to OpenBLAS, whose spinning threads
+        # made it 5-10x slower on a busy 2-core machine; the pairwise sum is also more accurate.
+        np.multiply(deviations, deviations, out=deviations)
+        return cls(int(values.size), mean, float(deviations.sum()))
 
     def merge(self, other: Moments) -> Moments:
         if other.count == 0:

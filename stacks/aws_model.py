@@ -2,9 +2,10 @@
 
 Per model and environment (`<model>-<environment>`): a KMS key, the artifact bucket, the SageMaker
 execution role, the alert topic, the model package group, the monitoring (alarms, log group,
-dashboard) and, by serving mode, a real-time / serverless / async endpoint with autoscaling and an
-invoker policy, or a scheduled batch transform. The stack's access-log bucket is shared by all models
-of a stack (one per stack, created in prod and wherever an EKS load balancer needs it).
+dashboard) and, by serving mode, a real-time / serverless / async endpoint with autoscaling (instances;
+for serverless, the provisioned concurrency) and an invoker policy, or a scheduled batch transform.
+The stack's access-log bucket is shared by all models of a stack (one per stack, created in prod and
+wherever an EKS load balancer needs it).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from infra.aws.sagemaker_endpoint import (
     ServerlessSettings,
 )
 from infra.aws.sagemaker_execution_role import SageMakerExecutionRole, SageMakerExecutionRoleArgs
+from infra.aws.serverless_concurrency_autoscaling import (
+    ServerlessConcurrencyAutoscaling,
+    ServerlessConcurrencyAutoscalingArgs,
+)
 from stacks.artifact import resolve_artifact
 from stacks.context import StackContext, aws_tags
 
@@ -454,6 +459,21 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
                 ) if mode == "async" else None,
                 alarm_prefix=base,
                 tags=tagged(f"{model}-autoscaling"),
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[endpoint]),
+        )
+    if mode == "serverless" and serverless and serverless.provisioned_concurrency > 0 and autoscaling.enabled:
+        # Pre-warmed concurrency as the floor, tracked up to the variant's max concurrency.
+        ServerlessConcurrencyAutoscaling(
+            f"{model}-concurrency-autoscaling",
+            ServerlessConcurrencyAutoscalingArgs(
+                endpoint_name=endpoint.endpoint_name,
+                variant_name=VARIANT_NAME,
+                min_provisioned_concurrency=serverless.provisioned_concurrency,
+                max_provisioned_concurrency=serverless.max_concurrency,
+                scale_in_cooldown_seconds=autoscaling.scale_in_cooldown_seconds,
+                scale_out_cooldown_seconds=autoscaling.scale_out_cooldown_seconds,
+                tags=tagged(f"{model}-concurrency-autoscaling"),
             ),
             opts=pulumi.ResourceOptions(depends_on=[endpoint]),
         )

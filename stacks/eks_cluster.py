@@ -1,8 +1,9 @@
 """The stack's EKS cluster and load balancer, when `kubernetes.cluster` is `eks`.
 
 One per stack: `stack_eks(context)` creates the KMS key for Kubernetes secrets, the cluster and node
-group; `expose_model_on_alb` creates the ALB on first use (its HTTPS listener needs a certificate, which
-comes from the first model's `security.tls.acm_certificate_arn`) and puts one model's Service behind it.
+group; `expose_model_on_alb` creates, on first use, the ALB (its HTTPS listener needs a certificate, which
+comes from the first model's `security.tls.acm_certificate_arn`) and the AWS Load Balancer Controller
+(which reconciles TargetGroupBindings), and puts one model's Service behind the ALB.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contracts.errors import SlipstackError
 from deployment_spec import ResolvedSpec
 from infra.aws.application_load_balancer import ApplicationLoadBalancer, ApplicationLoadBalancerArgs
 from infra.aws.eks_cluster import EksCluster, EksClusterArgs
+from infra.aws.load_balancer_controller import LoadBalancerController, LoadBalancerControllerArgs
 from infra.aws.model_kms_key import ModelKmsKey, ModelKmsKeyArgs
 from stacks.aws_model import stack_access_log_bucket
 from stacks.context import StackContext, aws_tags
@@ -31,6 +33,7 @@ class StackEks:
     context: StackContext
     cluster: EksCluster
     load_balancer: ApplicationLoadBalancer | None = None
+    controller: LoadBalancerController | None = None
 
 
 _CLUSTERS: dict[int, StackEks] = {}
@@ -98,6 +101,21 @@ def expose_model_on_alb(resolved: ResolvedSpec, context: StackContext, provider:
                 tags={**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"},
             ),
         )
+    if eks.controller is None:
+        stack_tags = {**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"}
+        eks.controller = LoadBalancerController(
+            f"slipstack-{config.stack}-lb-controller",
+            LoadBalancerControllerArgs(
+                cluster_name=eks.cluster.cluster.name,
+                oidc_issuer_url=eks.cluster.oidc_issuer_url,
+                account_id=context.account_id,
+                region=context.region,
+                vpc_id=str(config.aws.vpc_id),
+                kubernetes_provider=provider,
+                role_name=f"slipstack-{config.stack}-lb-controller"[:64],
+                tags=stack_tags,
+            ),
+        )
     target_group = eks.load_balancer.attach_service(
         resolved.name, tls.host, tls.acm_certificate_arn, aws_tags(resolved, context)
     )
@@ -109,6 +127,7 @@ def expose_model_on_alb(resolved: ResolvedSpec, context: StackContext, provider:
         metadata={"name": resolved.name, "namespace": namespace},
         spec={"serviceRef": {"name": resolved.name, "port": "http"}, "targetGroupARN": target_group.arn,
               "targetType": "ip"},
-        opts=pulumi.ResourceOptions(provider=provider),
+        # The controller's chart installs the TargetGroupBinding CRD and reconciles bindings.
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[eks.controller.release]),
     )
     return {"host": tls.host, "load_balancer_dns": eks.load_balancer.load_balancer.dns_name}  # type: ignore[dict-item]

@@ -8,6 +8,7 @@ log types, secrets envelope-encrypted with the KMS key, access entries with the 
 the node role (EKS worker, CNI and ECR read-only managed policies, the allowlisted ones) and an
 `aws.eks.NodeGroup`. EC2 does not send `aws:SourceAccount` when it assumes an instance role, so the
 node role's trust cannot carry that condition; the role carries the reasoned exemption tag for IAM-TRUST.
+`oidc_issuer_url` is the cluster's OIDC issuer, which IRSA roles (see load_balancer_controller.py) trust.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -129,7 +131,18 @@ class EksCluster(pulumi.ComponentResource):
             self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data
         ).apply(lambda v: kubeconfig(v[0], v[1], v[2]))
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
-        self.register_outputs({"cluster_name": self.cluster.name, "endpoint": self.cluster.endpoint})
+        # The issuer IAM trusts for IRSA (ServiceAccounts assuming roles, e.g. the load balancer controller).
+        self.oidc_issuer_url: pulumi.Output[str] = self.cluster.identities.apply(oidc_issuer)
+        self.register_outputs({"cluster_name": self.cluster.name, "endpoint": self.cluster.endpoint,
+                               "oidc_issuer_url": self.oidc_issuer_url})
+
+
+def oidc_issuer(identities: Any) -> str:
+    """The cluster's OIDC issuer URL from `identities[0].oidcs[0].issuer` (typed objects or plain dicts)."""
+    def part(value: Any, key: str) -> Any:
+        return value[key] if isinstance(value, dict) else getattr(value, key)
+
+    return str(part(part(identities[0], "oidcs")[0], "issuer"))
 
 
 def kubeconfig(cluster: str, endpoint: str, certificate_authority: str) -> str:

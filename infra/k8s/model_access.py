@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """Identity and access for one model's namespace: the pods' own ServiceAccount and RBAC for people.
 
 - A dedicated ServiceAccount with token automount off: no model container calls the Kubernetes API.
@@ -45,7 +47,8 @@ def deployer_rules(args: ModelAccessArgs) -> list[dict[str, Any]]:
     ]
     if args.cron_jobs:
         rules.append(
-            {"apiGroups": ["batch"], "resources": ["cronjobs"], "resourceNames": sorted(args.cron_jobs), "verbs": CHANGE}
+            {"apiGroups": ["batch"], "resources": ["cronjobs"], "resourceNames": sorted(args.cron_jobs),
+             "verbs": CHANGE}
         )
     if args.autoscalers:
         rules.append(

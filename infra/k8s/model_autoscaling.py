@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """Scaling and availability of one server Deployment: a HorizontalPodAutoscaler (CPU and, when set, a
 per-pod request rate) and a PodDisruptionBudget that keeps a pod up while still letting nodes drain."""
 

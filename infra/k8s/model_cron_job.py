@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """A scheduled job of a model (batch scoring, the drift check), hardened exactly like the server.
 
 It uses the same pod template (`model_pod.py`): the artifact is fetched and verified first, the

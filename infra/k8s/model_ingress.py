@@ -1,10 +1,13 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """The model's Ingress: TLS on every host, the certificate from cert-manager or a named secret, and,
 while a candidate is being tried, a weighted canary Ingress in front of the candidate's Service.
 
 The canary uses ingress-nginx's canary annotations (`canary: "true"`, `canary-weight`): the
 controller sends that share of requests for the same host to the canary Service. Promotion and
-rollback are spec changes (the flow is in stacks/kubernetes_model.py's docstring). No `*-snippet` annotation is ever set: snippets
-run arbitrary controller configuration (CVE-2021-25742).
+rollback are spec changes (the flow is in the docstring of stacks/kubernetes_model.py).
+No `*-snippet` annotation is ever set: snippets run arbitrary controller configuration
+(CVE-2021-25742).
 """
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """Observability of one model: a ServiceMonitor for the server's metrics and a PrometheusRule with its
 alerts (p99 latency, error rate, pod restarts, endpoint down, drift, quality) and the request-rate
 recording rule the HPA scales on. Both are Prometheus Operator custom resources.

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """A namespace per model and environment, enforcing the Pod Security `restricted` profile, with a
 ResourceQuota and a LimitRange so one model cannot starve its neighbours or expose itself by accident."""
 

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """Network policies of a model's namespace: deny everything, then allow exactly what the model needs.
 
 - `default-deny`: every pod of the namespace, ingress and egress, no rule (K8S-NETPOL, CKV2_K8S_6).

@@ -77,7 +77,7 @@ def image_reference(repository: str, tag: str, digest: str | None) -> str:
 
 def _fetch_container(image: str, fetch: ArtifactFetch, models_mount: str, uid: int) -> dict[str, Any]:
     env = [{"name": "HOME", "value": "/tmp"}]
-    mounts = [
+    mounts: list[dict[str, Any]] = [
         {"name": MODELS_VOLUME, "mountPath": models_mount},
         {"name": TMP_VOLUME, "mountPath": "/tmp"},
     ]

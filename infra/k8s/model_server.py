@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """The model server: a Deployment running MLServer (Open Inference Protocol V2) on the restricted profile.
 
 The artifact is downloaded and checksum-verified by an init container (`model_pod.py`) into an

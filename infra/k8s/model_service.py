@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """The model's Service: ClusterIP by default, in front of one track (stable or canary) of the server.
 
 Port `http` carries the Open Inference Protocol; the ingress (and, on EKS, the cloud stack's load

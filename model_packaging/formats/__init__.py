@@ -5,6 +5,8 @@
 - `predict(model, features, feature_names)`: raw outputs in signature order
   (classification: labels then class probabilities; regression: values).
 - `to_onnx(model, feature_count)` (sklearn, xgboost): the ONNX model bytes.
+- `write_native(model, source, destination)` (sklearn, xgboost): the model file the SageMaker
+  framework containers load (`MODEL_FILE_NAMES[framework]`), written reproducibly.
 - `library_versions()`: versions recorded in the manifest and `code/requirements.txt`.
 
 Heavy frameworks are imported inside the functions, so importing this package costs nothing.

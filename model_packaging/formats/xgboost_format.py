@@ -68,6 +68,15 @@ def predict(model: Any, features: np.ndarray, feature_names: list[str]) -> list[
     return [np.asarray(model.predict(features))]
 
 
+def write_native(model: Any, source: Path, destination: Path) -> None:
+    """XGBoost's own UBJSON format, whatever the input was (.json, .ubj or a joblib pickle).
+
+    The SageMaker XGBoost container loads it with `load_model` and needs no pickle compatibility across
+    Python versions; saving the same model gives the same bytes, so the artifact digest reproduces.
+    """
+    model.save_model(str(destination))
+
+
 def to_onnx(model: Any, feature_count: int) -> bytes:
     from onnxmltools.convert import convert_xgboost
     from onnxmltools.convert.common.data_types import FloatTensorType

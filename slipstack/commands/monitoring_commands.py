@@ -125,6 +125,31 @@ def _publish(
             publish.push_gateway(registry, pushgateway, target)
 
 
+def _cluster_settings(
+    engine: str, scheduler: str | None, workers: int, worker_memory: str, connect_timeout: float
+) -> Any:
+    """The Dask cluster to use, or None for the single-process engine."""
+    from monitoring.errors import InputDataError
+
+    if engine not in ("local", "dask"):
+        raise InputDataError(f"--engine {engine!r}: use local (one process) or dask")
+    if engine == "local":
+        if scheduler is not None:
+            raise InputDataError("--scheduler needs --engine dask")
+        return None
+    from monitoring.distributed import ClusterSettings
+
+    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
+        raise InputDataError(f"--scheduler {scheduler!r}: give the scheduler address like tcp://dask-scheduler:8786")
+    return ClusterSettings(
+        scheduler=scheduler, workers=workers, worker_memory=worker_memory, connect_timeout_s=connect_timeout
+    )
+
+
+ENGINE_HELP = "local (one process, chunked) or dask (partials on a Dask cluster, merged here)."
+SCHEDULER_HELP = "Dask scheduler address (tcp://host:8786); without it --engine dask starts a LocalCluster."
+
+
 def register(app: typer.Typer) -> None:
     @app.command("profile")
     def profile_command(
@@ -164,6 +189,11 @@ def register(app: typer.Typer) -> None:
         pushgateway: str | None = typer.Option(None, help="Push Prometheus metrics to this Pushgateway URL."),
         chunk_rows: int = typer.Option(262_144, min=1000, help="Rows held in memory at a time."),
         progress: bool = typer.Option(True, help="Show rows read on stderr (terminals only)."),
+        engine: str = typer.Option("local", help=ENGINE_HELP),
+        scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
+        workers: int = typer.Option(2, min=1, help="Workers of the LocalCluster (--engine dask, no --scheduler)."),
+        worker_memory: str = typer.Option("2GiB", help="Memory limit per LocalCluster worker."),
+        connect_timeout: float = typer.Option(10.0, min=0.1, help="Seconds to wait for the scheduler and a worker."),
     ) -> None:
         """Check current data for drift against the reference profile; exit 1 on an alert."""
         from monitoring.drift import DriftSettings, accumulate, check_drift
@@ -199,15 +229,23 @@ def register(app: typer.Typer) -> None:
             first = error.errors()[0]
             raise InputDataError(f"drift option {first['loc'][0]}: {first['msg']}") from None
 
-        bar, advance = _progress(progress)
-        source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows, on_rows=advance)
-        if bar is not None:
-            bar.start()
-        try:
-            partial = accumulate(source.chunks(), reference, settings)
-        finally:
+        cluster = _cluster_settings(engine, scheduler, workers, worker_memory, connect_timeout)
+        if cluster is not None:
+            from monitoring.distributed import dask_client, drift_partial_on_cluster
+
+            source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows)
+            with dask_client(cluster) as client:
+                partial, _ = drift_partial_on_cluster(client, source, reference, settings)
+        else:
+            bar, advance = _progress(progress)
+            source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows, on_rows=advance)
             if bar is not None:
-                bar.stop()
+                bar.start()
+            try:
+                partial = accumulate(source.batches(), reference, settings)
+            finally:
+                if bar is not None:
+                    bar.stop()
         result = check_drift(reference, partial, settings, source.summary)
         _write_json(result.model_dump(mode="json"), output)
         model_name = model or (resolved.name if resolved is not None else "model")
@@ -248,6 +286,11 @@ def register(app: typer.Typer) -> None:
         region: str | None = typer.Option(None, help="AWS region."),
         prometheus_textfile: Path | None = typer.Option(None, help="Write Prometheus metrics for node-exporter."),
         pushgateway: str | None = typer.Option(None, help="Push Prometheus metrics to this Pushgateway URL."),
+        engine: str = typer.Option("local", help=ENGINE_HELP),
+        scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
+        workers: int = typer.Option(2, min=1, help="Workers of the LocalCluster (--engine dask, no --scheduler)."),
+        worker_memory: str = typer.Option("2GiB", help="Memory limit per LocalCluster worker."),
+        connect_timeout: float = typer.Option(10.0, min=0.1, help="Seconds to wait for the scheduler and a worker."),
     ) -> None:
         """Join predictions with delayed labels by request id, score the model; exit 1 when below threshold."""
         from pydantic import ValidationError
@@ -281,8 +324,19 @@ def register(app: typer.Typer) -> None:
                 f"quality option {field}: {error.errors()[0]['msg']} "
                 f"(set it in monitoring.quality or pass --{str(field).replace('_', '-')})"
             ) from None
+        cluster = _cluster_settings(engine, scheduler, workers, worker_memory, connect_timeout)
         label_series = load_labels(CurrentData(labels, []).chunks(), settings)
-        result = check_quality(CurrentData(predictions, []).chunks(), label_series, settings)
+        if cluster is not None:
+            from monitoring.distributed import dask_client, quality_partial_on_cluster
+            from monitoring.quality import decide_quality
+
+            with dask_client(cluster) as client:
+                (total, joined, unlabelled), _ = quality_partial_on_cluster(
+                    client, CurrentData(predictions, []), label_series, settings
+                )
+            result = decide_quality(total, joined, unlabelled, len(label_series), settings)
+        else:
+            result = check_quality(CurrentData(predictions, []).chunks(), label_series, settings)
         _write_json(result.model_dump(mode="json"), output)
         model_name = model or (resolved.name if resolved is not None else "model")
         _publish("quality", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)

@@ -76,3 +76,14 @@ def test_existing_aws_checks_still_apply(tmp_path: Path) -> None:
     found = problems(tmp_path, "dev", serving={"mode": "serverless"}, rollout={"strategy": "all_at_once"})
     assert any(p.startswith("security.vpc: serverless") for p in found)
     assert any(p.startswith("monitoring.capture.enabled") for p in found)
+
+
+def test_onnx_models_are_refused_on_aws_only(tmp_path: Path) -> None:
+    document = yaml.safe_load(SPEC.read_text())
+    model = {**document["model"], "framework": "onnx", "framework_version": "1.18"}
+    found = problems(tmp_path, "dev", model=model)
+    assert found == ["model.framework: 'onnx' models cannot be served on the aws target: the SageMaker framework "
+                     "containers ship no onnxruntime and cannot install it under network isolation. Package the "
+                     "model from its training framework (model.framework: sklearn or xgboost; serving_format: onnx "
+                     "still serves ONNX on onprem), or deploy it to onprem only (targets: [onprem])"]
+    assert problems(tmp_path, "dev", model=model, targets=["onprem"], environments={}) == []

@@ -86,4 +86,5 @@ def test_validate_command_refuses_with_the_usual_shape(tmp_path: Path, repo_root
                             text=True, timeout=60, cwd=repo_root)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert f"{bad}:" in result.stderr and "serving.resources.cpu_limit: 100m is below the CPU request 250m" in result.stderr
+    assert f"{bad}:" in result.stderr
+    assert "serving.resources.cpu_limit: 100m is below the CPU request 250m" in result.stderr

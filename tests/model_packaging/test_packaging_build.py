@@ -24,15 +24,26 @@ def _entries(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
+def assert_requirements_install_nothing(artifact: Path, built_with: str) -> None:
+    """code/requirements.txt names no package pip would fetch (network isolation forbids it), only says why."""
+    text = (artifact / "code" / "requirements.txt").read_text()
+    assert all(not line.strip() or line.startswith("#") for line in text.splitlines()), text
+    assert "network isolation" in text and built_with in text
+
+
 def test_artifact_holds_both_layouts_and_a_complete_manifest(diabetes_artifact: Path) -> None:
     files = sorted(p.relative_to(diabetes_artifact).as_posix() for p in diabetes_artifact.rglob("*") if p.is_file())
     assert files == ["code/inference.py", "code/requirements.txt", "manifest.json", "model-settings.json",
-                     "model.onnx"]
+                     "model.joblib", "model.onnx"]
     manifest = json.loads((diabetes_artifact / "manifest.json").read_text())
     assert manifest["manifest_version"] == 1
     assert manifest["model"] == {"name": "diabetes-progression", "version": "2.1.0", "framework": "sklearn",
                                  "framework_version": "1.9.1", "task": "regression"}
     assert manifest["format"] == "onnx"
+    assert manifest["model_file"] == "model.onnx" and manifest["native_model_file"] == "model.joblib"
+    # The native file is the user's joblib file byte for byte (what SageMaker's sklearn container loads).
+    source = REPO / "examples/artifacts/diabetes-progression/model.joblib"
+    assert (diabetes_artifact / "model.joblib").read_bytes() == source.read_bytes()
     assert {"scikit-learn", "onnxruntime", "skl2onnx", "numpy"} <= set(manifest["library_versions"])
     assert [f["name"] for f in manifest["signature"]["inputs"]][:3] == ["age", "sex", "bmi"]
     assert set(manifest["files"]) == set(files) - {"manifest.json"}
@@ -45,7 +56,7 @@ def test_artifact_holds_both_layouts_and_a_complete_manifest(diabetes_artifact: 
     (output,) = manifest["example"]["expected_outputs"]
     assert output["name"] == "progression" and output["datatype"] == "FP64" and output["shape"] == [1]
     assert manifest["parity"]["outputs"]["progression"]["mismatched_rows"] == 0
-    assert "onnxruntime==" in (diabetes_artifact / "code" / "requirements.txt").read_text()
+    assert_requirements_install_nothing(diabetes_artifact, "scikit-learn==")
     settings = json.loads((diabetes_artifact / "model-settings.json").read_text())
     assert settings["implementation"] == "model_server.runtime.SlipstackRuntime"
     assert verify_directory(diabetes_artifact).digest == manifest["digest"]
@@ -64,8 +75,9 @@ def test_same_model_gives_the_same_digest_and_identical_archives(
 def test_native_serving_format_ships_the_joblib_file(write_spec, resolve, tmp_path: Path) -> None:
     result = package_model(resolve(write_spec(serving_format="native")), tmp_path / "out")
     assert result.manifest.format == "sklearn" and result.manifest.parity is None
-    assert (tmp_path / "out" / "model.joblib").is_file()
-    assert "scikit-learn==" in (tmp_path / "out" / "code" / "requirements.txt").read_text()
+    assert result.manifest.model_file == result.manifest.native_model_file == "model.joblib"
+    assert _entries(tmp_path / "out") == ["code", "manifest.json", "model-settings.json", "model.joblib"]
+    assert_requirements_install_nothing(tmp_path / "out", "scikit-learn==")
 
 
 def test_xgboost_model_converts_with_parity(write_spec, resolve, tmp_path: Path) -> None:
@@ -78,6 +90,9 @@ def test_xgboost_model_converts_with_parity(write_spec, resolve, tmp_path: Path)
                       framework_version="3.2.0")
     result = package_model(resolve(spec), tmp_path / "out")
     assert result.manifest.format == "onnx"
+    assert result.manifest.native_model_file == "model.ubj"
+    assert (tmp_path / "out" / "model.ubj").is_file() and (tmp_path / "out" / "model.onnx").is_file()
+    assert_requirements_install_nothing(tmp_path / "out", "xgboost==3.")
     assert result.manifest.parity is not None
     assert result.manifest.parity["outputs"]["label"]["mismatched_rows"] == 0
     assert result.manifest.example["expected_outputs"][1]["shape"] == [1, 2]

@@ -30,6 +30,10 @@ def test_rule_metadata_is_complete() -> None:
 def test_shipped_configs_match_catalog() -> None:
     for environment in ENVIRONMENTS:
         shipped = json.loads((CONFIG_DIR / f"{environment}.json").read_text())
+        # Levels follow the catalog exactly; reasoned exemptions are the only hand-written part.
+        for settings in shipped.values():
+            if isinstance(settings, dict):
+                settings.pop("exemptions", None)
         assert shipped == render_pack_config(all_rules(), environment), environment
 
 

@@ -64,7 +64,12 @@ def _open_bucket(plan: dict[str, Any]) -> str:
 
 
 def _sse_without_kms(plan: dict[str, Any]) -> str:
-    sse = _first(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    # The model's artifact bucket (the access-log bucket is SSE-S3 by necessity, with a config exemption).
+    sse = next(
+        r for r in plan["resources"]
+        if r["type"] == "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        and "access-logs" not in r["name"]
+    )
     for rule in sse["inputs"]["rules"]:
         rule["applyServerSideEncryptionByDefault"] = {"sseAlgorithm": "AES256"}
     return sse["urn"]
@@ -106,22 +111,33 @@ def _namespace_not_restricted(plan: dict[str, Any]) -> str:
     return namespace["urn"]
 
 
+def _models_of_role(plan: dict[str, Any], role_urn: str) -> set[tuple[str, str]]:
+    """SM-EXEC-ROLE also blames every SageMaker model whose execution role breaks an IAM rule."""
+    return {
+        ("SM-EXEC-ROLE", r["urn"]) for r in plan["resources"]
+        if r["type"] == "aws:sagemaker/model:Model" and role_urn in r["dependencies"]
+    }
+
+
 WEAKENINGS = [
-    (_drop_kms_rotation, "KMS-ROTATION"),
-    (_open_bucket, "S3-PAB"),
-    (_sse_without_kms, "S3-SSE-KMS"),
-    (_suspend_versioning, "S3-VERSIONING"),
-    (_wildcard_action, "IAM-WILDCARD-ACTION"),
-    (_privileged_container, "K8S-PRIVILEGED"),
-    (_network_isolation_off, "SM-MODEL-NETISO"),
-    (_namespace_not_restricted, "K8S-NS-PSA"),
+    (_drop_kms_rotation, "KMS-ROTATION", None),
+    (_open_bucket, "S3-PAB", None),
+    (_sse_without_kms, "S3-SSE-KMS", None),
+    (_suspend_versioning, "S3-VERSIONING", None),
+    (_wildcard_action, "IAM-WILDCARD-ACTION", _models_of_role),
+    (_privileged_container, "K8S-PRIVILEGED", None),
+    (_network_isolation_off, "SM-MODEL-NETISO", None),
+    (_namespace_not_restricted, "K8S-NS-PSA", None),
 ]
 
 
-@pytest.mark.parametrize(("weaken", "policy"), WEAKENINGS, ids=[p for _, p in WEAKENINGS])
-def test_weakening_a_default_is_caught(plans: dict[str, dict[str, Any]], weaken: Any, policy: str) -> None:
+@pytest.mark.parametrize(("weaken", "policy", "also"), WEAKENINGS, ids=[p for _, p, _ in WEAKENINGS])
+def test_weakening_a_default_is_caught(
+    plans: dict[str, dict[str, Any]], weaken: Any, policy: str, also: Any
+) -> None:
     plan = copy.deepcopy(plans["prod"])
     before = {(v.policy, v.urn) for v in evaluate_plan(plan).mandatory}
     urn = weaken(plan)
     after = {(v.policy, v.urn) for v in evaluate_plan(plan).mandatory}
-    assert after - before == {(policy, urn)}
+    expected = {(policy, urn)} | (also(plan, urn) if also else set())
+    assert after - before == expected

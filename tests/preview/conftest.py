@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from example_plans import write_example  # noqa: E402
+from example_plans import write_example
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def _write(tmp_path: Path, side: str, mutate) -> Path:  # type: ignore[no-untype
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d.update(project="other-project"), r"are of project 'slipstack' but head plans in .* 'other-project'"),
+        (lambda d: d.update(project="other-project"), r"project 'slipstack' but head plans .* 'other-project'"),
         (lambda d: d.update(format_version=2), r"format_version: 2 is not supported .* re-plan"),
     ],
     ids=["different-projects", "unsupported-format"],

@@ -63,6 +63,7 @@ def policy_document(resource: Any, key: str = "policy") -> dict[str, Any]:
 
 from contracts import tags  # noqa: E402
 from contracts import type_tokens as t  # noqa: E402
+from contracts.artifact_layout import SAGEMAKER_ARCHIVE  # noqa: E402
 
 
 def run_model(pulumi_run: Any, tmp_path: Path, environment: str, spec_path: Path | None = None, **config: Any) -> Any:
@@ -104,7 +105,7 @@ def test_prod_online_endpoint_has_every_guardrail(pulumi_run: Any, tmp_path: Pat
     assert model["enableNetworkIsolation"] is True
     assert model["vpcConfig"]["subnets"] == ["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5a60719"]
     assert model["primaryContainer"]["image"].endswith("sagemaker-scikit-learn:1.9-0-cpu-py3")
-    assert model["primaryContainer"]["modelDataUrl"].endswith("/sagemaker/model.tar.gz")
+    assert model["primaryContainer"]["modelDataUrl"].endswith(f"/{SAGEMAKER_ARCHIVE}")
     # prod: access logging of the artifact bucket into the stack's log bucket.
     logging = run.one(t.S3_LOGGING).inputs
     assert logging["targetBucket"] == "slipstack-prod-access-logs-eu-west-1"
@@ -221,7 +222,7 @@ def test_changed_model_gets_new_model_and_config_names(pulumi_run: Any, tmp_path
     assert second.one(t.SM_ENDPOINT).inputs["name"] == first.one(t.SM_ENDPOINT).inputs["name"]
     assert second.one(t.SM_MODEL).inputs["tags"][tags.ARTIFACT_SHA256] == "b" * 64
     url = second.one(t.SM_MODEL).inputs["primaryContainer"]["modelDataUrl"]
-    assert url == f"s3://churn-score-staging-artifacts-eu-west-1/models/churn-score/{'b' * 64}/sagemaker/model.tar.gz"
+    assert url == f"s3://churn-score-staging-artifacts-eu-west-1/models/churn-score/{'b' * 64}/{SAGEMAKER_ARCHIVE}"
 
 
 def test_new_version_or_variant_setting_gets_new_config_name(pulumi_run: Any, tmp_path: Path) -> None:
@@ -252,9 +253,37 @@ def test_serverless_mode(pulumi_run: Any, tmp_path: Path) -> None:
     assert "instanceType" not in variant
     assert "dataCaptureConfig" not in run.one(t.SM_ENDPOINT_CONFIG).inputs
     assert "vpcConfig" not in run.one(t.SM_MODEL).inputs
-    assert not run.of_type(t.AAS_TARGET)
+    # Provisioned concurrency is autoscaled (never the instance count: serverless has no instances).
+    target = run.one(t.AAS_TARGET)
+    assert target.inputs["scalableDimension"] == "sagemaker:variant:DesiredProvisionedConcurrency"
+    assert target.inputs["resourceId"] == "endpoint/churn-score-dev/variant/primary"
+    assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (2, 20)
+    policy = run.one(t.AAS_POLICY)
+    assert policy.inputs["scalableDimension"] == "sagemaker:variant:DesiredProvisionedConcurrency"
+    tracking = policy.inputs["targetTrackingScalingPolicyConfiguration"]
+    assert tracking["predefinedMetricSpecification"] == {
+        "predefinedMetricType": "SageMakerVariantProvisionedConcurrencyUtilization"}
+    assert tracking["targetValue"] == 0.7
+    assert (tracking["scaleInCooldown"], tracking["scaleOutCooldown"]) == (300, 60)
+    assert target.urn in policy.dependencies
+    # Scaling registers against a variant that exists: the component waits for the endpoint.
+    component = run.named("churn-score-concurrency-autoscaling")
+    assert target.parent == component.urn
+    assert run.one(t.SM_ENDPOINT).urn in component.dependencies
     alarms = {a.inputs["name"] for a in run.of_type(t.CW_METRIC_ALARM)}
     assert "churn-score-dev-cpu-utilisation" not in alarms and "churn-score-dev-5xx-errors" in alarms
+
+
+@pytest.mark.parametrize("serverless", [{"max_concurrency": 20}, {"max_concurrency": 20, "provisioned_concurrency": 0}])
+def test_serverless_without_provisioned_concurrency_has_nothing_to_scale(
+    pulumi_run: Any, tmp_path: Path, serverless: dict[str, Any]
+) -> None:
+    spec = write_spec(
+        tmp_path, serving={"mode": "serverless", "serverless": serverless}, rollout={"strategy": "all_at_once"},
+        monitoring={"capture": {"enabled": False}}, security={"network_isolation": True}, environments={},
+    )
+    run = run_model(pulumi_run, tmp_path, "dev", spec)
+    assert not run.of_type(t.AAS_TARGET) and not run.of_type(t.AAS_POLICY)
 
 
 def test_async_mode(pulumi_run: Any, tmp_path: Path) -> None:

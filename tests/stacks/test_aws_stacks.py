@@ -47,3 +47,23 @@ def test_staging_plan_has_eks_and_the_load_balancer(shipped_plan: Any) -> None:
 
 def test_dev_plan_creates_no_sagemaker(shipped_plan: Any) -> None:
     assert not [r for r in shipped_plan("dev")["resources"] if r["type"].startswith("aws:sagemaker")]
+
+
+def test_staging_eks_installs_the_load_balancer_controller_before_the_bindings(shipped_plan: Any) -> None:
+    resources = shipped_plan("staging")["resources"]
+    by_type = counts(shipped_plan("staging"))
+    assert by_type["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] == 1
+    (release,) = [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"]
+    assert release["inputs"]["chart"] == "aws-load-balancer-controller"
+    values = release["inputs"]["values"]
+    assert values["clusterName"] == "slipstack-staging"
+    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+        ":role/slipstack-staging-lb-controller")
+    provider = next(r for r in resources if r["type"] == "pulumi:providers:kubernetes")
+    assert release["provider"] == provider["urn"]
+    (binding,) = [r for r in resources if r["type"] == "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"]
+    assert release["urn"] in binding["dependencies"]
+    cluster = next(r for r in resources if r["type"] == t.EKS_CLUSTER)
+    oidc = next(r for r in resources if r["type"] == "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert oidc["inputs"]["url"].startswith("https://oidc.eks.eu-west-1.amazonaws.com/id/")
+    assert cluster["urn"] in oidc["dependencies"]

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
+from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
 from slipstack.plan.engine import run_program
 from slipstack.plan.runner import kubernetes_manifests, write_plan
-from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
 
 STACKS = {"dev": "dev", "staging": "staging", "prod": "prod"}
 MODELS = [("breast-cancer-screening", "1.0.0"), ("diabetes-progression", "2.1.0")]

@@ -47,8 +47,8 @@ def package(root: Path, model: str, version: str, digest: str) -> None:
 def canary_spec(tmp_path: Path, repo_root: Path) -> Path:
     text = (repo_root / "deployments" / "breast-cancer-screening.yaml").read_text()
     # The candidate goes to prod only (dev deploys all at once).
-    text = text.replace("  prod:\n    targets: [aws, onprem]\n",
-                        "  prod:\n    targets: [aws, onprem]\n    rollout: {candidate: {version: 1.1.0, artifact: m.joblib}}\n")
+    prod = "  prod:\n    targets: [aws, onprem]\n"
+    text = text.replace(prod, prod + "    rollout: {candidate: {version: 1.1.0, artifact: m.joblib}}\n")
     path = tmp_path / "spec.yaml"
     path.write_text(text.replace("../examples", str(repo_root / "examples")))
     package(tmp_path, "breast-cancer-screening", "1.0.0", DIGEST)
@@ -96,7 +96,8 @@ def test_canary_gets_the_spec_share_and_its_own_verified_artifact(
     assert weight["nginx.ingress.kubernetes.io/canary-weight"] == "10"
     hpas = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in run.of_type(t.K8S_HPA)}
     # The canary keeps prod's floor of two pods and scales to its share of the stable ceiling.
-    assert (hpas["breast-cancer-screening-canary"]["minReplicas"], hpas["breast-cancer-screening-canary"]["maxReplicas"]) == (2, 2)
+    canary_hpa = hpas["breast-cancer-screening-canary"]
+    assert (canary_hpa["minReplicas"], canary_hpa["maxReplicas"]) == (2, 2)
     assert len(run.of_type(t.K8S_PDB)) == 2
 
 

@@ -10,41 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts import type_tokens as t
+from contracts.sagemaker_instances import NVME_FAMILIES, instance_family
 from policies.rule import PASS, Outcome, Rule, RuleContext, read, read_list, verdict
-
-# Families whose instance storage is NVMe SSD; AWS encrypts it with a hardware key and refuses kmsKeyArn.
-NVME_FAMILIES = frozenset(
-    {
-        "c5d",
-        "c6id",
-        "m5d",
-        "m6id",
-        "r5d",
-        "r6id",
-        "i3",
-        "i4i",
-        "x2iedn",
-        "g4dn",
-        "g5",
-        "g6",
-        "g6e",
-        "p3dn",
-        "p4d",
-        "p4de",
-        "p5",
-        "p5e",
-        "trn1",
-        "trn1n",
-        "inf2",
-    }
-)
-
-
-def instance_family(instance_type: str) -> str:
-    # "ml.g5.2xlarge" -> "g5"
-    parts = instance_type.split(".")
-    return parts[1] if len(parts) >= 3 else instance_type
-
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     if read(props, "kmsKeyArn"):

@@ -1,0 +1,78 @@
+"""The container command of the scheduled drift job, for each engine (what a CronJob or job runs).
+
+A pure function of the job's settings, so the Kubernetes and AWS stacks build the same argv and a
+test can run it through the real CLI. Engines:
+- ``local``: one process reads the capture prefix in chunks (the default; fine up to ~10^8 rows/h);
+- ``dask`` with a scheduler address (``monitoring.drift.dask_scheduler``): the job pod is only the
+  client; partials are computed on the cluster's workers and merged in the pod;
+- ``dask`` without an address: the pod starts a LocalCluster of ``local_dask_workers`` processes,
+  for a job pod with several cores.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class DriftJobSettings(BaseModel):
+    """Everything the drift job's command line carries; the stacks fill it from the spec."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(description="model name: the metrics' model dimension/label")
+    environment: str = Field(description="spec environment whose overrides apply")
+    current: str = Field(description="capture data: s3://bucket/prefix/ or a path mounted in the pod")
+    profile: str = Field(description="reference profile JSON or the packaged manifest.json, as seen in the pod")
+    method: Literal["psi", "ks", "kl"] = "ks"
+    warn_threshold: float = 0.1
+    alert_threshold: float = 0.2
+    p_value: float = 0.05
+    features: tuple[str, ...] = ()
+    engine: Literal["local", "dask"] = "local"
+    dask_scheduler: str | None = Field(default=None, description="tcp://host:8786; only with engine dask")
+    local_dask_workers: int = Field(default=2, ge=1, le=64, description="LocalCluster workers without a scheduler")
+    worker_memory: str = Field(default="2GiB", description="memory limit per LocalCluster worker")
+    connect_timeout_s: float = Field(default=30.0, gt=0, description="wait for the scheduler and a first worker")
+    pushgateway: str | None = Field(default=None, description="Prometheus Pushgateway URL (Kubernetes)")
+    cloudwatch: bool = Field(default=False, description="publish to CloudWatch (AWS)")
+    region: str | None = None
+    prometheus_textfile: str | None = None
+
+    @model_validator(mode="after")
+    def _scheduler_needs_dask(self) -> DriftJobSettings:
+        if self.dask_scheduler is not None and self.engine != "dask":
+            raise ValueError("dask_scheduler is set but engine is 'local'; use engine 'dask'")
+        return self
+
+
+def drift_job_command(settings: DriftJobSettings) -> list[str]:
+    """The argv of the drift job container (``slipstack drift ...``)."""
+    argv = [
+        "slipstack", "drift",
+        "--current", settings.current,
+        "--profile", settings.profile,
+        "--model", settings.model,
+        "--env", settings.environment,
+        "--method", settings.method,
+        "--warn-threshold", f"{settings.warn_threshold:g}",
+        "--alert-threshold", f"{settings.alert_threshold:g}",
+        "--p-value", f"{settings.p_value:g}",
+        "--no-progress",
+    ]  # fmt: skip
+    if settings.features:
+        argv += ["--features", ",".join(settings.features)]
+    if settings.engine == "dask":
+        argv += ["--engine", "dask", "--connect-timeout", f"{settings.connect_timeout_s:g}"]
+        if settings.dask_scheduler is not None:
+            argv += ["--scheduler", settings.dask_scheduler]
+        else:
+            argv += ["--workers", str(settings.local_dask_workers), "--worker-memory", settings.worker_memory]
+    if settings.pushgateway is not None:
+        argv += ["--pushgateway", settings.pushgateway]
+    if settings.cloudwatch:
+        argv += ["--cloudwatch"] + (["--region", settings.region] if settings.region else [])
+    if settings.prometheus_textfile is not None:
+        argv += ["--prometheus-textfile", settings.prometheus_textfile]
+    return argv

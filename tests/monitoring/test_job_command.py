@@ -1,0 +1,86 @@
+"""The drift job's argv per engine, and that the real CLI accepts and runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from distributed import LocalCluster
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from contracts.errors import SlipstackError
+from deployment_spec.model import Drift
+from monitoring.job_command import DriftJobSettings, drift_job_command
+from slipstack.commands.monitoring_commands import register
+
+BASE: dict[str, Any] = {
+    "model": "churn",
+    "environment": "prod",
+    "current": "s3://b/capture/churn/prod/",
+    "profile": "/models/m.json",
+}
+
+
+def test_local_engine_command() -> None:
+    argv = drift_job_command(DriftJobSettings(**BASE, features=("a", "b"), pushgateway="http://pgw:9091"))
+    assert argv == [
+        "slipstack", "drift", "--current", "s3://b/capture/churn/prod/", "--profile", "/models/m.json",
+        "--model", "churn", "--env", "prod", "--method", "ks", "--warn-threshold", "0.1",
+        "--alert-threshold", "0.2", "--p-value", "0.05", "--no-progress", "--features", "a,b",
+        "--pushgateway", "http://pgw:9091",
+    ]  # fmt: skip
+
+
+def test_dask_engine_commands() -> None:
+    remote = drift_job_command(DriftJobSettings(**BASE, engine="dask", dask_scheduler="tcp://dask:8786"))
+    assert remote[-6:] == ["--engine", "dask", "--connect-timeout", "30", "--scheduler", "tcp://dask:8786"]
+    local = drift_job_command(
+        DriftJobSettings(**BASE, engine="dask", local_dask_workers=4, cloudwatch=True, region="eu-west-1")
+    )
+    assert local[-11:] == [
+        "--engine", "dask", "--connect-timeout", "30", "--workers", "4", "--worker-memory", "2GiB",
+        "--cloudwatch", "--region", "eu-west-1",
+    ]  # fmt: skip
+    with pytest.raises(ValidationError, match="use engine 'dask'"):
+        DriftJobSettings(**BASE, dask_scheduler="tcp://dask:8786")
+
+
+def test_spec_field_validates_the_address() -> None:
+    assert Drift(dask_scheduler="tcp://dask-scheduler.monitoring.svc:8786").dask_scheduler
+    assert Drift().dask_scheduler is None
+    for bad in ("dask:8786", "http://dask:8786", "tcp://dask", "tcp://-x:1"):
+        with pytest.raises(ValidationError):
+            Drift(dask_scheduler=bad)
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_generated_command_runs_through_the_cli(tmp_path: Path, scheduler: str) -> None:
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"a": rng.normal(size=5000)}).to_parquet(tmp_path / "ref.parquet")
+    pd.DataFrame({"a": rng.normal(size=5000)}).to_parquet(tmp_path / "cur.parquet")
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    assert runner.invoke(app, ["profile", str(tmp_path / "ref.parquet"), "-o", str(tmp_path / "p.json")]).exit_code == 0
+    settings = DriftJobSettings(
+        **{**BASE, "current": str(tmp_path / "cur.parquet"), "profile": str(tmp_path / "p.json")},
+        engine="dask", dask_scheduler=scheduler, prometheus_textfile=str(tmp_path / "drift.prom"),
+    )
+    argv = drift_job_command(settings)
+    assert argv[:2] == ["slipstack", "drift"]
+    result = runner.invoke(app, argv[1:])
+    if isinstance(result.exception, SlipstackError):
+        pytest.fail(str(result.exception))
+    assert result.exit_code == 0, result.output
+    assert 'slipstack_drifted_features{environment="prod",model="churn"} 0.0' in (tmp_path / "drift.prom").read_text()
