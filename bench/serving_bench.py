@@ -141,7 +141,8 @@ def main() -> None:
         run("plain-fastapi", plain, port, "/docs", "/predict", json.dumps({"features": row}).encode())
 
         ports = free_ports()
-        default = start_server(mls.parent, ports, scratch / "mls-work", parallel_workers=1)  # MLServer's default
+        default = start_server(mls.parent, ports, scratch / "mls-work", parallel_workers=1,  # MLServer's default
+                               plain_mlserver=True)
         run("mlserver-default", default, ports.http, "/v2/health/ready",
             "/v2/models/breast-cancer-screening/infer", sklearn_body)
 

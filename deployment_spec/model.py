@@ -139,6 +139,12 @@ class ModelSection(SpecModel):
         default="onnx",
         description="'onnx' converts the model for ONNX Runtime (fast, checked for parity); 'native' serves it as is.",
     )
+    quantize: bool = Field(
+        default=False,
+        description="Edge targets: dynamically quantize the ONNX model's weights to int8 (MatMul-based models such "
+        "as neural networks; tree ensembles have nothing to quantize and are refused). Packaging reports the "
+        "accuracy cost on the reference sample and fails when it exceeds the tolerance.",
+    )
 
 
 # --- serving -------------------------------------------------------------------------------------

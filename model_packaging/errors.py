@@ -39,3 +39,11 @@ class IntegrityError(PackagingError):
 
 class PublishError(PackagingError):
     """Uploading an artifact to the artifact bucket failed; nothing was left behind under its key."""
+
+
+class QuantizationError(PackagingError):
+    """Quantization failed, or the quantized model costs more accuracy than the tolerance allows."""
+
+
+class QuantizationNotApplicable(QuantizationError):
+    """The model has no operators dynamic quantization rewrites (e.g. an ONNX tree ensemble)."""

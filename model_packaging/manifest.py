@@ -64,6 +64,11 @@ class Manifest(BaseModel):
         default_factory=dict, description="How the runtime maps the model's raw outputs to the signature's outputs."
     )
     parity: dict[str, Any] | None = Field(default=None, description="Converted-vs-original comparison, if converted.")
+    quantization: dict[str, Any] | None = Field(
+        default=None,
+        description="For an int8-quantized model: the operators quantized and the accuracy cost measured on the "
+        "reference sample against the unquantized model (metric, label agreement, largest differences, tolerance).",
+    )
     reference_profile: dict[str, Any] | None = Field(description="Reference profile (drift baseline).")
     example: dict[str, Any] = Field(description="{'request': V2 request for one reference row, 'expected_outputs'}.")
     files: dict[str, FileEntry] = Field(description="Every file of the artifact except manifest.json.")
@@ -75,6 +80,8 @@ class Manifest(BaseModel):
         # Absent rather than null when unset, so artifacts packaged before the field existed keep their digest.
         if data.get("native_model_file") is None:
             data.pop("native_model_file", None)
+        if data.get("quantization") is None:
+            data.pop("quantization", None)
         return data
 
     def compute_digest(self) -> str:

@@ -31,9 +31,16 @@ from typing import Any
 
 import numpy as np
 
-from model_packaging.errors import ModelFileError, PackagingError, ParityError, ReferenceSampleError
+from model_packaging.errors import (
+    ModelFileError,
+    PackagingError,
+    ParityError,
+    QuantizationNotApplicable,
+    ReferenceSampleError,
+)
 from model_packaging.formats import MODEL_FILE_NAMES, format_module
 from model_packaging.manifest import MANIFEST_NAME, FileEntry, Manifest, ModelIdentity, hash_file
+from model_packaging.quantization import QuantizationTolerance
 from model_packaging.serving_contract import RUNTIME_IMPLEMENTATION
 from model_packaging.signature import example_request, output_tensors
 
@@ -168,12 +175,23 @@ def _replace_directory(staging: Path, out: Path) -> None:
 
 
 def package_model(resolved: Any, out: Path, model_path: Path | None = None,
-                  step: Callable[[str], None] | None = None) -> PackageResult:
-    """Package the model of `resolved` (a deployment_spec.ResolvedSpec) into the directory `out`."""
+                  step: Callable[[str], None] | None = None, quantize: bool | None = None,
+                  quantization_tolerance: QuantizationTolerance | None = None) -> PackageResult:
+    """Package the model of `resolved` (a deployment_spec.ResolvedSpec) into the directory `out`.
+
+    `quantize` (default: the spec's model.quantize) ships the ONNX model with int8 weights, refused when
+    it does not apply or costs more than `quantization_tolerance` on the reference sample.
+    """
     spec = resolved.spec
     section = spec.model
     where = str(resolved.source)
     say = step or (lambda _message: None)
+    quantize = section.quantize if quantize is None else quantize
+    if quantize and section.framework != "onnx" and section.serving_format == "native":
+        raise QuantizationNotApplicable(
+            f"{where}: quantization applies to the ONNX serving format, but model.serving_format is native; "
+            "set model.serving_format: onnx, or package without --quantize (model.quantize: false)"
+        )
     if model_path is None:
         if section.artifact.startswith("s3://"):
             raise ModelFileError(f"{where}: model.artifact is an s3:// URI; pass the local model file to package")
@@ -247,6 +265,13 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
         parity = {"rows": len(parity_rows), "tolerance": {"absolute": PARITY_ABSOLUTE, "relative": PARITY_RELATIVE,
                                                           "labels": "exact"}, "outputs": report}
 
+    quantization: dict[str, Any] | None = None
+    if quantize:
+        assert onnx_bytes is not None
+        onnx_bytes, serving_model, raw, quantization = _quantize(
+            onnx_bytes, raw, frame, parity_rows, feature_names, outputs_spec, spec,
+            quantization_tolerance or QuantizationTolerance(), where, say)
+
     say("profiling the reference sample")
     from monitoring.profile import build_profile
 
@@ -297,6 +322,7 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
             signature=section.signature.model_dump(mode="json"),
             runtime={"outputs": runtime_outputs, "input_dtype": "float32" if serving_format == "onnx" else "float64"},
             parity=parity,
+            quantization=quantization,
             reference_profile=profile,
             example=example,
             files=dict[str, FileEntry](files),
@@ -307,6 +333,30 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return PackageResult(manifest=manifest, out=out)
+
+
+def _quantize(onnx_bytes: bytes, raw: list[np.ndarray], frame: Any, rows: np.ndarray, feature_names: list[str],
+              outputs_spec: list[dict[str, Any]], spec: Any, tolerance: QuantizationTolerance, where: str,
+              say: Callable[[str], None]) -> tuple[bytes, Any, list[np.ndarray], dict[str, Any]]:
+    """Quantize the ONNX model and measure its cost against the unquantized one on the reference rows."""
+    from model_packaging.quantization import quantization_cost, quantize_dynamic_bytes, refuse_costly
+
+    say("quantizing to int8")
+    quantized_bytes, gained = quantize_dynamic_bytes(onnx_bytes, where)
+    onnx_format = format_module("onnx")
+    session = onnx_format.session_from_bytes(quantized_bytes, "quantized model")
+    quantized_raw = onnx_format.predict(session, rows, feature_names)
+    section = spec.model
+    labels = None
+    if section.label_column and section.label_column in frame.columns:
+        labels = frame[section.label_column].to_numpy()[:len(rows)]
+    metric = spec.monitoring.quality.metric if spec.monitoring.quality is not None else None
+    report = quantization_cost(raw, quantized_raw, [o["name"] for o in outputs_spec], section.task, metric,
+                               labels, tolerance)
+    report["operators_added"] = gained
+    report["model_bytes"] = {"unquantized": len(onnx_bytes), "quantized": len(quantized_bytes)}
+    refuse_costly(report, where)
+    return quantized_bytes, session, quantized_raw, report
 
 
 def _converter_versions(framework: str) -> dict[str, str]:

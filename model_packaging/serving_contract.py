@@ -33,6 +33,14 @@ def infer_path(model_name: str) -> str:
 MODEL_MOUNT_ROOT = "/mnt/models"
 # `python -m FETCH_MODULE --uri <s3://bucket/key | path> --sha256 <digest> --dest MODEL_MOUNT_ROOT/<name>`
 FETCH_MODULE = "model_packaging.fetch"
+# The server process: MLServer's `mlserver start` plus the request body limit below (model_server/start.py).
+# The serving image's ENTRYPOINT and the Kubernetes container command must both be this.
+SERVER_MODULE = "model_server.start"
+# Largest request body the server accepts; a larger one gets 413 before it is read. 8 MiB holds a
+# 10,000-row request (the runtime's row limit) of ~40 float features as V2 JSON. Ingress in front of the
+# server should refuse the same size (nginx: `nginx.ingress.kubernetes.io/proxy-body-size: "8m"`).
+MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024
+MAX_REQUEST_BODY_ENV = "SLIPSTACK_MAX_REQUEST_BODY_BYTES"
 # The runtime class MLServer loads (named in each artifact's model-settings.json).
 RUNTIME_IMPLEMENTATION = "model_server.runtime.SlipstackRuntime"
 # The non-root user the serving image runs as (Pod securityContext.runAsUser / runAsGroup).
@@ -53,3 +61,8 @@ def fetch_command(uri: str, digest: str, model_name: str) -> list[str]:
     return [
         "python", "-m", FETCH_MODULE, "--uri", uri, "--sha256", digest, "--dest", f"{MODEL_MOUNT_ROOT}/{model_name}",
     ]
+
+
+def server_command(model_directory: str) -> list[str]:
+    """The serving container's command line (what the image's ENTRYPOINT + CMD run)."""
+    return ["python", "-m", SERVER_MODULE, model_directory]

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_packaging.serving_contract import READINESS_PATH
+from model_packaging.serving_contract import MAX_REQUEST_BODY_ENV, READINESS_PATH, SERVER_MODULE
+from model_server.errors import ServerStartError
 
 # The configuration bench/serving_bench.py measured fastest on 2 cores for 1-row requests: inference
 # in the server process (no worker pool hop), ONNX Runtime with one intra-op thread, no adaptive
@@ -62,19 +63,24 @@ def server_environment(ports: ServerPorts, host: str = "127.0.0.1",
     return env
 
 
-def mlserver_executable() -> str:
-    candidate = Path(sys.executable).with_name("mlserver")
-    return str(candidate) if candidate.exists() else "mlserver"
-
-
 def start_server(model_directory: Path, ports: ServerPorts, workdir: Path, host: str = "127.0.0.1",
-                 parallel_workers: int = DEFAULT_PARALLEL_WORKERS, quiet: bool = True) -> subprocess.Popen[bytes]:
+                 parallel_workers: int = DEFAULT_PARALLEL_WORKERS, quiet: bool = True,
+                 max_body_bytes: int | None = None, plain_mlserver: bool = False) -> subprocess.Popen[bytes]:
+    """Start the serving image's server process (`python -m model_server.start`) on `model_directory`.
+
+    `plain_mlserver` runs `mlserver start` instead (no body limit): only for benchmarking MLServer itself.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     log = (workdir / "mlserver.log").open("wb") if quiet else None
+    env = server_environment(ports, host, parallel_workers)
+    if max_body_bytes is not None:
+        env[MAX_REQUEST_BODY_ENV] = str(max_body_bytes)
+    command = ([str(Path(sys.executable).with_name("mlserver")), "start"] if plain_mlserver
+               else [sys.executable, "-m", SERVER_MODULE])
     return subprocess.Popen(
-        [mlserver_executable(), "start", str(model_directory)],
+        [*command, str(model_directory)],
         cwd=workdir,
-        env=server_environment(ports, host, parallel_workers),
+        env=env,
         stdout=log, stderr=subprocess.STDOUT if quiet else None,
         start_new_session=True,  # its worker processes form one group that stop_server can end
     )
@@ -87,14 +93,15 @@ def wait_ready(process: subprocess.Popen[bytes], base_url: str, timeout: float =
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"MLServer exited with code {process.returncode} before it became ready")
+            raise ServerStartError(f"the model server exited with code {process.returncode} before it became ready "
+                                   "(its log above / mlserver.log in the server's working directory says why)")
         try:
             if httpx.get(base_url + path, timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"MLServer did not become ready at {base_url}{path} within {timeout:.0f} s")
+    raise ServerStartError(f"the model server did not become ready at {base_url}{path} within {timeout:.0f} s")
 
 
 def stop_server(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:

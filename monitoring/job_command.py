@@ -7,6 +7,9 @@ test can run it through the real CLI. Engines:
   client; partials are computed on the cluster's workers and merged in the pod;
 - ``dask`` without an address: the pod starts a LocalCluster of ``local_dask_workers`` processes,
   for a job pod with several cores.
+Sharded (the AWS stack's SageMaker Processing job): with ``partials_out`` every instance writes only
+its shard's partials there; `drift_merge_command` is the final step that merges them, decides and
+publishes. `quality_job_command` is the scheduled quality check on delayed labels.
 """
 
 from __future__ import annotations
@@ -39,11 +42,17 @@ class DriftJobSettings(BaseModel):
     cloudwatch: bool = Field(default=False, description="publish to CloudWatch (AWS)")
     region: str | None = None
     prometheus_textfile: str | None = None
+    partials_out: str | None = Field(
+        default=None, description="shard mode: write this shard's partials here (directory or s3:// prefix)"
+    )
 
     @model_validator(mode="after")
     def _scheduler_needs_dask(self) -> DriftJobSettings:
         if self.dask_scheduler is not None and self.engine != "dask":
             raise ValueError("dask_scheduler is set but engine is 'local'; use engine 'dask'")
+        publishes = self.cloudwatch or self.pushgateway is not None or self.prometheus_textfile is not None
+        if self.partials_out is not None and publishes:
+            raise ValueError("a shard (partials_out) publishes nothing; publish from the merge step")
         return self
 
 
@@ -75,4 +84,79 @@ def drift_job_command(settings: DriftJobSettings) -> list[str]:
         argv += ["--cloudwatch"] + (["--region", settings.region] if settings.region else [])
     if settings.prometheus_textfile is not None:
         argv += ["--prometheus-textfile", settings.prometheus_textfile]
+    if settings.partials_out is not None:
+        argv += ["--partials-out", settings.partials_out]
+    return argv
+
+
+def drift_merge_command(
+    settings: DriftJobSettings, partials: str, output: str | None = None, report: str | None = None
+) -> list[str]:
+    """The argv of the final step of a sharded run (``slipstack drift merge ...``).
+
+    Method, thresholds and features come from the same settings as the shards', so both steps agree;
+    `current`, the engine and `partials_out` belong to the shards and are not repeated here.
+    """
+    argv = [
+        "slipstack", "drift", "merge",
+        "--partials", partials,
+        "--profile", settings.profile,
+        "--model", settings.model,
+        "--env", settings.environment,
+        "--method", settings.method,
+        "--warn-threshold", f"{settings.warn_threshold:g}",
+        "--alert-threshold", f"{settings.alert_threshold:g}",
+        "--p-value", f"{settings.p_value:g}",
+    ]  # fmt: skip
+    if settings.features:
+        argv += ["--features", ",".join(settings.features)]
+    if output is not None:
+        argv += ["--output", output]
+    if report is not None:
+        argv += ["--report", report]
+    if settings.pushgateway is not None:
+        argv += ["--pushgateway", settings.pushgateway]
+    if settings.cloudwatch:
+        argv += ["--cloudwatch"] + (["--region", settings.region] if settings.region else [])
+    if settings.prometheus_textfile is not None:
+        argv += ["--prometheus-textfile", settings.prometheus_textfile]
+    return argv
+
+
+class QualityJobSettings(BaseModel):
+    """Everything the scheduled quality job's command line carries; the stacks fill it from the spec."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(description="model name: the metrics' model dimension/label")
+    environment: str = Field(description="spec environment whose overrides apply")
+    predictions: str = Field(description="predictions with request ids (file, directory or s3:// prefix)")
+    labels: str = Field(description="delayed labels with request ids (file, directory or s3:// prefix)")
+    task: Literal["classification", "regression"]
+    metric: Literal["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"]
+    threshold: float
+    output: str | None = Field(default=None, description="write the JSON result here")
+    cloudwatch: bool = Field(default=False, description="publish to CloudWatch (AWS)")
+    region: str | None = None
+    pushgateway: str | None = Field(default=None, description="Prometheus Pushgateway URL (Kubernetes)")
+
+
+def quality_job_command(settings: QualityJobSettings) -> list[str]:
+    """The argv of the scheduled quality job (``slipstack quality ...``)."""
+    argv = [
+        "slipstack", "quality",
+        "--predictions", settings.predictions,
+        "--labels", settings.labels,
+        "--model", settings.model,
+        "--env", settings.environment,
+        "--task", settings.task,
+        "--metric", settings.metric,
+        "--threshold", f"{settings.threshold:g}",
+    ]  # fmt: skip
+    if settings.output is not None:
+        argv += ["--output", settings.output]
+    if settings.pushgateway is not None:
+        argv += ["--pushgateway", settings.pushgateway]
+    if settings.cloudwatch:
+        argv += ["--cloudwatch"] + (["--region", settings.region] if settings.region else [])
     return argv

@@ -146,6 +146,88 @@ def _cluster_settings(
     )
 
 
+def _drift_settings(
+    resolved: Any,
+    method: str | None,
+    warn_threshold: float | None,
+    alert_threshold: float | None,
+    p_value: float | None,
+    features: str | None,
+    allow_extra_columns: bool,
+) -> Any:
+    """DriftSettings from the spec's monitoring.drift, overridden by the options given."""
+    from pydantic import ValidationError
+
+    from monitoring.drift import DriftSettings
+    from monitoring.errors import InputDataError
+
+    values: dict[str, Any] = {}
+    if resolved is not None:
+        drift = resolved.spec.monitoring.drift
+        values = {
+            "method": drift.method,
+            "warn_threshold": drift.warn_threshold,
+            "alert_threshold": drift.alert_threshold,
+            "p_value": drift.p_value,
+            "features": tuple(drift.features),
+        }
+    overrides = {
+        "method": method,
+        "warn_threshold": warn_threshold,
+        "alert_threshold": alert_threshold,
+        "p_value": p_value,
+        "features": tuple(f.strip() for f in features.split(",") if f.strip()) if features else None,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["allow_extra_columns"] = allow_extra_columns
+    try:
+        return DriftSettings.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InputDataError(f"drift option {first['loc'][0]}: {first['msg']}") from None
+
+
+def _is_empty_directory(location: str) -> bool:
+    """A local directory holding no data file at all (an empty shard), as opposed to a wrong path."""
+    if location.startswith("s3://"):
+        return False
+    path = Path(location)
+    return path.is_dir() and not any(p.is_file() for p in path.rglob("*"))
+
+
+def _drift_outputs(
+    result: Any,
+    output: Path | None,
+    report: Path | None,
+    model_name: str,
+    environment: str,
+    cloudwatch: bool,
+    region: str | None,
+    prometheus_textfile: Path | None,
+    pushgateway: str | None,
+) -> None:
+    """What a complete drift check produces: JSON, report, published metrics, the verdict's exit code."""
+    from monitoring.errors import DriftAlertError
+
+    _write_json(result.model_dump(mode="json"), output)
+    if report is not None:
+        from monitoring.report import write_report
+
+        write_report(result, report, title=f"Drift: {model_name} ({environment})")
+    _publish("drift", result, model_name, environment, cloudwatch, region, prometheus_textfile, pushgateway)
+    if result.input.malformed_records:
+        print(
+            f"warning: skipped {result.input.malformed_records} malformed capture records, first: "
+            f"{result.input.malformed_examples[0]}",
+            file=sys.stderr,
+        )
+    if result.status == "alert":
+        raise DriftAlertError(
+            f"drift over the alert threshold in {len(result.drifted_features)} feature(s): "
+            f"{', '.join(result.drifted_features)}"
+        )
+
+
 ENGINE_HELP = "local (one process, chunked) or dask (partials on a Dask cluster, merged here)."
 SCHEDULER_HELP = "Dask scheduler address (tcp://host:8786); without it --engine dask starts a LocalCluster."
 
@@ -168,9 +250,21 @@ def register(app: typer.Typer) -> None:
         names = [c.strip() for c in categorical.split(",") if c.strip()]
         _write_json(build_profile(frame, categorical=names).model_dump(mode="json"), output)
 
-    @app.command("drift")
+    drift_app = typer.Typer(
+        invoke_without_command=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        help="Check current data for drift against the reference profile; exit 1 on an alert.",
+    )
+    app.add_typer(drift_app, name="drift")
+
+    @drift_app.callback()
     def drift_command(
-        current: str = typer.Option(..., help="CSV/Parquet file, capture JSONL directory, or s3://bucket/prefix."),
+        ctx: typer.Context,
+        current: str | None = typer.Option(
+            None, help="CSV/Parquet file, capture JSONL directory, or s3://bucket/prefix (required unless merging)."
+        ),
         spec: Path | None = typer.Option(None, help="Deployment spec: thresholds, features, model name."),
         env: str = typer.Option("prod", "--env", help="Spec environment whose overrides apply."),
         profile: Path | None = typer.Option(None, help="Reference profile JSON or the artifact's manifest.json."),
@@ -194,42 +288,76 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(2, min=1, help="Workers of the LocalCluster (--engine dask, no --scheduler)."),
         worker_memory: str = typer.Option("2GiB", help="Memory limit per LocalCluster worker."),
         connect_timeout: float = typer.Option(10.0, min=0.1, help="Seconds to wait for the scheduler and a worker."),
+        partials_out: str | None = typer.Option(
+            None,
+            help="Shard mode: write only this shard's partial statistics (versioned JSON) to this file, directory "
+            "or s3:// prefix; no verdict, nothing published. Merge the shards with `slipstack drift merge`.",
+        ),
+        shard_index: int | None = typer.Option(
+            None, min=1, help="This shard's number, 1-based (default: from SageMaker's host list, else 1)."
+        ),
+        shard_count: int | None = typer.Option(
+            None, min=1, help="How many shards the run has (default: SageMaker's host count, else 1)."
+        ),
     ) -> None:
-        """Check current data for drift against the reference profile; exit 1 on an alert."""
-        from monitoring.drift import DriftSettings, accumulate, check_drift
-        from monitoring.errors import DriftAlertError, InputDataError
+        """Check current data for drift against the reference profile; exit 1 on an alert.
+
+        With --partials-out, compute only this shard's partials; `slipstack drift merge` then gives
+        the verdict of all shards together.
+        """
+        if ctx.invoked_subcommand is not None:
+            return
+        from monitoring.drift import accumulate, accumulate_partition, check_drift
+        from monitoring.errors import InputDataError
         from monitoring.sources import CurrentData
 
+        if current is None:
+            raise InputDataError("missing option --current: pass the data to check (a file, directory or s3:// prefix)")
+        if partials_out is not None:
+            publishing = {
+                "--output": output, "--report": report, "--cloudwatch": cloudwatch or None,
+                "--prometheus-textfile": prometheus_textfile, "--pushgateway": pushgateway,
+            }
+            given = [name for name, value in publishing.items() if value is not None]
+            if given:
+                raise InputDataError(
+                    f"--partials-out computes one shard's partials only, so {', '.join(given)} cannot apply; "
+                    "pass them to `slipstack drift merge`"
+                )
         resolved = _resolved_spec(spec, env)
         reference = _profile_for(profile, resolved)
-        values: dict[str, Any] = {}
-        if resolved is not None:
-            drift = resolved.spec.monitoring.drift
-            values = {
-                "method": drift.method,
-                "warn_threshold": drift.warn_threshold,
-                "alert_threshold": drift.alert_threshold,
-                "p_value": drift.p_value,
-                "features": tuple(drift.features),
-            }
-        overrides = {
-            "method": method,
-            "warn_threshold": warn_threshold,
-            "alert_threshold": alert_threshold,
-            "p_value": p_value,
-            "features": tuple(f.strip() for f in features.split(",") if f.strip()) if features else None,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        values["allow_extra_columns"] = allow_extra_columns
-        from pydantic import ValidationError
-
-        try:
-            settings = DriftSettings.model_validate(values)
-        except ValidationError as error:
-            first = error.errors()[0]
-            raise InputDataError(f"drift option {first['loc'][0]}: {first['msg']}") from None
+        settings = _drift_settings(
+            resolved, method, warn_threshold, alert_threshold, p_value, features, allow_extra_columns
+        )
 
         cluster = _cluster_settings(engine, scheduler, workers, worker_memory, connect_timeout)
+        if partials_out is not None:
+            from monitoring.partials import detect_shard, shard_destination, shard_document, write_shard
+
+            shard = detect_shard(shard_index, shard_count)
+            source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows)
+            if cluster is not None:
+                from monitoring.distributed import dask_client, drift_partial_on_cluster
+
+                with dask_client(cluster) as client:
+                    partial, _ = drift_partial_on_cluster(client, source, reference, settings)
+            elif _is_empty_directory(current):
+                # ShardedByS3Key hands an instance no objects when there are fewer objects than
+                # instances: its shard is empty, which merges as the identity.
+                from monitoring.drift import checked_feature_names
+                from monitoring.statistics import empty_partial
+
+                partial = empty_partial(reference.layouts(checked_feature_names(reference, settings)))
+            else:
+                partial = accumulate_partition(source.batches(), reference, settings)
+            destination = write_shard(
+                shard_document(partial, shard, reference, source.summary), shard_destination(partials_out, shard)
+            )
+            print(
+                f"wrote the partials of shard {shard.index} of {shard.count} ({partial.rows:,} rows) to {destination}",
+                file=sys.stderr,
+            )
+            return
         if cluster is not None:
             from monitoring.distributed import dask_client, drift_partial_on_cluster
 
@@ -247,24 +375,60 @@ def register(app: typer.Typer) -> None:
                 if bar is not None:
                     bar.stop()
         result = check_drift(reference, partial, settings, source.summary)
-        _write_json(result.model_dump(mode="json"), output)
         model_name = model or (resolved.name if resolved is not None else "model")
-        if report is not None:
-            from monitoring.report import write_report
+        _drift_outputs(result, output, report, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
 
-            write_report(result, report, title=f"Drift: {model_name} ({env})")
-        _publish("drift", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
-        if result.input.malformed_records:
-            print(
-                f"warning: skipped {result.input.malformed_records} malformed capture records, first: "
-                f"{result.input.malformed_examples[0]}",
-                file=sys.stderr,
+    @drift_app.command("merge")
+    def drift_merge_command(
+        partials: str = typer.Option(
+            ..., help="Directory, file or s3:// prefix holding every shard's partials (their --partials-out)."
+        ),
+        spec: Path | None = typer.Option(None, help="Deployment spec: thresholds, features, model name."),
+        env: str = typer.Option("prod", "--env", help="Spec environment whose overrides apply."),
+        profile: Path | None = typer.Option(None, help="Reference profile JSON or the artifact's manifest.json."),
+        method: str | None = typer.Option(None, help="psi, ks or kl (overrides the spec)."),
+        warn_threshold: float | None = typer.Option(None, help="PSI/KL warn score (overrides the spec)."),
+        alert_threshold: float | None = typer.Option(None, help="PSI/KL alert score (overrides the spec)."),
+        p_value: float | None = typer.Option(None, help="KS family-wise significance (overrides the spec)."),
+        features: str | None = typer.Option(None, help="Comma-separated features (the same as the shards')."),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here, not stdout."),
+        report: Path | None = typer.Option(None, help="Write a self-contained HTML report here."),
+        model: str | None = typer.Option(None, help="Model name for metrics (default: the spec's metadata.name)."),
+        cloudwatch: bool = typer.Option(False, help="Publish to CloudWatch (namespace the AWS alarms watch)."),
+        region: str | None = typer.Option(None, help="AWS region for CloudWatch and S3."),
+        prometheus_textfile: Path | None = typer.Option(None, help="Write Prometheus metrics for node-exporter."),
+        pushgateway: str | None = typer.Option(None, help="Push Prometheus metrics to this Pushgateway URL."),
+    ) -> None:
+        """Merge every shard's partials, then give exactly the verdict and outputs of a single run."""
+        from monitoring.drift import check_drift, checked_feature_names
+        from monitoring.errors import CaptureRecordError, InputDataError
+        from monitoring.partials import merge_shards, read_shards
+        from monitoring.statistics import empty_partial
+
+        resolved = _resolved_spec(spec, env)
+        reference = _profile_for(profile, resolved)
+        settings = _drift_settings(resolved, method, warn_threshold, alert_threshold, p_value, features, False)
+        layouts = reference.layouts(checked_feature_names(reference, settings))
+        s3_client = None
+        if partials.startswith("s3://") and region is not None:
+            import boto3
+
+            s3_client = boto3.client("s3", region_name=region)
+        shards = read_shards(partials, reference, layouts, s3_client)
+        partial, summary = merge_shards(shards, empty_partial(layouts))
+        if partial.rows == 0 and summary.malformed_records:
+            raise CaptureRecordError(
+                f"no readable capture record in any of the {len(shards)} shard(s): {summary.malformed_records} "
+                f"malformed, first: {summary.malformed_examples[0]}"
             )
-        if result.status == "alert":
-            raise DriftAlertError(
-                f"drift over the alert threshold in {len(result.drifted_features)} feature(s): "
-                f"{', '.join(result.drifted_features)}"
+        if partial.rows == 0:
+            raise InputDataError(
+                f"the current data is empty: the {len(shards)} shard(s) under {partials} read no rows; "
+                "check the capture prefix or the time window"
             )
+        result = check_drift(reference, partial, settings, summary)
+        model_name = model or (resolved.name if resolved is not None else "model")
+        _drift_outputs(result, output, report, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
 
     @app.command("quality")
     def quality_command(

@@ -48,6 +48,10 @@ def package(
     ),
     environment: str = typer.Option("dev", "--environment", "-e", help="Environment whose overrides apply."),
     archive: Path | None = typer.Option(None, "--archive", help="Also write a deterministic .tar or .tar.gz here."),
+    quantize: bool | None = typer.Option(
+        None, "--quantize/--no-quantize", help="Edge targets: int8 dynamic quantization of the ONNX model, refused "
+        "when it does not apply (tree ensembles) or costs more than the tolerance; default: model.quantize."
+    ),
 ) -> None:
     """Package MODEL for serving: convert, check parity, write the layouts and a manifest with digests."""
     from rich.table import Table
@@ -61,7 +65,8 @@ def package(
     if out is None:
         out = _default_package_dir(spec, resolved.spec.metadata.name, resolved.spec.model.version)
     with console.status("packaging") as status:
-        result = package_model(resolved, out, model_path=model, step=lambda text: status.update(text))
+        result = package_model(resolved, out, model_path=model, step=lambda text: status.update(text),
+                               quantize=quantize)
     manifest = result.manifest
     table = Table(title=f"{manifest.model.name} {manifest.model.version}", show_header=True)
     table.add_column("file")
@@ -73,10 +78,26 @@ def package(
     if manifest.parity is not None:
         worst = max(entry["max_abs_diff"] for entry in manifest.parity["outputs"].values())
         console.print(f"parity: {manifest.parity['rows']} reference rows, largest difference {worst:.3g}")
+    if manifest.quantization is not None:
+        _print_quantization(console, manifest.quantization)
     if archive is not None:
         archive_sha = write_archive(result.out, archive)
         console.print(f"archive: {archive} (sha256 {archive_sha})")
     print(f"packaged {result.out} format={manifest.format} digest={manifest.digest}")
+
+
+def _print_quantization(console: Any, report: dict[str, Any]) -> None:
+    sizes = report["model_bytes"]
+    agreement = report["label_agreement"]
+    console.print(
+        f"quantization: int8 ({', '.join(f'+{n} {op}' for op, n in report['operators_added'].items())}); "
+        f"model {sizes['unquantized']:,} -> {sizes['quantized']:,} bytes; {report['metric']} "
+        f"{report['metric_unquantized']:.4g} -> {report['metric_quantized']:.4g} "
+        f"against the {report['metric_against']} "
+        f"(cost {report['metric_cost']:.3g}, tolerance {report['tolerance']['max_metric_cost']})"
+        + (f"; labels agree on {agreement:.1%} of {report['rows']} rows" if agreement is not None else "")
+        + f"; largest output change {max(report['max_abs_diff'].values(), default=0.0):.3g}"
+    )
 
 
 def verify(
@@ -124,35 +145,54 @@ def serve(
     from model_packaging.package import package_model
     from model_packaging.serving_contract import infer_path
     from model_packaging.verify import verify_directory
+    from model_server.errors import PortInUse
     from model_server.launch import ServerPorts, free_port, start_server, stop_server, wait_ready
 
     resolved = load_spec(spec).for_environment(environment)
+    # The server runs in its own process group; SIGTERM becomes the same clean stop as Ctrl-C (set before
+    # the server starts) so the server never outlives this command.
+    import signal
+
+    def _interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="slipstack-serve-") as scratch:
-        if artifact is None:
-            artifact = package_model(resolved, Path(scratch) / "artifact").out
-        manifest = verify_directory(artifact)
+        try:
+            if artifact is None:
+                artifact = package_model(resolved, Path(scratch) / "artifact").out
+            manifest = verify_directory(artifact)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
         ports = ServerPorts(port, free_port(), free_port())
+        if not _port_is_free(port):
+            raise PortInUse(f"127.0.0.1:{port} is already in use; choose another --port")
         process = start_server(artifact, ports, Path(scratch) / "server", quiet=False)
-        # The server runs in its own process group; turn SIGTERM into the same clean stop as Ctrl-C
-        # so it never outlives this command.
-        import signal
-
-        def _interrupt(_signum: int, _frame: object) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, _interrupt)
         base = f"http://127.0.0.1:{ports.http}"
         try:
             wait_ready(process, base)
             url = base + infer_path(manifest.model.name)
             body = json.dumps(manifest.example["request"])
-            print(f"serving {manifest.model.name} {manifest.model.version} at {url}  (metrics :{ports.metrics})")
-            print(f"try:\ncurl -s -H 'Content-Type: application/json' -d '{body}' {url}")
+            # Flushed: whoever reads this through a pipe (a script, a test) needs the URL now, not at exit.
+            print(f"serving {manifest.model.name} {manifest.model.version} at {url}  (metrics :{ports.metrics})",
+                  flush=True)
+            print(f"try:\ncurl -s -H 'Content-Type: application/json' -d '{body}' {url}", flush=True)
             process.wait()
         except KeyboardInterrupt:
             pass
         finally:
             stop_server(process)
+
+
+def _port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def register(app: typer.Typer) -> None:

@@ -40,3 +40,9 @@ def test_dockerfile_matches_the_serving_contract() -> None:
     assert serving_contract.READINESS_PATH in final_stage
     assert ":latest" not in text
     assert serving_contract.fetch_command("s3://b/k", "a" * 64, "m")[:3] == ["python", "-m", "model_packaging.fetch"]
+
+
+def test_image_starts_the_server_with_the_body_limit() -> None:
+    final_stage = DOCKERFILE.read_text().split("# --- final stage")[1]
+    entrypoint = serving_contract.server_command("/mnt/models/model")[:-1]
+    assert f"ENTRYPOINT {json.dumps(entrypoint)}" in final_stage

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from model_packaging.serving_contract import LIVENESS_PATH, METRICS_PATH, infer_path, model_ready_path
+from model_server.errors import ServerStartError
 from model_server.launch import free_ports, start_server, stop_server, wait_ready
 
 pytestmark = pytest.mark.slow
@@ -84,7 +85,7 @@ def test_tampered_artifact_is_not_served(served_artifact: Path, tmp_path: Path) 
         # MLServer 1.7 shuts down when a model fails to load at startup; either way it must never be ready.
         try:
             wait_ready(process, f"http://127.0.0.1:{ports.http}", path=LIVENESS_PATH, timeout=30)
-        except RuntimeError:
+        except ServerStartError:
             pass
         else:
             try:
@@ -115,3 +116,30 @@ def test_sagemaker_entry_point_serves_json_and_csv(served_artifact: Path) -> Non
     assert np.isclose(float(csv_body.strip()), manifest["example"]["expected_outputs"][0]["data"][0])
     with pytest.raises(ValueError, match="row 0 has 9 values"):
         inference.predict_fn(json.dumps({"instances": [row[:9]]}), model)
+
+
+def test_body_over_the_size_limit_gets_413_and_the_server_stays_up(server) -> None:
+    from model_packaging.serving_contract import MAX_REQUEST_BODY_BYTES
+
+    base, _, manifest = server
+    url = base + infer_path("diabetes-progression")
+    # Valid JSON padded past the limit: only the byte count is wrong, so the 413 comes from the limit.
+    oversized = json.dumps({**manifest["example"]["request"], "id": "x" * MAX_REQUEST_BODY_BYTES}).encode()
+    answer = httpx.post(url, content=oversized, headers={"Content-Type": "application/json"}, timeout=30)
+    assert answer.status_code == 413, answer.text
+    assert f"request body of {len(oversized):,} bytes exceeds the limit of {MAX_REQUEST_BODY_BYTES:,}" in \
+        answer.json()["error"]
+
+    def chunks(total: int, size: int = 256 * 1024) -> Iterator[bytes]:
+        for _ in range(total // size):
+            yield b" " * size
+
+    # No Content-Length (chunked): refused once the bytes read pass the limit.
+    chunked = httpx.post(url, content=chunks(MAX_REQUEST_BODY_BYTES + 512 * 1024),
+                         headers={"Content-Type": "application/json"}, timeout=30)
+    assert chunked.status_code == 413 and "(chunked)" in chunked.json()["error"]
+    # A chunked body within the limit is replayed to MLServer intact.
+    body = json.dumps(manifest["example"]["request"]).encode()
+    small = httpx.post(url, content=iter([body[:10], body[10:]]), headers={"Content-Type": "application/json"})
+    assert small.status_code == 200, small.text
+    assert httpx.post(url, json=manifest["example"]["request"]).status_code == 200

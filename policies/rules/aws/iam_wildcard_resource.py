@@ -28,8 +28,19 @@ UNSCOPABLE_ACTIONS = frozenset(
         "sagemaker:listendpoints",
         "xray:puttracesegments",
         "xray:puttelemetryrecords",
+        "acm:listcertificates",
+        "iam:listservercertificates",
+        "shield:getsubscriptionstate",
     }
 )
+# Services whose Describe calls support no resource-level permissions at all (AWS service authorization
+# reference): Resource "*" is the only way to grant them, so it is not a finding.
+DESCRIBE_ONLY_ON_STAR = ("ec2:describe", "elasticloadbalancing:describe")
+
+
+def _unscopable(action: str) -> bool:
+    lowered = action.lower()
+    return lowered in UNSCOPABLE_ACTIONS or lowered.startswith(DESCRIBE_ONLY_ON_STAR)
 
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
@@ -37,7 +48,7 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     for statement in allows(identity_statements(props, context.resource_type)):
         if "*" not in statement.resources:
             continue
-        scopable = [a for a in statement.actions if a.lower() not in UNSCOPABLE_ACTIONS]
+        scopable = [a for a in statement.actions if not _unscopable(a)]
         if scopable:
             problems.append(f"{statement.where} grants {', '.join(scopable)} on Resource *")
     return verdict(problems)

@@ -30,6 +30,22 @@ CASES = [
         {"policy": {"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]}},
         ["policy.Statement[0] grants s3:GetObject on Resource *"],
     ),
+    (
+        "describe calls that support no resource scoping",
+        "prod",
+        "aws:iam/policy:Policy",
+        {"policy": {"Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+            "ec2:DescribeVpcs", "elasticloadbalancing:DescribeTargetGroups", "acm:ListCertificates"]}]}},
+        [],
+    ),
+    (
+        "describe of a scopable service still counts",
+        "prod",
+        "aws:iam/policy:Policy",
+        {"policy": {"Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+            "ec2:DescribeVpcs", "acm:DescribeCertificate"]}]}},
+        ["policy.Statement[0] grants acm:DescribeCertificate on Resource *"],
+    ),
     ("missing", "prod", "aws:iam/policy:Policy", {}, []),
     (
         "unknown",

@@ -1,0 +1,70 @@
+"""`python -m model_server.start MODEL_DIR`: MLServer's `mlserver start`, with a request body limit.
+
+It does what `mlserver start` does (settings from MLSERVER_* variables and the folder's
+model-settings.json, uvloop, one MLServer) and, before the servers start, installs
+`RequestBodyLimit` as the outermost middleware of MLServer's REST app. MLServer 1.7 offers no
+setting or plug-in point for this (its uvicorn config takes no app wrapper, and a runtime only sees
+its own requests after the body is parsed), so the app is reached through the server object; that
+attribute is checked, and a future MLServer without it makes the server fail at start, loudly,
+instead of serving without a limit. The limit comes from SLIPSTACK_MAX_REQUEST_BODY_BYTES (default
+`serving_contract.MAX_REQUEST_BODY_BYTES`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+from model_packaging.serving_contract import MAX_REQUEST_BODY_BYTES, MAX_REQUEST_BODY_ENV
+from model_server.body_limit import RequestBodyLimit
+
+
+def body_limit_from_environment(environ: dict[str, str] | None = None) -> int:
+    raw = (os.environ if environ is None else environ).get(MAX_REQUEST_BODY_ENV, "").strip()
+    if not raw:
+        return MAX_REQUEST_BODY_BYTES
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"error: {MAX_REQUEST_BODY_ENV}={raw!r} is not a positive number of bytes")
+    return int(raw)
+
+
+def install_body_limit(server: Any, max_bytes: int) -> None:
+    """Put the limit in front of MLServer's REST app (before it starts, while middleware can still be added)."""
+    from fastapi import FastAPI
+
+    app = getattr(getattr(server, "_rest_server", None), "_app", None)
+    if not isinstance(app, FastAPI):
+        raise RuntimeError(
+            "this MLServer version does not expose its REST app as server._rest_server._app; the request body "
+            "limit cannot be installed (model_server/start.py was written for MLServer 1.7)"
+        )
+    app.add_middleware(RequestBodyLimit, max_bytes=max_bytes)
+
+
+async def serve(folder: str, max_bytes: int) -> None:
+    from mlserver import MLServer
+    from mlserver.cli.serve import load_settings
+
+    settings, models_settings = await load_settings(folder)
+    server = MLServer(settings)
+    install_body_limit(server, max_bytes)
+    await server.start(models_settings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python -m model_server.start MODEL_DIR")
+    from mlserver.logging import configure_logger
+    from mlserver.utils import install_uvloop_event_loop
+
+    max_bytes = body_limit_from_environment()
+    configure_logger()
+    install_uvloop_event_loop()
+    asyncio.run(serve(args[0], max_bytes))
+
+
+if __name__ == "__main__":
+    main()
