@@ -453,7 +453,9 @@ class ModelDeployment(SpecModel):
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Alarms, notifications, drift.")
     security: Security = Field(default_factory=Security, description="Network, TLS, invokers, exemptions.")
     targets: list[Target] = Field(
-        default_factory=lambda: list[Target](["aws"]), min_length=1, description="Where the model deploys unless overridden."
+        default_factory=lambda: list[Target](["aws"]),
+        min_length=1,
+        description="Where the model deploys unless overridden.",
     )
     environments: dict[EnvironmentName, EnvironmentOverlay] = Field(
         default_factory=dict, description="Per-environment overrides: dev, staging, prod."

@@ -90,7 +90,11 @@ def drift_job_command(settings: DriftJobSettings) -> list[str]:
 
 
 def drift_merge_command(
-    settings: DriftJobSettings, partials: str, output: str | None = None, report: str | None = None
+    settings: DriftJobSettings,
+    partials: str,
+    output: str | None = None,
+    report: str | None = None,
+    fail_on_alert: bool = True,
 ) -> list[str]:
     """The argv of the final step of a sharded run (``slipstack drift merge ...``).
 
@@ -114,6 +118,8 @@ def drift_merge_command(
         argv += ["--output", output]
     if report is not None:
         argv += ["--report", report]
+    if not fail_on_alert:  # a scheduled job: the alarm on the published metrics does the alerting
+        argv.append("--no-fail-on-alert")
     if settings.pushgateway is not None:
         argv += ["--pushgateway", settings.pushgateway]
     if settings.cloudwatch:
@@ -139,6 +145,7 @@ class QualityJobSettings(BaseModel):
     cloudwatch: bool = Field(default=False, description="publish to CloudWatch (AWS)")
     region: str | None = None
     pushgateway: str | None = Field(default=None, description="Prometheus Pushgateway URL (Kubernetes)")
+    fail_on_alert: bool = Field(default=True, description="exit 1 below the threshold (False: alarms alert)")
 
 
 def quality_job_command(settings: QualityJobSettings) -> list[str]:
@@ -155,6 +162,8 @@ def quality_job_command(settings: QualityJobSettings) -> list[str]:
     ]  # fmt: skip
     if settings.output is not None:
         argv += ["--output", settings.output]
+    if not settings.fail_on_alert:
+        argv.append("--no-fail-on-alert")
     if settings.pushgateway is not None:
         argv += ["--pushgateway", settings.pushgateway]
     if settings.cloudwatch:

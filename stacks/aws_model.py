@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 
 from contracts import tags as tag_keys
-from contracts.artifact_layout import SAGEMAKER_ARCHIVE, bucket_prefix
+from contracts.artifact_layout import MANIFEST_FILE, SAGEMAKER_ARCHIVE, bucket_prefix
 from contracts.errors import SlipstackError
 from deployment_spec import ResolvedSpec
 from infra.aws.access_log_bucket import S3_LOG_PREFIX, AccessLogBucket, AccessLogBucketArgs
@@ -25,9 +25,12 @@ from infra.aws.batch_transform_schedule import JOB_PREFIX_LENGTH, BatchTransform
 from infra.aws.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs
 from infra.aws.endpoint_invoker_policy import EndpointInvokerPolicy, EndpointInvokerPolicyArgs
 from infra.aws.model_artifact_bucket import ModelArtifactBucket, ModelArtifactBucketArgs
+from infra.aws.model_drift_job import PARTIALS_PREFIX, RESULTS_PREFIX, ModelDriftJob, ModelDriftJobArgs
 from infra.aws.model_kms_key import ModelKmsKey, ModelKmsKeyArgs
 from infra.aws.model_monitoring import ModelMonitoring, ModelMonitoringArgs, QualityAlarmSettings
 from infra.aws.model_package_group import ModelPackageGroup, ModelPackageGroupArgs
+from infra.aws.model_quality_job import RESULTS_PREFIX as QUALITY_RESULTS_PREFIX
+from infra.aws.model_quality_job import ModelQualityJob, ModelQualityJobArgs
 from infra.aws.notification_topic import NotificationTopic, NotificationTopicArgs
 from infra.aws.sagemaker_endpoint import (
     VARIANT_NAME,
@@ -46,6 +49,9 @@ from stacks.artifact import resolve_artifact
 from stacks.context import StackContext, aws_tags
 
 CAPTURE_PREFIX = "data-capture/"
+# The monitoring jobs' image when the stack config names none: the serving image holds slipstack.
+MONITORING_IMAGE_REPOSITORY = "slipstack/model-server"
+MONITORING_IMAGE_TAG = "0.1.0"
 ASYNC_RESULTS_PREFIX = "async-results/"
 # Metric names of the quality job (monitoring.quality.CLOUDWATCH_SUFFIX), and which way is better.
 QUALITY_SUFFIX = {
@@ -123,12 +129,12 @@ def ecr_repository_arn(image_uri: str) -> str:
 # --- cron ---------------------------------------------------------------------------------------
 
 
-def eventbridge_cron(expression: str) -> str:
+def eventbridge_cron(expression: str, field: str = "serving.batch.schedule") -> str:
     """Five-field cron (0 = Sunday) -> EventBridge's `cron(m h dom mon dow year)` (1 = Sunday, one '?')."""
     minute, hour, day, month, weekday = expression.split()
     if weekday != "*" and day not in ("*", "?"):
         raise AwsTranslationError(
-            f"serving.batch.schedule: '{expression}' sets both day-of-month and day-of-week, which "
+            f"{field}: '{expression}' sets both day-of-month and day-of-week, which "
             "EventBridge cannot combine (set one of them to '*')"
         )
     if weekday == "*":
@@ -204,6 +210,26 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
     model_prefix = bucket_prefix(model, artifact.digest or f"unpackaged-{spec.model.version}")
     model_data_url = f"s3://{bucket_name}/{model_prefix}{SAGEMAKER_ARCHIVE}"
     role_name = f"{base}-sagemaker"[:64]
+    # Scheduled drift and quality jobs: only for an endpoint that captures its requests (drift) and a
+    # spec whose quality section says where the labels land.
+    runs_drift = (
+        mode in ("online", "async") and spec.monitoring.capture.enabled and spec.monitoring.drift.enabled
+    )
+    quality_spec = spec.monitoring.quality
+    runs_quality = mode in ("online", "async") and spec.monitoring.capture.enabled and bool(
+        quality_spec and quality_spec.labels_uri
+    )
+    if runs_quality and quality_spec and not str(quality_spec.labels_uri).startswith("s3://"):
+        raise AwsTranslationError(
+            f"{resolved.source}: monitoring.quality.labels_uri: '{quality_spec.labels_uri}' is not an s3:// URI "
+            "(the AWS quality job reads its labels from S3)"
+        )
+    job_roles = {
+        kind: (f"{base}-{kind}-job"[:64], f"{base}-{kind}-sched"[:64])
+        for kind, enabled in (("drift", runs_drift), ("quality", runs_quality))
+        if enabled
+    }
+    uses_events = mode == "batch" or bool(job_roles)
 
     key = ModelKmsKey(
         f"{model}-kms",
@@ -212,8 +238,8 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             account_id=context.account_id,
             region=region,
             description=f"Slipstack: artifacts, captured data, logs and alerts of {base}",
-            user_role_names=(role_name,),
-            service_principals=("events.amazonaws.com",) if mode == "batch" else (),
+            user_role_names=(role_name, *(name for pair in job_roles.values() for name in pair)),
+            service_principals=("events.amazonaws.com",) if uses_events else (),
             tags=tagged(f"{model}-kms"),
         ),
     )
@@ -223,7 +249,11 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         ModelArtifactBucketArgs(
             bucket_name=bucket_name,
             kms_key_arn=key.arn,
-            expiring_prefixes=(CAPTURE_PREFIX, ASYNC_RESULTS_PREFIX),
+            expiring_prefixes=(
+                CAPTURE_PREFIX, ASYNC_RESULTS_PREFIX,
+                *((PARTIALS_PREFIX, RESULTS_PREFIX) if runs_drift else ()),
+                *((QUALITY_RESULTS_PREFIX,) if runs_quality else ()),
+            ),
             expire_after_days=context.config.aws.artifact_retention_days,
             access_log_bucket=log_bucket.bucket.bucket if log_bucket else None,
             access_log_prefix=f"{S3_LOG_PREFIX}{bucket_name}/",
@@ -236,7 +266,7 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             topic_name=f"{base}-alerts",
             kms_key_arn=key.arn,
             account_id=context.account_id,
-            publisher_services=("cloudwatch.amazonaws.com", *(("events.amazonaws.com",) if mode == "batch" else ())),
+            publisher_services=("cloudwatch.amazonaws.com", *(("events.amazonaws.com",) if uses_events else ())),
             emails=tuple(spec.monitoring.notifications.emails),
             sms_numbers=tuple(spec.monitoring.notifications.sms),
             tags=tagged(f"{model}-alerts"),
@@ -488,6 +518,9 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             tags=tagged(f"{model}-invokers"),
         ),
     )
+    if job_roles:
+        outputs.update(_monitoring_jobs(resolved, context, base, bucket_name, model_prefix, key, topic,
+                                        subnets, security_groups, job_roles, tagged, endpoint))
     invoke_path = "async-invocations" if mode == "async" else "invocations"
     outputs.update(
         endpoint_name=endpoint.endpoint_name,
@@ -496,6 +529,96 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         endpoint_config_name=endpoint.endpoint_config.name,
     )
     return outputs
+
+
+def monitoring_image(context: StackContext) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """(image URI, ECR repository ARN) of the monitoring jobs: the stack setting, else the default."""
+    region = context.region
+    configured = context.config.aws.monitoring_job.image
+    if configured is not None:
+        return pulumi.Output.from_input(configured), pulumi.Output.from_input(ecr_repository_arn(configured))
+    image = context.account_id.apply(
+        lambda account: f"{account}.dkr.ecr.{region}.amazonaws.com/{MONITORING_IMAGE_REPOSITORY}:{MONITORING_IMAGE_TAG}"
+    )
+    return image, image.apply(ecr_repository_arn)
+
+
+def _monitoring_jobs(
+    resolved: ResolvedSpec,
+    context: StackContext,
+    base: str,
+    bucket_name: str,
+    model_prefix: str,
+    key: ModelKmsKey,
+    topic: NotificationTopic,
+    subnets: tuple[str, ...],
+    security_groups: tuple[str, ...],
+    job_roles: dict[str, tuple[str, str]],
+    tagged: Any,
+    endpoint: SageMakerEndpoint,
+) -> dict[str, Any]:
+    """The scheduled drift (sharded) and quality Processing jobs of an endpoint that captures data."""
+    spec = resolved.spec
+    model = resolved.name
+    settings = context.config.aws.monitoring_job
+    image, repository = monitoring_image(context)
+    capture_prefix = f"{CAPTURE_PREFIX}{base}/"  # SageMaker writes <endpoint>/<variant>/yyyy/mm/dd/hh/
+    outputs: dict[str, Any] = {}
+    common: dict[str, Any] = dict(
+        model=model, environment=context.environment, name_prefix=base, account_id=context.account_id,
+        region=context.region, image_uri=image, image_repository_arn=repository, kms_key_arn=key.arn,
+        topic_arn=topic.arn, bucket_name=bucket_name, instance_type=settings.instance_type,
+        subnet_ids=subnets, security_group_ids=security_groups,
+        log_retention_days=context.config.aws.log_retention_days, tracing=settings.tracing,
+    )
+    if "drift" in job_roles:
+        drift = spec.monitoring.drift
+        job_role, scheduler_role = job_roles["drift"]
+        drift_job = ModelDriftJob(
+            f"{model}-drift",
+            ModelDriftJobArgs(
+                **common,
+                capture_prefix=capture_prefix,
+                profile_key=f"{model_prefix}{MANIFEST_FILE}",
+                schedule_expression=eventbridge_cron(drift.schedule, "monitoring.drift.schedule"),
+                shard_instances=settings.shard_instances,
+                method=drift.method,
+                warn_threshold=drift.warn_threshold,
+                alert_threshold=drift.alert_threshold,
+                p_value=drift.p_value,
+                features=tuple(drift.features),
+                job_role_name=job_role,
+                scheduler_role_name=scheduler_role,
+                tags=tagged(f"{model}-drift"),
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[key, endpoint]),
+        )
+        outputs["drift_state_machine_arn"] = drift_job.jobs.state_machine.arn
+    quality = spec.monitoring.quality
+    if "quality" in job_roles and quality is not None and quality.labels_uri:
+        job_role, scheduler_role = job_roles["quality"]
+        # Labels arrive label_delay_hours late: check once a day, at 03:00 UTC.
+        quality_job = ModelQualityJob(
+            f"{model}-quality",
+            ModelQualityJobArgs(
+                **common,
+                predictions_prefix=capture_prefix,
+                labels_uri=quality.labels_uri.rstrip("/") + "/",
+                task=spec.model.task,
+                metric=quality.metric,
+                threshold=quality.threshold,
+                schedule_expression=eventbridge_cron(QUALITY_SCHEDULE, "monitoring.quality"),
+                job_role_name=job_role,
+                scheduler_role_name=scheduler_role,
+                tags=tagged(f"{model}-quality"),
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[key, endpoint]),
+        )
+        outputs["quality_state_machine_arn"] = quality_job.jobs.state_machine.arn
+    return outputs
+
+
+QUALITY_SCHEDULE = "0 3 * * *"
 
 
 def _default_serverless() -> Any:

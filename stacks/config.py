@@ -47,6 +47,23 @@ class EksSettings(StackModel):
     )
 
 
+class MonitoringJobSettings(StackModel):
+    image: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$",
+        description="ECR image of the drift and quality Processing jobs (the serving image holds slipstack's "
+        "monitoring package); default <account>.dkr.ecr.<region>.amazonaws.com/slipstack/model-server:0.1.0.",
+    )
+    instance_type: str = Field(
+        default="ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", description="Processing instance type."
+    )
+    shard_instances: int = Field(
+        default=2, ge=1, le=100, description="Instances of the drift shard job (the capture objects are split "
+        "between them by S3 key); the merge and quality jobs run on one."
+    )
+    tracing: bool = Field(default=False, description="X-Ray tracing of the jobs' state machines.")
+
+
 class AwsStackSettings(StackModel):
     vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="VPC of EKS and the ALB.")
     private_subnet_ids: list[str] = Field(default_factory=list, description="Private subnets (EKS nodes).")
@@ -54,6 +71,10 @@ class AwsStackSettings(StackModel):
     log_retention_days: int = Field(default=90, ge=1, le=3653, description="CloudWatch log retention.")
     artifact_retention_days: int = Field(
         default=365, ge=1, le=3653, description="Days before noncurrent artifact versions and captured data expire."
+    )
+    monitoring_job: MonitoringJobSettings = Field(
+        default_factory=MonitoringJobSettings,
+        description="The scheduled drift and quality jobs (SageMaker Processing run by Step Functions).",
     )
 
 

@@ -63,6 +63,10 @@ def check(model: Any, feature_names: list[str], task: str, where: str) -> None:
 
 
 def predict(model: Any, features: np.ndarray, feature_names: list[str]) -> list[np.ndarray]:
+    # One thread, as for ONNX Runtime: a request is a few rows, and XGBoost's OpenMP team spinning up on
+    # every core per call costs more than the prediction and fights the other processes for the CPUs.
+    if model.get_params().get("n_jobs") != 1:
+        model.set_params(n_jobs=1)
     if hasattr(model, "predict_proba"):
         return [np.asarray(model.predict(features)), np.asarray(model.predict_proba(features))]
     return [np.asarray(model.predict(features))]

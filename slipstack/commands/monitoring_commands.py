@@ -205,6 +205,7 @@ def _drift_outputs(
     region: str | None,
     prometheus_textfile: Path | None,
     pushgateway: str | None,
+    fail_on_alert: bool = True,
 ) -> None:
     """What a complete drift check produces: JSON, report, published metrics, the verdict's exit code."""
     from monitoring.errors import DriftAlertError
@@ -221,7 +222,7 @@ def _drift_outputs(
             f"{result.input.malformed_examples[0]}",
             file=sys.stderr,
         )
-    if result.status == "alert":
+    if result.status == "alert" and fail_on_alert:
         raise DriftAlertError(
             f"drift over the alert threshold in {len(result.drifted_features)} feature(s): "
             f"{', '.join(result.drifted_features)}"
@@ -398,6 +399,9 @@ def register(app: typer.Typer) -> None:
         region: str | None = typer.Option(None, help="AWS region for CloudWatch and S3."),
         prometheus_textfile: Path | None = typer.Option(None, help="Write Prometheus metrics for node-exporter."),
         pushgateway: str | None = typer.Option(None, help="Push Prometheus metrics to this Pushgateway URL."),
+        fail_on_alert: bool = typer.Option(
+            True, help="Exit 1 on a drift alert; scheduled jobs pass --no-fail-on-alert and alarm on the metrics."
+        ),
     ) -> None:
         """Merge every shard's partials, then give exactly the verdict and outputs of a single run."""
         from monitoring.drift import check_drift, checked_feature_names
@@ -428,7 +432,9 @@ def register(app: typer.Typer) -> None:
             )
         result = check_drift(reference, partial, settings, summary)
         model_name = model or (resolved.name if resolved is not None else "model")
-        _drift_outputs(result, output, report, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
+        _drift_outputs(
+            result, output, report, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway, fail_on_alert
+        )
 
     @app.command("quality")
     def quality_command(
@@ -455,6 +461,9 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(2, min=1, help="Workers of the LocalCluster (--engine dask, no --scheduler)."),
         worker_memory: str = typer.Option("2GiB", help="Memory limit per LocalCluster worker."),
         connect_timeout: float = typer.Option(10.0, min=0.1, help="Seconds to wait for the scheduler and a worker."),
+        fail_on_alert: bool = typer.Option(
+            True, help="Exit 1 below the threshold; scheduled jobs pass --no-fail-on-alert and alarm on the metrics."
+        ),
     ) -> None:
         """Join predictions with delayed labels by request id, score the model; exit 1 when below threshold."""
         from pydantic import ValidationError
@@ -504,7 +513,7 @@ def register(app: typer.Typer) -> None:
         _write_json(result.model_dump(mode="json"), output)
         model_name = model or (resolved.name if resolved is not None else "model")
         _publish("quality", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
-        if result.status == "alert":
+        if result.status == "alert" and fail_on_alert:
             raise QualityAlertError(
                 f"{result.metric} is {result.value:.4g}, worse than the threshold {result.threshold}"
             )

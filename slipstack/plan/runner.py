@@ -155,7 +155,9 @@ def _sorted_keys(value: Any) -> Any:
 
 def _manifest(inputs: dict[str, Any]) -> dict[str, Any]:
     """apiVersion, kind and metadata first, as people write manifests; every other key in sorted order."""
-    head: dict[str, Any] = {key: _sorted_keys(inputs[key]) for key in ("apiVersion", "kind", "metadata") if key in inputs}
+    head: dict[str, Any] = {
+        key: _sorted_keys(inputs[key]) for key in ("apiVersion", "kind", "metadata") if key in inputs
+    }
     return {**head, **{key: _sorted_keys(inputs[key]) for key in sorted(inputs) if key not in head}}
 
 

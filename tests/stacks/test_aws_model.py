@@ -178,8 +178,10 @@ def test_key_bucket_and_topic_are_locked_down(pulumi_run: Any, tmp_path: Path) -
     key = run.one(t.KMS_KEY)
     assert key.inputs["enableKeyRotation"] is True
     statements = {s["Sid"]: s for s in policy_document(key)["Statement"]}
+    # The execution role, and the drift job's role and scheduler role (the spec captures data).
     assert statements["RolesUseKey"]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
-        "arn:aws:iam::123456789012:role/churn-score-staging-sagemaker"
+        f"arn:aws:iam::123456789012:role/churn-score-staging-{role}"
+        for role in ("sagemaker", "drift-job", "drift-sched")
     ]
     for statement in statements.values():
         assert statement["Principal"] != "*"

@@ -13,6 +13,7 @@ from contracts import type_tokens as t
 from contracts.sagemaker_instances import NVME_FAMILIES, instance_family
 from policies.rule import PASS, Outcome, Rule, RuleContext, read, read_list, verdict
 
+
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     if read(props, "kmsKeyArn"):
         return PASS

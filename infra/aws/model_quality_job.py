@@ -1,0 +1,129 @@
+"""The scheduled quality check of one model on AWS: one SageMaker Processing job run by Step Functions.
+
+Flow of one run: `CheckQuality`, a single-instance Processing job, gets the predictions (the
+model's data-capture prefix) and the delayed labels (`labels_uri`) as Processing inputs, runs
+`slipstack quality ... --cloudwatch --no-fail-on-alert` (the join by request id and the metrics of
+`monitoring.quality`), publishes `Quality<Metric>` to `contracts.metrics.CLOUDWATCH_NAMESPACE` (the
+`ModelMonitoring` quality alarm watches it) and writes `quality.json` to
+`quality-results/<execution name>/`. Roles, logging, the schedule and the failure notification are
+those of `ProcessingJobSchedule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+
+from contracts.metrics import CLOUDWATCH_NAMESPACE
+from infra.aws.processing_job_schedule import (
+    EXECUTION_PLACEHOLDER,
+    ProcessingInputArgs,
+    ProcessingJobSchedule,
+    ProcessingJobScheduleArgs,
+    ProcessingOutputArgs,
+    ProcessingStepArgs,
+    job_prefix_for,
+)
+from monitoring.job_command import QualityJobSettings, quality_job_command
+
+PREDICTIONS_PATH = "/opt/ml/processing/input/predictions"
+LABELS_PATH = "/opt/ml/processing/input/labels"
+RESULT_PATH = "/opt/ml/processing/output/result"
+RESULTS_PREFIX = "quality-results/"
+
+
+@dataclass(frozen=True)
+class ModelQualityJobArgs:
+    model: str
+    environment: str
+    name_prefix: str
+    account_id: pulumi.Input[str]
+    region: str
+    image_uri: pulumi.Input[str]
+    image_repository_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    topic_arn: pulumi.Input[str]
+    bucket_name: str
+    predictions_prefix: str  # under the bucket
+    labels_uri: str  # s3://bucket/prefix/
+    task: Literal["classification", "regression"]
+    metric: Literal["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"]
+    threshold: float
+    schedule_expression: str
+    instance_type: str = "ml.m5.large"
+    max_runtime_seconds: int = 3600
+    subnet_ids: Sequence[str] = ()
+    security_group_ids: Sequence[str] = ()
+    log_retention_days: int = 90
+    tracing: bool = False
+    job_role_name: str = ""
+    scheduler_role_name: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def quality_steps(args: ModelQualityJobArgs) -> list[ProcessingStepArgs]:
+    settings = QualityJobSettings(
+        model=args.model, environment=args.environment, predictions=PREDICTIONS_PATH, labels=LABELS_PATH,
+        task=args.task, metric=args.metric, threshold=args.threshold, output=f"{RESULT_PATH}/quality.json",
+        cloudwatch=True, region=args.region, fail_on_alert=False,
+    )
+    return [
+        ProcessingStepArgs(
+            state_name="CheckQuality",
+            kind="qual",
+            container_argv=quality_job_command(settings),
+            instance_type=args.instance_type,
+            inputs=(
+                ProcessingInputArgs("predictions", f"s3://{args.bucket_name}/{args.predictions_prefix}",
+                                    PREDICTIONS_PATH),
+                ProcessingInputArgs("labels", args.labels_uri, LABELS_PATH),
+            ),
+            outputs=(ProcessingOutputArgs(
+                "result", f"s3://{args.bucket_name}/{RESULTS_PREFIX}{EXECUTION_PLACEHOLDER}/", RESULT_PATH),),
+            network_isolation=False,  # it publishes to CloudWatch
+            max_runtime_seconds=args.max_runtime_seconds,
+            environment={"AWS_DEFAULT_REGION": args.region},
+        )
+    ]
+
+
+class ModelQualityJob(pulumi.ComponentResource):
+    jobs: ProcessingJobSchedule
+
+    def __init__(self, name: str, args: ModelQualityJobArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("slipstack:aws:ModelQualityJob", name, None, opts)
+        in_bucket = args.labels_uri.startswith(f"s3://{args.bucket_name}/")
+        labels_prefix = args.labels_uri.removeprefix(f"s3://{args.bucket_name}/")
+        self.jobs = ProcessingJobSchedule(
+            f"{name}-jobs",
+            ProcessingJobScheduleArgs(
+                name_prefix=f"{args.name_prefix}-quality",
+                job_prefix=job_prefix_for(f"{args.name_prefix}-quality"),
+                account_id=args.account_id,
+                region=args.region,
+                image_uri=args.image_uri,
+                image_repository_arn=args.image_repository_arn,
+                kms_key_arn=args.kms_key_arn,
+                topic_arn=args.topic_arn,
+                artifact_bucket_arn=f"arn:aws:s3:::{args.bucket_name}",
+                schedule_expression=args.schedule_expression,
+                steps=quality_steps(args),
+                read_prefixes=(args.predictions_prefix, *((labels_prefix,) if in_bucket else ())),
+                write_prefixes=(RESULTS_PREFIX,),
+                external_read_uris=() if in_bucket else (args.labels_uri,),
+                metric_namespace=CLOUDWATCH_NAMESPACE,
+                subnet_ids=args.subnet_ids,
+                security_group_ids=args.security_group_ids,
+                description=f"Slipstack quality check of {args.model} ({args.environment})",
+                log_retention_days=args.log_retention_days,
+                tracing=args.tracing,
+                job_role_name=args.job_role_name,
+                scheduler_role_name=args.scheduler_role_name,
+                tags=args.tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"state_machine_arn": self.jobs.state_machine.arn})

@@ -1,0 +1,228 @@
+"""The AWS stack schedules the sharded drift check and the quality job: recorded inputs of every resource."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contracts import metrics
+from contracts import type_tokens as t
+from tests.stacks.test_aws_model import SPEC, model_program, policy_document, write_spec
+
+SFN = "aws:sfn/stateMachine:StateMachine"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+ACCOUNT = "123456789012"
+
+
+def run(pulumi_run: Any, tmp_path: Path, spec: Path = SPEC, environment: str = "staging", **config: Any) -> Any:
+    return pulumi_run(model_program(spec, environment, tmp_path, **config), stack=environment)
+
+
+def machines(recorded: Any) -> dict[str, dict[str, Any]]:
+    return {r.inputs["name"]: r.inputs for r in recorded.of_type(SFN)}
+
+
+def statements(resource: Any) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in policy_document(resource)["Statement"]}
+
+
+def test_drift_state_machine_shards_then_merges(pulumi_run: Any, tmp_path: Path) -> None:
+    recorded = run(pulumi_run, tmp_path, aws={"monitoring_job": {"shard_instances": 4}})
+    machine = machines(recorded)["churn-score-staging-drift"]
+    assert machine["type"] == "STANDARD"
+    definition = json.loads(machine["definition"])
+    assert definition["StartAt"] == "ComputeShardPartials"
+    shard_state, merge_state = definition["States"]["ComputeShardPartials"], definition["States"]["MergePartials"]
+    assert shard_state["Next"] == "MergePartials" and merge_state["End"] is True
+    for state in (shard_state, merge_state):
+        assert state["Resource"] == "arn:aws:states:::sagemaker:createProcessingJob.sync"
+    shard, merge = shard_state["Parameters"], merge_state["Parameters"]
+
+    # (a) the shard job: N instances, capture prefix sharded by S3 key, partials per execution
+    assert shard["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 4
+    capture = next(i for i in shard["ProcessingInputs"] if i["InputName"] == "capture")["S3Input"]
+    assert capture["S3Uri"] == "s3://churn-score-staging-artifacts-eu-west-1/data-capture/churn-score-staging/"
+    assert capture["S3DataDistributionType"] == "ShardedByS3Key"
+    profile = next(i for i in shard["ProcessingInputs"] if i["InputName"] == "profile")["S3Input"]
+    assert profile["S3DataDistributionType"] == "FullyReplicated" and profile["S3Uri"].endswith("/manifest.json")
+    output = shard["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
+    assert output["S3Uri.$"] == (
+        "States.Format('s3://churn-score-staging-artifacts-eu-west-1/drift-partials/{}/', $$.Execution.Name)")
+    argv = shard["AppSpecification"]["ContainerEntrypoint"]
+    assert argv[:2] == ["slipstack", "drift"]
+    assert argv[argv.index("--current") + 1] == "/opt/ml/processing/input/capture"
+    assert argv[argv.index("--partials-out") + 1] == output["LocalPath"]
+    assert "--cloudwatch" not in argv  # a shard publishes nothing
+    assert shard["NetworkConfig"]["EnableNetworkIsolation"] is True
+
+    # (b) the merge job: one instance over the same prefix, publishing to CloudWatch
+    assert merge["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
+    partials = next(i for i in merge["ProcessingInputs"] if i["InputName"] == "partials")["S3Input"]
+    assert partials["S3Uri.$"] == output["S3Uri.$"]
+    argv = merge["AppSpecification"]["ContainerEntrypoint"]
+    assert argv[:3] == ["slipstack", "drift", "merge"]
+    assert argv[argv.index("--partials") + 1] == partials["LocalPath"]
+    assert {"--cloudwatch", "--no-fail-on-alert"} <= set(argv)
+    assert argv[argv.index("--region") + 1] == "eu-west-1"
+    assert merge["NetworkConfig"]["EnableNetworkIsolation"] is False
+    assert merge["NetworkConfig"]["VpcConfig"]["Subnets"] == ["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5a60719"]
+
+    # both jobs: the model's key on volumes and outputs, the job role, unique names within 63 characters
+    key_arn = recorded.one(t.SM_ENDPOINT_CONFIG).inputs["kmsKeyArn"]
+    assert ":kms:" in key_arn
+    for params in (shard, merge):
+        assert params["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key_arn
+        assert params["ProcessingOutputConfig"]["KmsKeyId"] == key_arn
+        assert params["RoleArn"].endswith(":role/churn-score-staging-drift-job")
+        assert params["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
+        assert params["ProcessingJobName.$"].endswith("-{}', States.UUID())")
+        prefix = params["ProcessingJobName.$"].split("'")[1].removesuffix("-{}")
+        assert len(prefix) + 1 + 36 <= 63
+    # the image: the default ECR URI derived from account and region
+    assert shard["AppSpecification"]["ImageUri"] == (
+        f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/slipstack/model-server:0.1.0")
+
+    # logging: KMS-encrypted log group with retention, no execution data; X-Ray off by default
+    group = recorded.named("churn-score-drift-jobs-logs").inputs
+    assert group["kmsKeyId"] == key_arn and group["retentionInDays"] == 90
+    assert machine["loggingConfiguration"]["includeExecutionData"] is False
+    assert machine["loggingConfiguration"]["logDestination"].endswith(":*")
+    assert machine["tracingConfiguration"] == {"enabled": False}
+
+
+def test_job_role_is_least_privilege(pulumi_run: Any, tmp_path: Path) -> None:
+    recorded = run(pulumi_run, tmp_path)
+    role = recorded.named("churn-score-drift-jobs-job-role").inputs
+    assert role["name"] == "churn-score-staging-drift-job"
+    trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    found = statements(recorded.named("churn-score-drift-jobs-job-policy"))
+    bucket = "arn:aws:s3:::churn-score-staging-artifacts-eu-west-1"
+    assert found["WriteOutputs"]["Resource"] == [f"{bucket}/drift-partials/*", f"{bucket}/drift-results/*"]
+    reads = found["ReadInputs"]["Resource"]
+    assert f"{bucket}/data-capture/churn-score-staging/*" in reads and f"{bucket}/drift-partials/*" in reads
+    assert all(r.startswith(f"{bucket}/") for r in reads)
+    assert found["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"][0] == "data-capture/churn-score-staging/*"
+    assert found["PublishMonitoringMetricsOnly"]["Action"] == ["cloudwatch:PutMetricData"]
+    assert found["PublishMonitoringMetricsOnly"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": metrics.CLOUDWATCH_NAMESPACE}}
+    assert found["PullMonitoringImage"]["Resource"] == [
+        f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/slipstack/model-server"]
+    assert found["WriteJobLogs"]["Resource"][0] == (
+        f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/sagemaker/ProcessingJobs")
+    assert "JobNetworkInterfaces" in found  # the spec has a VPC
+    for statement in found.values():
+        assert not any("*" in action for action in statement["Action"])
+
+
+def test_state_machine_and_scheduler_roles(pulumi_run: Any, tmp_path: Path) -> None:
+    recorded = run(pulumi_run, tmp_path)
+    found = statements(recorded.named("churn-score-drift-jobs-states-policy"))
+    jobs = found["RunThisModelsProcessingJobs"]
+    assert jobs["Action"] == ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+                              "sagemaker:StopProcessingJob"]
+    (job_arn,) = jobs["Resource"]
+    assert job_arn.startswith(f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:processing-job/churn-sco")
+    assert job_arn.endswith("-*") and found["TagThisModelsProcessingJobs"]["Resource"] == [job_arn]
+    passing = found["PassJobRoleToSageMakerOnly"]
+    assert passing["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/churn-score-staging-drift-job"]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert found["SyncIntegrationWatchesJobEvents"]["Resource"] == [
+        f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/StepFunctionsGetEventsForSageMakerProcessingJobsRule"]
+    trust = json.loads(recorded.named("churn-score-drift-jobs-states-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
+    schedule = next(s.inputs for s in recorded.of_type(SCHEDULE) if s.inputs["name"] == "churn-score-staging-drift")
+    machine_arn = schedule["target"]["arn"]
+    assert machine_arn.endswith(":statemachine/churn-score-staging-drift")
+    scheduler = statements(recorded.named("churn-score-drift-jobs-scheduler-policy"))
+    assert scheduler["StartThisStateMachine"] == {
+        "Sid": "StartThisStateMachine", "Effect": "Allow", "Action": ["states:StartExecution"],
+        "Resource": [machine_arn]}
+    # the model's key names the job and scheduler roles
+    key = statements(recorded.one(t.KMS_KEY))
+    principals = key["RolesUseKey"]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert f"arn:aws:iam::{ACCOUNT}:role/churn-score-staging-drift-sched" in principals
+
+
+def test_schedule_and_failure_notification(pulumi_run: Any, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, monitoring={
+        **yaml.safe_load(SPEC.read_text())["monitoring"], "drift": {"schedule": "15 */2 * * 1-5"}})
+    recorded = run(pulumi_run, tmp_path, spec)
+    schedule = next(s.inputs for s in recorded.of_type(SCHEDULE) if s.inputs["name"] == "churn-score-staging-drift")
+    assert schedule["scheduleExpression"] == "cron(15 */2 ? * 2-6 *)"
+    assert schedule["scheduleExpressionTimezone"] == "UTC"
+    machine_arn = schedule["target"]["arn"]
+    assert machine_arn.endswith(":statemachine/churn-score-staging-drift")
+    assert schedule["target"]["roleArn"].endswith(":role/churn-score-staging-drift-sched")
+    topic_arn = next(a.inputs["alarmActions"][0] for a in recorded.of_type(t.CW_METRIC_ALARM)
+                     if a.inputs["name"] == "churn-score-staging-5xx-errors")
+    rule = recorded.named("churn-score-drift-jobs-failures").inputs
+    pattern = json.loads(rule["eventPattern"])
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail"] == {"status": ["FAILED", "TIMED_OUT", "ABORTED"], "stateMachineArn": [machine_arn]}
+    assert recorded.named("churn-score-drift-jobs-failures-to-topic").inputs["arn"] == topic_arn
+    alarm = recorded.named("churn-score-drift-jobs-executions-failed").inputs
+    assert (alarm["namespace"], alarm["metricName"]) == ("AWS/States", "ExecutionsFailed")
+    assert alarm["dimensions"] == {"StateMachineArn": machine_arn} and alarm["alarmActions"] == [topic_arn]
+    # EventBridge may publish to the encrypted topic
+    topic_policy = statements(recorded.named("churn-score-alerts-policy"))
+    assert "events.amazonaws.com" in topic_policy["ServicesPublishForThisAccount"]["Principal"]["Service"]
+    assert "events.amazonaws.com" in statements(recorded.one(t.KMS_KEY))[
+        "CloudWatchAlarmsPublishToEncryptedTopic"]["Principal"]["Service"]
+    # partials and results expire like captured data
+    lifecycle = recorded.named("churn-score-artifacts-lifecycle").inputs["rules"]
+    assert {"prefix": "drift-partials/"} in [r.get("filter") for r in lifecycle]
+
+
+def test_quality_job_when_labels_are_in_s3(pulumi_run: Any, tmp_path: Path) -> None:
+    monitoring = yaml.safe_load(SPEC.read_text())["monitoring"]
+    monitoring["quality"] = {"metric": "f1", "threshold": 0.8, "labels_uri": "s3://labels-bucket/churn/"}
+    spec = write_spec(tmp_path, monitoring=monitoring)
+    image = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/monitor:2.0.0"
+    recorded = run(pulumi_run, tmp_path, spec, aws={"monitoring_job": {"image": image, "tracing": True}})
+    machine = machines(recorded)["churn-score-staging-quality"]
+    definition = json.loads(machine["definition"])
+    assert list(definition["States"]) == ["CheckQuality"]
+    params = definition["States"]["CheckQuality"]["Parameters"]
+    argv = params["AppSpecification"]["ContainerEntrypoint"]
+    assert argv[:2] == ["slipstack", "quality"]
+    for option, value in (("--metric", "f1"), ("--threshold", "0.8"), ("--task", "classification"),
+                          ("--labels", "/opt/ml/processing/input/labels")):
+        assert argv[argv.index(option) + 1] == value
+    assert "--cloudwatch" in argv
+    assert params["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
+    assert params["AppSpecification"]["ImageUri"] == image
+    labels = next(i for i in params["ProcessingInputs"] if i["InputName"] == "labels")["S3Input"]
+    assert labels["S3Uri"] == "s3://labels-bucket/churn/"
+    assert machine["tracingConfiguration"] == {"enabled": True}
+    schedule = next(s.inputs for s in recorded.of_type(SCHEDULE) if s.inputs["name"] == "churn-score-staging-quality")
+    assert schedule["scheduleExpression"] == "cron(0 3 * * ? *)"
+    found = statements(recorded.named("churn-score-quality-jobs-job-policy"))
+    external = [s for sid, s in found.items() if sid.startswith("ReadExternal")]
+    assert external[0]["Resource"] == ["arn:aws:s3:::labels-bucket/churn/*"]
+    assert found["PullMonitoringImage"]["Resource"] == [f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/team/monitor"]
+    assert "XRayHasNoResourceScope" in statements(recorded.named("churn-score-quality-jobs-states-policy"))
+
+
+def test_no_jobs_without_capture_or_with_drift_off(pulumi_run: Any, tmp_path: Path) -> None:
+    monitoring = yaml.safe_load(SPEC.read_text())["monitoring"]
+    for change in ({"capture": {"enabled": False}}, {"drift": {"enabled": False}}):
+        spec = write_spec(tmp_path, monitoring={**monitoring, **change})
+        recorded = run(pulumi_run, tmp_path, spec)
+        assert recorded.of_type(SFN) == [], change
+        assert [s for s in recorded.of_type(SCHEDULE)] == []
+
+
+def test_shipped_aws_stacks_schedule_the_drift_check(shipped_plan: Any) -> None:
+    for stack in ("staging", "prod"):
+        resources = shipped_plan(stack)["resources"]
+        (machine,) = [r["inputs"] for r in resources if r["type"] == SFN]
+        assert machine["name"] == f"breast-cancer-screening-{stack}-drift"
+        states = json.loads(machine["definition"])["States"]
+        assert list(states) == ["ComputeShardPartials", "MergePartials"]
+        schedules = [r["inputs"]["scheduleExpression"] for r in resources if r["type"] == SCHEDULE]
+        assert schedules == ["cron(0 * * * ? *)"]  # the spec's "0 * * * *"
