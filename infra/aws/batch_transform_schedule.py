@@ -71,7 +71,7 @@ def scheduler_trust_policy(account: str) -> str:
     )
 
 
-def scheduler_policy(account: str, region: str, job_prefix: str, execution_role_arn: str) -> str:
+def scheduler_policy(account: str, region: str, job_prefix: str, execution_role_arn: str, key_arn: str) -> str:
     jobs = f"arn:aws:sagemaker:{region}:{account}:transform-job/{job_prefix}-*"
     return json.dumps(
         {
@@ -86,6 +86,9 @@ def scheduler_policy(account: str, region: str, job_prefix: str, execution_role_
                     "Resource": [execution_role_arn],
                     "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
                 },
+                # The schedule's target input is encrypted with the model's key; the scheduler decrypts it
+                # with this role's permissions on every run.
+                {"Sid": "DecryptScheduleInput", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key_arn]},
             ],
         }
     )
@@ -151,8 +154,8 @@ class BatchTransformSchedule(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-scheduler-policy",
             role=role.id,
-            policy=pulumi.Output.all(args.account_id, args.execution_role_arn).apply(
-                lambda v: scheduler_policy(v[0], args.region, args.job_name_prefix, v[1])
+            policy=pulumi.Output.all(args.account_id, args.execution_role_arn, args.kms_key_arn).apply(
+                lambda v: scheduler_policy(v[0], args.region, args.job_name_prefix, v[1], v[2])
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )

@@ -336,6 +336,9 @@ def test_batch_mode(pulumi_run: Any, tmp_path: Path) -> None:
     assert scheduler["PassExecutionRoleToSageMakerOnly"]["Resource"] == [
         "arn:aws:iam::123456789012:role/churn-score-staging-sagemaker"
     ]
+    # The schedule's input is encrypted with the model's key, so the scheduler role must decrypt it.
+    assert scheduler["DecryptScheduleInput"]["Action"] == ["kms:Decrypt"]
+    assert scheduler["DecryptScheduleInput"]["Resource"] == [request["TransformOutput"]["KmsKeyId"]]
     execution = {s["Sid"]: s for s in policy_document(run.named("churn-score-execution-policy"))["Statement"]}
     assert "arn:aws:s3:::landing/churn/in/*" in execution["ReadModelArtifacts"]["Resource"]
     assert execution["WriteCapturedDataAndResults"]["Resource"] == ["arn:aws:s3:::landing/churn/out/*"]

@@ -31,6 +31,14 @@ UNSCOPABLE_ACTIONS = frozenset(
         "acm:listcertificates",
         "iam:listservercertificates",
         "shield:getsubscriptionstate",
+        # CloudWatch Logs vended log delivery (Step Functions, ...) accepts only Resource "*".
+        "logs:createlogdelivery",
+        "logs:getlogdelivery",
+        "logs:updatelogdelivery",
+        "logs:deletelogdelivery",
+        "logs:listlogdeliveries",
+        "logs:putresourcepolicy",
+        "logs:describeresourcepolicies",
     }
 )
 # Services whose Describe calls support no resource-level permissions at all (AWS service authorization
