@@ -318,6 +318,25 @@ def aws_serving_container(spec: ModelDeployment, environment: str) -> Iterable[P
         )
 
 
+def cache_needs_determinism(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    if spec.serving.cache.enabled and not spec.model.deterministic:
+        yield (
+            ("serving", "cache", "enabled"),
+            "the model is marked non-deterministic (model.deterministic: false), so a cached answer could differ "
+            "from a fresh one (turn the cache off, or mark the model deterministic)",
+        )
+
+
+def sms_on_kubernetes_needs_a_gateway(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    notifications = spec.monitoring.notifications
+    if notifications.sms and "onprem" in spec.targets and notifications.sms_webhook_secret is None:
+        yield (
+            ("monitoring", "notifications", "sms_webhook_secret"),
+            "SMS alerts on Kubernetes go through a webhook gateway: name the secret holding its URL "
+            "(sms_webhook_secret: {name: ..., key: url})",
+        )
+
+
 CROSS_CHECKS: tuple[CrossCheck, ...] = (
     replica_bounds,
     prod_high_availability,
@@ -341,6 +360,8 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     aws_prod_alarms,
     aws_prod_network,
     aws_serving_container,
+    cache_needs_determinism,
+    sms_on_kubernetes_needs_a_gateway,
 )
 
 

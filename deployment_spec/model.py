@@ -270,6 +270,16 @@ class KubernetesOptions(SpecModel):
         return value
 
 
+class PredictionCache(SpecModel):
+    enabled: bool = Field(
+        default=False, description="Answer repeated inputs from memory. Only for models marked deterministic."
+    )
+    max_entries: int = Field(
+        default=10_000, ge=1, le=10_000_000, description="Most cached predictions per server process (bounds memory)."
+    )
+    ttl_seconds: int = Field(default=300, ge=1, le=86_400, description="How long a cached prediction may be served.")
+
+
 class Serving(SpecModel):
     mode: Literal["online", "serverless", "batch", "async"] = Field(
         default="online", description="Real-time endpoint, serverless endpoint, scheduled batch, or asynchronous."
@@ -283,6 +293,9 @@ class Serving(SpecModel):
     async_inference: AsyncInference | None = Field(default=None, description="Settings for mode 'async'.")
     image: Image | None = Field(default=None, description="Model server image (Kubernetes); default: Slipstack's.")
     kubernetes: KubernetesOptions = Field(default_factory=KubernetesOptions, description="Kubernetes-only options.")
+    cache: PredictionCache = Field(
+        default_factory=PredictionCache, description="Prediction cache in the serving path (off by default)."
+    )
 
 
 # --- rollout -------------------------------------------------------------------------------------
@@ -316,6 +329,20 @@ class Rollout(SpecModel):
 # --- monitoring ----------------------------------------------------------------------------------
 
 
+class SecretKeyRef(SpecModel):
+    name: str = Field(pattern=_DNS_LABEL, description="Secret name in the model's namespace.")
+    key: str = Field(default="url", pattern=r"^[-._a-zA-Z0-9]+$", description="Key of the value in the secret.")
+
+
+_DURATION = r"^[0-9]+(s|m|h)$"
+
+
+class AlertRouting(SpecModel):
+    group_wait: str = Field(default="30s", pattern=_DURATION, description="Wait before the first notification.")
+    group_interval: str = Field(default="5m", pattern=_DURATION, description="Wait between updates of a group.")
+    repeat_interval: str = Field(default="4h", pattern=_DURATION, description="Re-send a firing alert this often.")
+
+
 class Notifications(SpecModel):
     emails: list[Annotated[str, Field(pattern=_EMAIL)]] = Field(
         default_factory=list, description="Who is e-mailed when an alarm fires."
@@ -323,6 +350,12 @@ class Notifications(SpecModel):
     sms: list[Annotated[str, Field(pattern=_E164)]] = Field(
         default_factory=list, description="Phone numbers in E.164 form (+4915112345678) for SMS alerts."
     )
+    sms_webhook_secret: SecretKeyRef | None = Field(
+        default=None,
+        description="On-prem: Kubernetes secret holding the URL of the SMS gateway webhook Alertmanager posts to "
+        "(the URL never appears in the manifests or the plan). Required when sms numbers are set on Kubernetes.",
+    )
+    routing: AlertRouting = Field(default_factory=lambda: AlertRouting(), description="How alerts are grouped.")
 
 
 class Capture(SpecModel):
