@@ -1,8 +1,9 @@
 """How `slipstack plan` grows with the number of specs, next to a bare Pulumi program doing the same.
 
 For N = 1, 10, 100 generated specs (copies of the example spec under new names) in one hybrid stack:
-- slipstack: `slipstack plan --stack bench -q` as a whole process: spec loading, composition, components,
-  the mock engine, writing plan.json and manifests;
+- slipstack: `slipstack plan --stack bench -q --no-policy` as a whole process: spec loading, composition,
+  components, the mock engine, writing plan.json and manifests (the policy pack's time is measured by
+  bench/policy_bench.py; the bare program has no policy step either);
 - bare: a program with no framework that declares exactly the resources of that plan (same types,
   names and inputs) with `pulumi.CustomResource`, after importing the typed SDK module of every type
   it declares (as a hand-written program must), under the same mock engine, as a whole process; it
@@ -95,7 +96,7 @@ def main() -> None:
             make_project(root, count)
             bare_script = root / "bare.py"
             bare_script.write_text(BARE_PROGRAM)
-            plan_command = [*slipstack, "plan", "--stack", "bench", "-q", "--out", str(root / "plan")]
+            plan_command = [*slipstack, "plan", "--stack", "bench", "-q", "--no-policy", "--out", str(root / "plan")]
             subprocess.run(plan_command, cwd=root, check=True, capture_output=True)  # warm-up, and the plan to replay
             plan = json.loads((root / "plan" / "plan.json").read_text())
             resources = len(plan["resources"])

@@ -24,3 +24,10 @@ PROM_DRIFT_LAST_RUN = "slipstack_drift_last_run_timestamp_seconds"
 # The serving path's prediction cache (issue: caching) exports these next to MLServer's metrics.
 PROM_CACHE_HITS = "slipstack_prediction_cache_hits_total"
 PROM_CACHE_MISSES = "slipstack_prediction_cache_misses_total"
+PROM_CACHE_CORRUPT = "slipstack_prediction_cache_corrupt_entries_total"  # entries dropped by the integrity check
+PROM_CACHE_HIT_RATE = "slipstack_prediction_cache_hit_rate"  # hits / (hits + misses) since the server started
+PROM_CACHE_ENTRIES = "slipstack_prediction_cache_entries"  # entries held now (bounded by max_entries)
+# Request capture on Kubernetes (the serving runtime writes the files the drift job reads).
+PROM_CAPTURE_RECORDS = "slipstack_capture_records_total"  # records written to the capture destination
+PROM_CAPTURE_FAILURES = "slipstack_capture_failures_total"  # failed capture writes (the predictions still answered)
+PROM_CAPTURE_DROPPED = "slipstack_capture_dropped_records_total"  # records dropped (buffer full or write failed)

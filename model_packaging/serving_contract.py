@@ -66,3 +66,48 @@ def fetch_command(uri: str, digest: str, model_name: str) -> list[str]:
 def server_command(model_directory: str) -> list[str]:
     """The serving container's command line (what the image's ENTRYPOINT + CMD run)."""
     return ["python", "-m", SERVER_MODULE, model_directory]
+
+# --- prediction cache (model_server/prediction_cache.py) -------------------------------------------
+# The Kubernetes stack sets these from the spec's serving.cache; `slipstack serve` sets them too. The
+# cache is off unless SLIPSTACK_CACHE_ENABLED is "true" (also "1"/"yes"); the runtime refuses bad values
+# at load, naming the variable.
+CACHE_ENABLED_ENV = "SLIPSTACK_CACHE_ENABLED"
+CACHE_MAX_ENTRIES_ENV = "SLIPSTACK_CACHE_MAX_ENTRIES"
+CACHE_TTL_SECONDS_ENV = "SLIPSTACK_CACHE_TTL_SECONDS"
+# Same defaults and bounds as the spec's serving.cache.
+CACHE_DEFAULT_MAX_ENTRIES = 10_000
+CACHE_DEFAULT_TTL_SECONDS = 300
+CACHE_MAX_ENTRIES_LIMIT = 10_000_000
+CACHE_TTL_SECONDS_LIMIT = 86_400
+
+# --- request capture (model_server/request_capture.py) ---------------------------------------------
+# Where sampled requests go: s3://bucket/capture/<model>/<environment> (what the drift CronJob reads) or
+# a local directory. Files land at <uri>/<yyyy>/<mm>/<dd>/<hh>/<uuid>.jsonl in SageMaker's data-capture
+# JSONL format. Unset or empty: no capture.
+CAPTURE_URI_ENV = "SLIPSTACK_CAPTURE_URI"
+# Share of requests captured, 1-100 (the spec's monitoring.capture.percentage). Default 100 when a URI is set.
+CAPTURE_PERCENT_ENV = "SLIPSTACK_CAPTURE_PERCENT"
+# Optional flush tuning: a file is written every this many records or seconds, whichever comes first.
+CAPTURE_FLUSH_RECORDS_ENV = "SLIPSTACK_CAPTURE_FLUSH_RECORDS"
+CAPTURE_FLUSH_SECONDS_ENV = "SLIPSTACK_CAPTURE_FLUSH_SECONDS"
+CAPTURE_DEFAULT_FLUSH_RECORDS = 1000
+CAPTURE_DEFAULT_FLUSH_SECONDS = 60
+
+
+def capture_uri(bucket: str, capture_prefix: str, model_name: str, environment: str) -> str:
+    """The capture destination of one model in one environment (the drift job reads this prefix)."""
+    return f"s3://{bucket}/{capture_prefix.strip('/')}/{model_name}/{environment}"
+
+
+# --- batch scoring (model_server/batch.py) ----------------------------------------------------------
+# `python -m BATCH_MODULE --model-dir DIR --input URI --output URI [--max-payload-mb N]`; URIs are
+# s3://bucket/prefix, file:///path, a plain path, or pvc://<claim>/<path>, which the job reads under
+# BATCH_PVC_MOUNT_ROOT/<claim>/<path> (the CronJob must mount the claim there).
+BATCH_MODULE = "model_server.batch"
+BATCH_PVC_MOUNT_ROOT = "/mnt/pvc"
+
+
+def batch_command(model_directory: str, input_uri: str, output_uri: str, max_payload_mb: int) -> list[str]:
+    """The batch CronJob's command line."""
+    return ["python", "-m", BATCH_MODULE, "--model-dir", model_directory, "--input", input_uri,
+            "--output", output_uri, "--max-payload-mb", str(max_payload_mb)]

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,16 +66,19 @@ def server_environment(ports: ServerPorts, host: str = "127.0.0.1",
 
 def start_server(model_directory: Path, ports: ServerPorts, workdir: Path, host: str = "127.0.0.1",
                  parallel_workers: int = DEFAULT_PARALLEL_WORKERS, quiet: bool = True,
-                 max_body_bytes: int | None = None, plain_mlserver: bool = False) -> subprocess.Popen[bytes]:
+                 max_body_bytes: int | None = None, plain_mlserver: bool = False,
+                 extra_env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start the serving image's server process (`python -m model_server.start`) on `model_directory`.
 
     `plain_mlserver` runs `mlserver start` instead (no body limit): only for benchmarking MLServer itself.
+    `extra_env` carries the runtime's settings (SLIPSTACK_CACHE_*, SLIPSTACK_CAPTURE_*), as the pod's env does.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     log = (workdir / "mlserver.log").open("wb") if quiet else None
     env = server_environment(ports, host, parallel_workers)
     if max_body_bytes is not None:
         env[MAX_REQUEST_BODY_ENV] = str(max_body_bytes)
+    env.update(extra_env or {})
     command = ([str(Path(sys.executable).with_name("mlserver")), "start"] if plain_mlserver
                else [sys.executable, "-m", SERVER_MODULE])
     return subprocess.Popen(

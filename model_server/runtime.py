@@ -4,11 +4,19 @@ At load it verifies the artifact against its manifest (a tampered model never se
 the model with ONNX Runtime (one intra-op thread: see bench/serving_bench.py) or its native
 framework. Each request is checked against the signature: a bad one is answered 400 (413 over the
 row limit) with a message naming the input and row, and the server keeps serving.
+
+Two opt-in stages, configured from the environment the Kubernetes stack and `slipstack serve` set
+(names in model_packaging.serving_contract): the prediction cache (SLIPSTACK_CACHE_*), keyed on the
+validated matrix, the model version and the artifact digest; and request capture (SLIPSTACK_CAPTURE_*),
+which samples answered requests for the drift job. A bad setting stops the model from loading, with
+a message naming the variable, rather than serving with a configuration nobody asked for.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 from mlserver import MLModel
 from mlserver.errors import MLServerError
@@ -17,7 +25,12 @@ from mlserver.utils import get_model_uri
 
 from contracts.errors import SlipstackError
 from model_packaging.verify import verify_directory
+from model_server.prediction_cache import CacheSettings, PredictionCache
+from model_server.request_capture import CaptureSettings, RequestCapture
 from model_server.request_path import Predictor, RequestRejected, TensorInput, canonical_features
+from model_server.serving_metrics import serving_metrics
+
+logger = logging.getLogger("slipstack.runtime")
 
 
 class SlipstackRuntime(MLModel):
@@ -28,10 +41,37 @@ class SlipstackRuntime(MLModel):
         try:
             manifest = verify_directory(directory)
             self._predictor = Predictor(directory, manifest)
+            cache_settings = CacheSettings.from_environment()
+            capture_settings = CaptureSettings.from_environment()
         except SlipstackError as error:
             # MLServer logs this and reports the model as not ready instead of serving it.
             raise MLServerError(f"refusing to serve {directory}: {error}", status_code=500) from None
         self._inputs = manifest.signature["inputs"]
+        names = [feature["name"] for feature in self._inputs]
+        self._metrics = serving_metrics()
+        self._labels = (self.name, self._predictor.version)
+        self.cache: PredictionCache | None = None
+        if cache_settings.enabled:
+            self.cache = PredictionCache(cache_settings, self._predictor.version, manifest.digest, names)
+            # Label children bound once: the per-request cost is then an increment, not a label lookup.
+            self._hits = self._metrics.cache_hits.labels(*self._labels)
+            self._misses = self._metrics.cache_misses.labels(*self._labels)
+            self._corrupt = self._metrics.cache_corrupt.labels(*self._labels)
+            self._hit_rate = self._metrics.cache_hit_rate.labels(*self._labels)
+            self._entries = self._metrics.cache_entries.labels(*self._labels)
+            self._publish_cache_stats()
+            logger.info("prediction cache on: %d entries, %g s TTL", cache_settings.max_entries,
+                        cache_settings.ttl_seconds)
+        self.capture: RequestCapture | None = None
+        if capture_settings is not None:
+            self.capture = RequestCapture(capture_settings, names, self._metrics, self._labels)
+            logger.info("capturing %g%% of requests to %s", capture_settings.percent, capture_settings.uri)
+        return True
+
+    async def unload(self) -> bool:
+        if getattr(self, "capture", None) is not None:
+            assert self.capture is not None
+            self.capture.close()
         return True
 
     async def predict(self, payload: InferenceRequest) -> InferenceResponse:
@@ -41,12 +81,36 @@ class SlipstackRuntime(MLModel):
             features = canonical_features(tensors, self._inputs)
         except RequestRejected as rejection:
             raise MLServerError(f"{self.name}: {rejection}", status_code=rejection.status_code) from None
-        # A prediction cache (issue 11) slots in here: key = hash(features.tobytes(), features.shape,
-        # self._predictor.version); features are already validated and canonical.
-        outputs = self._predictor.respond(features)
+        outputs = self._answer(features)
+        if self.capture is not None:
+            self.capture.offer(payload.id, features, outputs)
         return InferenceResponse(
             model_name=self.name,
             model_version=self._predictor.version,
             id=payload.id,
             outputs=[ResponseOutput(**tensor) for tensor in outputs],
         )
+
+    def _answer(self, features: Any) -> list[dict[str, Any]]:
+        """The output tensors: from the cache when it holds an intact, fresh entry, else from the model."""
+        if self.cache is None:
+            return self._predictor.respond(features)
+        key = self.cache.key(features)
+        corrupt_before = self.cache.corrupt
+        outputs = self.cache.get(key)
+        if outputs is None:
+            outputs = self._predictor.respond(features)
+            self.cache.put(key, outputs)
+            self._misses.inc()
+            if self.cache.corrupt != corrupt_before:
+                self._corrupt.inc(self.cache.corrupt - corrupt_before)
+        else:
+            self._hits.inc()
+        self._publish_cache_stats()
+        return outputs
+
+    def _publish_cache_stats(self) -> None:
+        assert self.cache is not None
+        looked_up = self.cache.hits + self.cache.misses
+        self._hit_rate.set(self.cache.hits / looked_up if looked_up else 0.0)
+        self._entries.set(len(self.cache))

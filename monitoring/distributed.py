@@ -268,40 +268,74 @@ class QualityPartitionPartial:
     partial: ClassificationPartial | RegressionPartial
     joined: int
     unlabelled: int
+    malformed_records: int = 0
+    malformed_examples: tuple[str, ...] = ()
 
 
 def quality_partition_partial(partition: str, labels: pd.Series, settings: QualitySettings) -> QualityPartitionPartial:
-    """Runs on a worker: join one partition of predictions with the (broadcast) labels."""
-    source = CurrentData(partition, [])
+    """Runs on a worker: join one partition of predictions (a table or capture JSONL) with the labels."""
+    source = CurrentData(partition, [], view="predictions")
     partial, joined, unlabelled = quality_partial(
-        ((where, frame if not hasattr(frame, "to_pandas") else frame.to_pandas())
-         for where, frame in source.partition_batches(partition)),
+        (
+            (where, frame if not hasattr(frame, "to_pandas") else frame.to_pandas())
+            for where, frame in source.partition_batches(partition)
+        ),
         labels,
         settings,
     )
-    return QualityPartitionPartial(partition, partial, joined, unlabelled)
+    return QualityPartitionPartial(
+        partition,
+        partial,
+        joined,
+        unlabelled,
+        source.summary.malformed_records,
+        tuple(source.summary.malformed_examples[:MALFORMED_EXAMPLES]),
+    )
 
 
-def _merge_quality(
-    total: tuple[ClassificationPartial | RegressionPartial, int, int], part: QualityPartitionPartial
-) -> tuple[ClassificationPartial | RegressionPartial, int, int]:
-    partial, joined, unlabelled = total
-    return partial.merge(part.partial), joined + part.joined, unlabelled + part.unlabelled  # type: ignore[arg-type]
+@dataclass
+class _QualityTotal:
+    partial: ClassificationPartial | RegressionPartial
+    joined: int
+    unlabelled: int
+    summary: InputSummary
+
+
+def _merge_quality(total: _QualityTotal, part: QualityPartitionPartial) -> _QualityTotal:
+    summary = total.summary
+    summary.sources.append(part.partition)
+    summary.rows += part.joined + part.unlabelled
+    summary.malformed_records += part.malformed_records
+    room = MALFORMED_EXAMPLES - len(summary.malformed_examples)
+    summary.malformed_examples.extend(part.malformed_examples[: max(room, 0)])
+    return _QualityTotal(
+        total.partial.merge(part.partial),  # type: ignore[arg-type]
+        total.joined + part.joined,
+        total.unlabelled + part.unlabelled,
+        summary,
+    )
 
 
 def quality_partial_on_cluster(
     client: Client, predictions: CurrentData, labels: pd.Series, settings: QualitySettings
 ) -> tuple[tuple[ClassificationPartial | RegressionPartial, int, int], ClusterRun]:
-    """(merged partial, joined rows, predictions without a label) over every partition."""
+    """(merged partial, joined rows, predictions without a label) over every partition.
+
+    Fills `predictions.summary` (sources, rows, malformed capture records) like a local read, and
+    raises CaptureRecordError when no capture record of any partition could be read.
+    """
     initial: ClassificationPartial | RegressionPartial = (
         RegressionPartial() if settings.task == "regression" else ClassificationPartial()
     )
-    return merge_on_cluster(
+    total, run = merge_on_cluster(
         client,
         quality_partition_partial,
         predictions.partitions(),
         (labels, settings),
         _merge_quality,
-        (initial, 0, 0),
+        _QualityTotal(initial, 0, 0, predictions.summary),
         "quality",
     )
+    predictions.summary.sources.sort()
+    predictions.raise_if_unreadable()
+    return (total.partial, total.joined, total.unlabelled), run

@@ -43,3 +43,7 @@ class QualityAlertError(VerdictError):
 
 class SmokeTestError(VerdictError):
     """A deployed endpoint did not answer the example request as expected."""
+
+
+class EmptyWindowError(InputDataError):
+    """A capture directory or prefix holds no capture file in the requested time window."""

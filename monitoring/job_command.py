@@ -10,13 +10,43 @@ test can run it through the real CLI. Engines:
 Sharded (the AWS stack's SageMaker Processing job): with ``partials_out`` every instance writes only
 its shard's partials there; `drift_merge_command` is the final step that merges them, decides and
 publishes. `quality_job_command` is the scheduled quality check on delayed labels.
+
+Time window: capture prefixes only grow, so both jobs read only the capture files of the last
+`--since` hours (the `yyyy/mm/dd/hh/` partitions, see `monitoring.capture_window`). `since` sets it
+explicitly; otherwise, with the job's `schedule` (five-field cron) given, it is the window matching the
+schedule: the longest gap between two runs rounded up to hours, plus one hour so every hour partition
+is read complete by some run (hourly job: 2h, every 6 hours: 7h, daily: 25h). The quality job adds
+`label_delay_hours`, since a prediction can be scored only once its label has arrived (daily with a
+72 h delay: 97h). With neither, the whole prefix is read, as before.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from monitoring.capture_window import format_duration, parse_duration, schedule_period, window_for_schedule
+from monitoring.errors import InputDataError
+
+
+def _valid_duration(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_duration(value, "since")
+        except InputDataError as error:
+            raise ValueError(str(error)) from None
+    return value
+
+
+def _valid_schedule(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            schedule_period(value)
+        except InputDataError as error:
+            raise ValueError(str(error)) from None
+    return value
 
 
 class DriftJobSettings(BaseModel):
@@ -45,6 +75,21 @@ class DriftJobSettings(BaseModel):
     partials_out: str | None = Field(
         default=None, description="shard mode: write this shard's partials here (directory or s3:// prefix)"
     )
+    schedule: str | None = Field(
+        default=None, description="the job's five-field cron schedule; sets the default capture window"
+    )
+    since: str | None = Field(
+        default=None, description="capture window, e.g. '2h' (default: the window matching `schedule`)"
+    )
+
+    _since = field_validator("since")(_valid_duration)
+    _schedule = field_validator("schedule")(_valid_schedule)
+
+    def capture_window(self) -> str | None:
+        """The `--since` value the job passes: explicit, else matching the schedule, else None (all)."""
+        if self.since is not None:
+            return self.since
+        return format_duration(window_for_schedule(self.schedule)) if self.schedule else None
 
     @model_validator(mode="after")
     def _scheduler_needs_dask(self) -> DriftJobSettings:
@@ -72,6 +117,9 @@ def drift_job_command(settings: DriftJobSettings) -> list[str]:
     ]  # fmt: skip
     if settings.features:
         argv += ["--features", ",".join(settings.features)]
+    window = settings.capture_window()
+    if window is not None:
+        argv += ["--since", window]
     if settings.engine == "dask":
         argv += ["--engine", "dask", "--connect-timeout", f"{settings.connect_timeout_s:g}"]
         if settings.dask_scheduler is not None:
@@ -146,6 +194,27 @@ class QualityJobSettings(BaseModel):
     region: str | None = None
     pushgateway: str | None = Field(default=None, description="Prometheus Pushgateway URL (Kubernetes)")
     fail_on_alert: bool = Field(default=True, description="exit 1 below the threshold (False: alarms alert)")
+    schedule: str | None = Field(
+        default=None, description="the job's five-field cron schedule; sets the default capture window"
+    )
+    label_delay_hours: int = Field(
+        default=0, ge=0, le=720, description="monitoring.quality.label_delay_hours: widens the default window"
+    )
+    since: str | None = Field(
+        default=None,
+        description="capture window of the predictions, e.g. '97h' (default: schedule window + label delay)",
+    )
+
+    _since = field_validator("since")(_valid_duration)
+    _schedule = field_validator("schedule")(_valid_schedule)
+
+    def capture_window(self) -> str | None:
+        """The `--since` value the job passes: explicit, else schedule window + label delay, else None."""
+        if self.since is not None:
+            return self.since
+        if self.schedule is None:
+            return None
+        return format_duration(window_for_schedule(self.schedule, timedelta(hours=self.label_delay_hours)))
 
 
 def quality_job_command(settings: QualityJobSettings) -> list[str]:
@@ -160,6 +229,9 @@ def quality_job_command(settings: QualityJobSettings) -> list[str]:
         "--metric", settings.metric,
         "--threshold", f"{settings.threshold:g}",
     ]  # fmt: skip
+    window = settings.capture_window()
+    if window is not None:
+        argv += ["--since", window]
     if settings.output is not None:
         argv += ["--output", settings.output]
     if not settings.fail_on_alert:

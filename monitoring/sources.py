@@ -7,8 +7,6 @@ downloaded one at a time into a temporary directory that is removed as soon as i
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import json
@@ -16,14 +14,17 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from monitoring.capture_records import MalformedRecord, decode_capture_data, event_id, record_predictions
+from monitoring.capture_window import CaptureWindow, date_roots, hour_folder
 from monitoring.drift import InputSummary
-from monitoring.errors import CaptureRecordError, InputDataError
+from monitoring.errors import CaptureRecordError, EmptyWindowError, InputDataError
 
 DEFAULT_CHUNK_ROWS = 262_144
 MALFORMED_EXAMPLES = 5
@@ -51,7 +52,13 @@ def _kind(name: str) -> str | None:
 
 @dataclass
 class CurrentData:
-    """An input location opened for chunked reading; `summary` fills in as chunks are read."""
+    """An input location opened for chunked reading; `summary` fills in as chunks are read.
+
+    `view` says what a capture record yields: its input rows (drift; columns = `feature_order`) or
+    its predictions (quality; `CAPTURE_PREDICTION_COLUMNS`). CSV and Parquet files are read as they
+    are in both views. With a `window`, a capture directory or prefix yields only the files of the
+    hour partitions the window overlaps (see `monitoring.capture_window`).
+    """
 
     location: str
     feature_order: list[str]
@@ -59,6 +66,9 @@ class CurrentData:
     s3_client: Any = None
     on_rows: Callable[[int], None] | None = None
     summary: InputSummary = field(default_factory=InputSummary)
+    view: Literal["inputs", "predictions"] = "inputs"
+    window: CaptureWindow | None = None
+    _listed: list[str] | None = field(default=None, init=False, repr=False)
 
     def chunks(self) -> Iterator[Chunk]:
         """Every chunk as a pandas DataFrame (profile building and the quality join read these)."""
@@ -79,14 +89,26 @@ class CurrentData:
                 f"first: {self.summary.malformed_examples[0]}"
             )
 
+    def is_capture(self) -> bool:
+        """Whether the input is data-capture JSONL (every partition is a capture file)."""
+        return all(_kind(partition) == "capture" for partition in self.partitions())
+
     def partitions(self) -> list[str]:
         """The files (local paths or s3://bucket/key URIs) the input consists of, sorted.
 
         A partition is the unit a distributed engine hands to one task; the single-process check
-        reads the same partitions one after another.
+        reads the same partitions one after another. Listed once per instance.
         """
-        if self.location.startswith("s3://"):
-            return self._s3_partitions()
+        if self._listed is None:
+            if self.window is not None:
+                self._listed = self._window_partitions()
+            elif self.location.startswith("s3://"):
+                self._listed = self._s3_partitions()
+            else:
+                self._listed = self._local_partitions()
+        return self._listed
+
+    def _local_partitions(self) -> list[str]:
         path = Path(self.location)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p.name))
@@ -120,6 +142,8 @@ class CurrentData:
             yield from _parquet_chunks(file, where, self.chunk_rows)
         elif kind == "csv":
             yield from _csv_chunks(file, where, self.chunk_rows)
+        elif self.view == "predictions":
+            yield from _capture_prediction_chunks(file, where, self.chunk_rows, self.summary)
         else:
             yield from _capture_chunks(file, where, self.feature_order, self.chunk_rows, self.summary)
 
@@ -146,6 +170,75 @@ class CurrentData:
         if not keys:
             raise InputDataError(f"{self.location}: no .csv, .parquet or capture .jsonl objects under this prefix")
         return [f"s3://{bucket}/{key}" for key in sorted(keys)]
+
+    def _window_partitions(self) -> list[str]:
+        """Capture files of the hour partitions in the window: a few listings, never the whole prefix."""
+        assert self.window is not None
+        window = self.window
+        if self.location.startswith("s3://"):
+            files, roots = self._s3_window_files(window)
+        else:
+            path = Path(self.location)
+            if not path.is_dir():
+                raise InputDataError(
+                    f"{self.location}: --since selects hour partitions of a capture directory or s3:// prefix; "
+                    "this is not a directory (drop --since to read one file)"
+                )
+            top = str(path).rstrip("/") + "/"
+
+            def folders(folder: str) -> list[str]:
+                try:
+                    return sorted(child.name for child in Path(folder).iterdir() if child.is_dir())
+                except OSError:
+                    return []
+
+            roots = date_roots(folders, top)
+            files = []
+            for root in roots:
+                for hour in window.hours():
+                    hour_path = Path(root + hour_folder(hour))
+                    if hour_path.is_dir():
+                        files.extend(str(f) for f in hour_path.rglob("*") if f.is_file() and _kind(f.name) == "capture")
+        if not roots:
+            raise InputDataError(
+                f"{self.location}: no yyyy/mm/dd/hh/ hour partitions under this location, so --since cannot select "
+                "capture files; point at the capture prefix (SageMaker: <prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/) "
+                "or drop --since"
+            )
+        if not files:
+            raise EmptyWindowError(
+                f"{self.location}: no capture files in the window {window.describe()} (searched the hour "
+                f"partitions under {', '.join(roots)}); no traffic was captured then, or widen --since"
+            )
+        return sorted(files)
+
+    def _s3_window_files(self, window: CaptureWindow) -> tuple[list[str], list[str]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, _, prefix = self.location[len("s3://") :].partition("/")
+        top = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        paginator = self._s3().get_paginator("list_objects_v2")
+
+        def folders(folder: str) -> list[str]:
+            return [
+                common["Prefix"][len(folder) :].rstrip("/")
+                for page in paginator.paginate(Bucket=bucket, Prefix=folder, Delimiter="/")
+                for common in page.get("CommonPrefixes", [])
+            ]
+
+        try:
+            roots = date_roots(folders, top)
+            keys = [
+                item["Key"]
+                for root in roots
+                for hour in window.hours()
+                for page in paginator.paginate(Bucket=bucket, Prefix=root + hour_folder(hour))
+                for item in page.get("Contents", [])
+                if _kind(item["Key"]) == "capture"
+            ]
+        except (BotoCoreError, ClientError) as error:
+            raise InputDataError(f"{self.location}: cannot list the S3 prefix ({error})") from None
+        return [f"s3://{bucket}/{key}" for key in keys], [f"s3://{bucket}/{root}" for root in roots]
 
     def _s3_partition_batches(self, uri: str) -> Iterator[Batch]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -191,17 +284,13 @@ def _csv_chunks(file: Path, where: str, chunk_rows: int) -> Iterator[Batch]:
         raise InputDataError(f"{where}: cannot read CSV ({error}){hint}") from None
 
 
-class _MalformedRecord(ValueError):
-    """One capture line that cannot be used; counted and reported, never fatal on its own."""
-
-
 def _parse_number(value: Any) -> float | None:
     if value is None or value == "":
         return None
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise _MalformedRecord(f"value {str(value)[:40]!r} is not a number") from None
+        raise MalformedRecord(f"value {str(value)[:40]!r} is not a number") from None
 
 
 def _rows_from_payload(payload: Any, feature_order: list[str]) -> list[dict[str, Any]]:
@@ -210,7 +299,7 @@ def _rows_from_payload(payload: Any, feature_order: list[str]) -> list[dict[str,
 
     def positional(row: Any) -> dict[str, Any]:
         if not isinstance(row, list) or len(row) != width:
-            raise _MalformedRecord(f"expected a row of {width} values, got {str(row)[:60]}")
+            raise MalformedRecord(f"expected a row of {width} values, got {str(row)[:60]}")
         return dict(zip(feature_order, row, strict=True))
 
     if (
@@ -224,12 +313,12 @@ def _rows_from_payload(payload: Any, feature_order: list[str]) -> list[dict[str,
             flat = tensors[0]["data"]
             flat = [v for row in flat for v in row] if flat and isinstance(flat[0], list) else flat
             if len(flat) % width:
-                raise _MalformedRecord(f"tensor of {len(flat)} values is not a multiple of {width} features")
+                raise MalformedRecord(f"tensor of {len(flat)} values is not a multiple of {width} features")
             return [positional(flat[i : i + width]) for i in range(0, len(flat), width)]
         columns = {t.get("name"): t["data"] for t in tensors}
         lengths = {len(v) for v in columns.values()}
         if len(lengths) != 1:
-            raise _MalformedRecord("V2 inputs have different lengths")
+            raise MalformedRecord("V2 inputs have different lengths")
         return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     if isinstance(payload, dict) and isinstance(payload.get("instances"), list):
         payload = payload["instances"]
@@ -241,41 +330,20 @@ def _rows_from_payload(payload: Any, feature_order: list[str]) -> list[dict[str,
         if all(isinstance(r, list) for r in payload):
             return [positional(r) for r in payload]
         return [positional(payload)]
-    raise _MalformedRecord("JSON payload is neither a V2 request, a list of rows nor one row")
+    raise MalformedRecord("JSON payload is neither a V2 request, a list of rows nor one row")
 
 
 def capture_record_rows(record: Any, feature_order: list[str]) -> list[dict[str, Any]]:
     """The input rows of one SageMaker data-capture record (``captureData.endpointInput``)."""
-    try:
-        endpoint_input = record["captureData"]["endpointInput"]
-        data = endpoint_input["data"]
-    except (KeyError, TypeError):
-        raise _MalformedRecord("no captureData.endpointInput.data") from None
-    encoding = str(endpoint_input.get("encoding", "CSV")).upper()
-    content_type = str(endpoint_input.get("observedContentType", "")).lower()
-    if encoding == "BASE64":
-        try:
-            data = base64.b64decode(data, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
-            raise _MalformedRecord("endpointInput.data is not valid base64 UTF-8") from None
-        encoding = "JSON" if "json" in content_type else "CSV"
-    if encoding == "JSON":
-        try:
-            payload = json.loads(data) if isinstance(data, str) else data
-        except json.JSONDecodeError as error:
-            raise _MalformedRecord(f"endpointInput.data is not JSON ({error.msg})") from None
-        rows = _rows_from_payload(payload, feature_order)
-    elif encoding == "CSV":
-        if not isinstance(data, str):
-            raise _MalformedRecord("CSV endpointInput.data is not a string")
-        rows = []
-        for values in csv.reader(io.StringIO(data)):
-            if values:
-                if len(values) != len(feature_order):
-                    raise _MalformedRecord(f"expected {len(feature_order)} CSV values, got {len(values)}")
-                rows.append(dict(zip(feature_order, values, strict=True)))
-    else:
-        raise _MalformedRecord(f"unknown encoding {encoding!r} (expected CSV, JSON or BASE64)")
+    kind, data = decode_capture_data(record, "endpointInput")
+    if kind == "json":
+        return _rows_from_payload(data, feature_order)
+    rows = []
+    for values in csv.reader(io.StringIO(data)):
+        if values:
+            if len(values) != len(feature_order):
+                raise MalformedRecord(f"expected {len(feature_order)} CSV values, got {len(values)}")
+            rows.append(dict(zip(feature_order, values, strict=True)))
     return rows
 
 
@@ -288,19 +356,19 @@ def _typed_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     for name in frame.columns:
         try:
             frame[name] = [_parse_number(v) for v in frame[name]]
-        except _MalformedRecord:
+        except MalformedRecord:
             continue
         frame[name] = frame[name].astype("float64")
     return frame
 
 
-def _capture_chunks(
-    file: Path, where: str, feature_order: list[str], chunk_rows: int, summary: InputSummary
-) -> Iterator[Chunk]:
+def _capture_records(
+    file: Path, where: str, summary: InputSummary, parse: Callable[[Any], list[Any]]
+) -> Iterator[list[Any]]:
+    """`parse(record)` of every readable line; a malformed line is counted and named, never fatal."""
     import gzip
 
     opener = gzip.open if file.name.lower().endswith(".gz") else open
-    buffer: list[dict[str, Any]] = []
     try:
         with opener(file, "rt", encoding="utf-8", errors="strict") as lines:
             for number, line in enumerate(lines, start=1):
@@ -311,20 +379,58 @@ def _capture_chunks(
                     try:
                         record = json.loads(line)
                     except json.JSONDecodeError as error:
-                        raise _MalformedRecord(f"not JSON ({error.msg})") from None
-                    buffer.extend(capture_record_rows(record, feature_order))
-                except _MalformedRecord as error:
+                        raise MalformedRecord(f"not JSON ({error.msg})") from None
+                    parsed = parse(record)
+                except MalformedRecord as error:
                     summary.malformed_records += 1
                     if len(summary.malformed_examples) < MALFORMED_EXAMPLES:
-                        metadata = record.get("eventMetadata") if isinstance(record, dict) else None
-                        event = metadata.get("eventId") if isinstance(metadata, dict) else None
+                        event = event_id(record)
                         label = f"{where}:{number}" + (f" (eventId {event})" if event else "")
                         summary.malformed_examples.append(f"{label}: {error}")
                     continue
-                if len(buffer) >= chunk_rows:
-                    yield where, _typed_frame(buffer)
-                    buffer = []
+                yield parsed
     except (OSError, UnicodeDecodeError) as error:
         raise InputDataError(f"{where}: cannot read capture file ({error})") from None
+
+
+def _capture_chunks(
+    file: Path, where: str, feature_order: list[str], chunk_rows: int, summary: InputSummary
+) -> Iterator[Chunk]:
+    buffer: list[dict[str, Any]] = []
+    for rows in _capture_records(file, where, summary, lambda record: capture_record_rows(record, feature_order)):
+        buffer.extend(rows)
+        if len(buffer) >= chunk_rows:
+            yield where, _typed_frame(buffer)
+            buffer = []
     if buffer:
         yield where, _typed_frame(buffer)
+
+
+# The columns of a chunk of captured predictions (`view="predictions"`); `monitoring.quality` joins
+# them with the labels by `request_id`, `row` and `request_rows` (see `CapturedPrediction.key`).
+CAPTURE_PREDICTION_COLUMNS = ("request_id", "row", "request_rows", "prediction", "score")
+
+
+def _prediction_frame(predictions: list[Any]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "request_id": pd.array([p.request_id for p in predictions], dtype="string"),
+            "row": np.fromiter((p.row for p in predictions), np.int64, len(predictions)),
+            "request_rows": np.fromiter((p.request_rows for p in predictions), np.int64, len(predictions)),
+            "prediction": pd.Series([p.prediction for p in predictions]),
+            "score": np.fromiter((p.score for p in predictions), np.float64, len(predictions)),
+        }
+    )
+
+
+def _capture_prediction_chunks(file: Path, where: str, chunk_rows: int, summary: InputSummary) -> Iterator[Chunk]:
+    buffer: list[Any] = []
+    for predictions in _capture_records(file, where, summary, record_predictions):
+        buffer.extend(predictions)
+        if len(buffer) >= chunk_rows:
+            yield where, _prediction_frame(buffer)
+            buffer = []
+    if buffer:
+        yield where, _prediction_frame(buffer)

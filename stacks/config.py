@@ -16,6 +16,8 @@ file and hands the same values to the program under the mock engine.
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import string
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -78,6 +80,44 @@ class AwsStackSettings(StackModel):
     )
 
 
+_SECRET_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# Placeholders a group-name template may use; anything else is a typo that would bind a group nobody has.
+GROUP_PLACEHOLDERS = ("namespace", "model", "environment")
+
+
+class SecretKeySelector(StackModel):
+    name: str = Field(pattern=_SECRET_NAME, max_length=63, description="Secret in the model's namespace.")
+    key: str = Field(pattern=r"^[-._a-zA-Z0-9]+$", description="Key of the value in that secret.")
+
+
+class AlertmanagerSettings(StackModel):
+    """How the cluster's Alertmanager sends the e-mails the specs ask for (AlertmanagerConfig emailConfigs).
+
+    No secret value is ever written here: the SMTP password is a reference to a secret in each model's
+    namespace. Leave smarthost unset to use the SMTP settings of Alertmanager's global configuration.
+    """
+
+    smarthost: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$",
+        description="SMTP relay as host:port (e.g. smtp.example.com:587); unset: Alertmanager's global smtp_smarthost.",
+    )
+    from_address: str | None = Field(
+        default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Sender address of alert e-mails; unset: Alertmanager's global smtp_from.",
+    )
+    auth_username: str | None = Field(default=None, description="SMTP user name, when the relay needs a login.")
+    auth_password_secret: SecretKeySelector | None = Field(
+        default=None,
+        description="Secret (in each model's namespace) and key holding the SMTP password; never the value itself.",
+    )
+    require_tls: bool = Field(default=True, description="Refuse to send mail unless the relay offers STARTTLS.")
+    config_labels: dict[str, str] | None = Field(
+        default=None,
+        description="Labels the cluster's Alertmanager selects AlertmanagerConfigs by "
+        "(alertmanagerConfigSelector); unset: the same as prometheus_rule_labels.",
+    )
+
+
 class KubernetesStackSettings(StackModel):
     cluster: Literal["existing", "eks"] = Field(
         default="existing", description="'existing': a cluster from kubeconfig; 'eks': the stack creates one."
@@ -91,6 +131,76 @@ class KubernetesStackSettings(StackModel):
         description="Labels Prometheus selects ServiceMonitors and PrometheusRules by.",
     )
     eks: EksSettings = Field(default_factory=EksSettings, description="Used when cluster is 'eks'.")
+    artifact_store_uri: str = Field(
+        default="s3://slipstack-artifacts", pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]*)?$",
+        description="On-prem artifact store (s3://bucket[/prefix]) for models that have no AWS artifact bucket: "
+        "packaged artifacts, and captured requests under <uri>/capture/<model>/<environment>/.",
+    )
+    artifact_store_endpoint: str | None = Field(
+        default=None, pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$",
+        description="HTTPS endpoint of an S3-compatible on-prem store (MinIO, Ceph RGW); unset: AWS S3. An "
+        "in-cluster name (<service>.<namespace>.svc...) narrows the pods' egress to that namespace.",
+    )
+    artifact_store_cidrs: list[str] = Field(
+        default_factory=lambda: ["0.0.0.0/0"],
+        description="Address ranges of the artifact store outside the cluster (egress on its port); the default "
+        "suits AWS S3, which has no fixed range.",
+    )
+    artifact_store_credentials_secret: str = Field(
+        default="artifact-store-credentials", pattern=_SECRET_NAME, max_length=63,
+        description="Secret in each model's namespace with an AWS-style `credentials` file for the store "
+        "(existing clusters; on EKS the pod identity webhook supplies credentials instead).",
+    )
+    pushgateway_url: str | None = Field(
+        default=None, pattern=r"^https?://[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?\.svc"
+        r"(\.cluster\.local)?(:[0-9]{1,5})?/?$",
+        description="In-cluster URL of the Prometheus Pushgateway the monitoring jobs push to "
+        "(http://<service>.<namespace>.svc.cluster.local:<port>); unset: "
+        "http://prometheus-pushgateway.<prometheus_namespace>.svc.cluster.local:9091.",
+    )
+    dask_scheduler_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Address ranges of a Dask scheduler outside the cluster that specs name by host name "
+        "(monitoring.drift.dask_scheduler); in-cluster names and IP addresses need none.",
+    )
+    deployer_groups: list[str] = Field(
+        default_factory=lambda: ["{namespace}-deployers"],
+        description="Identity-provider groups bound to each model's deployer Role; may use {namespace}, {model}, "
+        "{environment}.",
+    )
+    viewer_groups: list[str] = Field(
+        default_factory=lambda: ["{namespace}-viewers"],
+        description="Identity-provider groups bound to each model's viewer Role; same placeholders.",
+    )
+    alertmanager: AlertmanagerSettings = Field(
+        default_factory=AlertmanagerSettings, description="E-mail delivery of the models' alerts (Alertmanager)."
+    )
+
+    @field_validator("deployer_groups", "viewer_groups")
+    @classmethod
+    def _known_placeholders(cls, groups: list[str]) -> list[str]:
+        for group in groups:
+            fields = {name for _, name, _, _ in string.Formatter().parse(group) if name is not None}
+            unknown = fields - set(GROUP_PLACEHOLDERS)
+            if unknown:
+                raise ValueError(
+                    f"group '{group}' uses unknown placeholder(s) {sorted(unknown)}; allowed: "
+                    + ", ".join("{" + name + "}" for name in GROUP_PLACEHOLDERS)
+                )
+        return groups
+
+    @field_validator("artifact_store_cidrs", "dask_scheduler_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr)
+            except ValueError:
+                raise ValueError(f"'{cidr}' is not a CIDR range (e.g. 10.20.0.0/16)") from None
+        return cidrs
+
+    def group_names(self, templates: list[str], namespace: str, model: str, environment: str) -> list[str]:
+        return [t.format(namespace=namespace, model=model, environment=environment) for t in templates]
 
 
 class StackConfig(StackModel):

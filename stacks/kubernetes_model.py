@@ -14,6 +14,15 @@ Canary flow (all by editing the spec and running `slipstack plan` / `pulumi up`)
 3. Promote: set `model.version`/`model.artifact` to the candidate's and remove `rollout.candidate`: the
    stable Deployment rolls to the new artifact (surge 1, never below capacity); the canary objects go.
 4. Roll back: remove `rollout.candidate` only: the canary objects go, stable never changed.
+
+Alerts reach people through an AlertmanagerConfig (`model_alert_routing.py`) built from the spec's
+`monitoring.notifications` (e-mail, SMS via a webhook secret) and the stack's SMTP settings. The drift
+CronJob runs `drift_job_command`; with `monitoring.drift.dask_scheduler` it is a Dask client of that
+scheduler, and only its pods may reach the scheduler's host and port.
+
+Stack settings used here (stacks/config.py, `slipstack:kubernetes`): the on-prem artifact store
+(`artifact_store_uri`, `artifact_store_endpoint`, `artifact_store_credentials_secret`), the
+`pushgateway_url`, the RBAC `deployer_groups`/`viewer_groups` and the `alertmanager` settings.
 """
 
 from __future__ import annotations
@@ -23,39 +32,49 @@ import math
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from contracts import tags
 from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
+from contracts.errors import SlipstackError
 from deployment_spec import ResolvedSpec
 from infra.k8s.model_access import ModelAccess, ModelAccessArgs
+from infra.k8s.model_alert_routing import (
+    AlertTiming,
+    ModelAlertRouting,
+    ModelAlertRoutingArgs,
+    SecretRef,
+    SmtpSettings,
+)
 from infra.k8s.model_autoscaling import ModelAutoscaling, ModelAutoscalingArgs
 from infra.k8s.model_cron_job import ModelCronJob, ModelCronJobArgs
 from infra.k8s.model_ingress import CanaryRoute, ModelIngress, ModelIngressArgs
 from infra.k8s.model_monitoring import DriftAlerting, ModelMonitoring, ModelMonitoringArgs, QualityAlerting
 from infra.k8s.model_namespace import ContainerLimits, ModelNamespace, ModelNamespaceArgs, NamespaceQuota
-from infra.k8s.model_network_policy import Invoker, ModelNetworkPolicy, ModelNetworkPolicyArgs
+from infra.k8s.model_network_policy import Invoker, ModelNetworkPolicy, ModelNetworkPolicyArgs, egress_target
 from infra.k8s.model_pod import ArtifactFetch, ContainerResources
 from infra.k8s.model_server import METRICS_PORT_NAME, ModelServer, ModelServerArgs, ServerContract
 from infra.k8s.model_service import ModelService, ModelServiceArgs
 from model_packaging import serving_contract as contract
+from monitoring.job_command import DriftJobSettings, drift_job_command
+from stacks.config import KubernetesStackSettings
 from stacks.context import StackContext, kubernetes_labels
 
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/slipstack/model-server"
 DEFAULT_IMAGE_TAG = "0.1.0"
-# The on-prem S3-compatible store and the secret with its credentials file, when the stack has no AWS
-# artifact bucket for the model. (StackConfig has no field for them yet: see the report to the lead.)
-ONPREM_ARTIFACT_BUCKET = "slipstack-artifacts"
-ARTIFACT_STORE_SECRET = "artifact-store-credentials"
-# Where the drift job reads captured requests, under the artifact bucket.
+# Where the server writes captured requests and the drift job reads them, under the artifact store.
 CAPTURE_PREFIX = "capture"
+# The Pushgateway kube-prometheus-stack users install next to Prometheus, when the stack names none.
 PUSHGATEWAY_SERVICE = "prometheus-pushgateway"
 PUSHGATEWAY_PORT = 9091
-# The batch scorer the serving image runs (input and output locations from the spec).
-BATCH_MODULE = "model_server.batch"
+# A drift run never runs into the next one (concurrencyPolicy Forbid would skip it), nor past this.
+MAX_DRIFT_DEADLINE_SECONDS = 6 * 3600
+MIN_DRIFT_DEADLINE_SECONDS = 600
 TRACK_LABEL = tags.K8S_PREFIX + "track"
+JOB_KIND_LABEL = tags.K8S_PREFIX + "job"  # "batch" or "drift" on a job's pods
 COMPONENT_LABEL = "app.kubernetes.io/component"
 # A digest that can never verify: an unpackaged model's pod fails at the init container, visibly.
 UNPACKAGED_DIGEST = "unpackaged-run-slipstack-package"
@@ -89,6 +108,36 @@ def packaged_digest(project_root: Path, model: str, version: str) -> str | None:
         return None
     digest = json.loads(manifest.read_text()).get("digest")
     return digest if isinstance(digest, str) and digest else None
+
+
+class KubernetesTranslationError(SlipstackError):
+    """A spec and stack configuration that cannot be expressed on the cluster safely."""
+
+    exit_code = 2
+
+
+def pushgateway_url(settings: KubernetesStackSettings) -> str:
+    return settings.pushgateway_url or (
+        f"http://{PUSHGATEWAY_SERVICE}.{settings.prometheus_namespace}.svc.cluster.local:{PUSHGATEWAY_PORT}"
+    )
+
+
+def url_host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme in ("https", "tls") else 80
+    return parts.hostname or "", parts.port or default
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """('bucket', 'prefix') of s3://bucket/prefix (prefix without slashes at either end)."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, prefix.strip("/")
+
+
+def drift_deadline_seconds(schedule: str) -> int:
+    """Stop a drift run a minute before the next is due (an unreachable Dask cluster must not hold the slot)."""
+    interval = cron_interval_seconds(schedule)
+    return max(MIN_DRIFT_DEADLINE_SECONDS, min(interval - 60, MAX_DRIFT_DEADLINE_SECONDS))
 
 
 def cron_interval_seconds(schedule: str) -> int:
@@ -129,16 +178,25 @@ def deploy_model_on_kubernetes(
         f"{environment} pins the server image by version tag {tag}; prod specs must give a digest "
         "(slipstack validate refuses prod without one)"
     )
-    bucket = (
-        f"{model}-{environment}-artifacts-{context.region}" if "aws" in spec.targets else ONPREM_ARTIFACT_BUCKET
+    # A model that also deploys to AWS shares the cloud stack's artifact bucket (one copy of its artifacts and
+    # its captured requests); an on-prem-only model uses the stack's on-prem store.
+    uses_onprem_store = "aws" not in spec.targets
+    store_uri = (
+        settings.artifact_store_uri.rstrip("/") if uses_onprem_store
+        else f"s3://{model}-{environment}-artifacts-{context.region}"
     )
-    credentials_secret = None if on_eks else ARTIFACT_STORE_SECRET
+    store_endpoint = settings.artifact_store_endpoint.rstrip("/") if (
+        uses_onprem_store and settings.artifact_store_endpoint) else None
+    credentials_secret = None if on_eks else settings.artifact_store_credentials_secret
+    store_bucket, store_prefix = split_s3_uri(store_uri)
+    capture_uri = contract.capture_uri(store_bucket, "/".join(filter(None, (store_prefix, CAPTURE_PREFIX))),
+                                       model, environment)
 
     def fetch_for(version: str) -> tuple[ArtifactFetch, str | None]:
         digest = packaged_digest(context.project_root, model, version)
-        uri = f"s3://{bucket}/{contract.artifact_key(model, digest or UNPACKAGED_DIGEST)}"
+        uri = f"{store_uri}/{contract.artifact_key(model, digest or UNPACKAGED_DIGEST)}"
         command = contract.fetch_command(uri, digest or UNPACKAGED_DIGEST, model)
-        return ArtifactFetch(command=command, credentials_secret=credentials_secret,
+        return ArtifactFetch(command=command, credentials_secret=credentials_secret, endpoint_url=store_endpoint,
                              resources=ContainerResources("100m", serving.resources.memory, "1")), digest
 
     resources = ContainerResources(serving.resources.cpu, serving.resources.memory, serving.resources.cpu_limit)
@@ -151,8 +209,17 @@ def deploy_model_on_kubernetes(
         http_port=contract.HTTP_PORT, grpc_port=contract.GRPC_PORT, metrics_port=contract.METRICS_PORT,
         metrics_path=contract.METRICS_PATH, liveness_path=contract.LIVENESS_PATH,
         readiness_path=contract.READINESS_PATH, models_mount=contract.MODEL_MOUNT_ROOT,
+        max_request_body_bytes=contract.MAX_REQUEST_BODY_BYTES, max_request_body_env=contract.MAX_REQUEST_BODY_ENV,
     )
     model_dir = f"{contract.MODEL_MOUNT_ROOT}/{model}"
+    capture = spec.monitoring.capture
+    server_env = {
+        contract.CACHE_ENABLED_ENV: "true" if serving.cache.enabled else "false",
+        **({contract.CACHE_MAX_ENTRIES_ENV: str(serving.cache.max_entries),
+            contract.CACHE_TTL_SECONDS_ENV: str(serving.cache.ttl_seconds)} if serving.cache.enabled else {}),
+        **({contract.CAPTURE_URI_ENV: capture_uri,
+            contract.CAPTURE_PERCENT_ENV: str(capture.percentage)} if capture.enabled else {}),
+    }
 
     # --- what runs -------------------------------------------------------------------------------
     runs_server = serving.mode != "batch"
@@ -204,14 +271,31 @@ def deploy_model_on_kubernetes(
             cron_jobs=cron_jobs,
             autoscalers=deployments if serving.autoscaling.enabled else [],
             secret_names=secret_names,
-            deployer_groups=[f"{namespace}-deployers"],
-            viewer_groups=[f"{namespace}-viewers"],
+            deployer_groups=settings.group_names(settings.deployer_groups, namespace, model, environment),
+            viewer_groups=settings.group_names(settings.viewer_groups, namespace, model, environment),
             labels=labels,
         ),
         opts=in_namespace,
     )
 
     # --- network --------------------------------------------------------------------------------
+    pushgateway = pushgateway_url(settings)
+    pushgateway_host, pushgateway_port = url_host_port(pushgateway)
+    pushgateway_target = egress_target(pushgateway_host, pushgateway_port)
+    if store_endpoint:
+        store_target = egress_target(*url_host_port(store_endpoint), settings.artifact_store_cidrs)
+    else:
+        store_target = egress_target("s3", 443, settings.artifact_store_cidrs)
+    dask_target = None
+    if runs_drift and drift.dask_scheduler:
+        try:
+            dask_target = egress_target(*url_host_port(drift.dask_scheduler), settings.dask_scheduler_cidrs)
+        except ValueError as error:
+            raise KubernetesTranslationError(
+                f"{resolved.source}: monitoring.drift.dask_scheduler: {error} (use the scheduler's in-cluster "
+                f"Service name or IP address, or set dask_scheduler_cidrs under slipstack:kubernetes in "
+                f"stacks/Pulumi.{context.config.stack}.yaml)"
+            ) from None
     ModelNetworkPolicy(
         f"{model}-netpol",
         ModelNetworkPolicyArgs(
@@ -224,7 +308,13 @@ def deploy_model_on_kubernetes(
             prometheus_namespace=settings.prometheus_namespace,
             invokers=[Invoker(i.kubernetes_namespace, dict(i.kubernetes_pod_labels))
                       for i in spec.security.invokers if i.kubernetes_namespace],
-            pushgateway_port=PUSHGATEWAY_PORT,
+            artifact_store_cidrs=list(store_target.cidrs),
+            artifact_store_port=store_target.port,
+            artifact_store_namespace=store_target.namespace,
+            pushgateway_port=pushgateway_port,
+            pushgateway_namespace=pushgateway_target.namespace,
+            drift_job_selector={**job_selector, JOB_KIND_LABEL: "drift"} if dask_target else {},
+            dask_scheduler=dask_target,
             labels=labels,
         ),
         opts=in_namespace,
@@ -247,6 +337,7 @@ def deploy_model_on_kubernetes(
             f"{deployment_name}-server",
             ModelServerArgs(
                 name=deployment_name, namespace=namespace, model_name=model, model_dir=model_dir,
+                command=contract.server_command(model_dir), env=server_env, artifact_store_writer=capture.enabled,
                 image_repository=repository, image_tag=tag, image_digest=image_digest, fetch=fetch,
                 contract=server_contract, service_account_name=model, resources=resources,
                 labels=track_labels, selector=selector,
@@ -300,7 +391,7 @@ def deploy_model_on_kubernetes(
                 ingress_class_name=settings.ingress_class_name, tls_secret_name=tls.secret_name,
                 cert_manager_issuer=tls.cert_manager_issuer if tls.secret_name is None else None,
                 canary=CanaryRoute(f"{model}-canary", rollout.traffic_percent or 0) if candidate else None,
-                labels=labels,
+                max_request_body_bytes=contract.MAX_REQUEST_BODY_BYTES, labels=labels,
             ),
             opts=in_namespace,
         )
@@ -325,10 +416,35 @@ def deploy_model_on_kubernetes(
                                 3 * cron_interval_seconds(drift.schedule)) if runs_drift else None,
             quality=QualityAlerting(quality.metric, quality.threshold, quality.metric in HIGHER_IS_BETTER)
             if quality else None,
+            cache_enabled=runs_server and serving.cache.enabled,
             labels=labels,
         ),
         opts=in_namespace,
     )
+    notifications = spec.monitoring.notifications
+    # The spec's cross checks refuse SMS numbers on Kubernetes without the gateway secret.
+    sms_webhook = (SecretRef(notifications.sms_webhook_secret.name, notifications.sms_webhook_secret.key)
+                   if notifications.sms and notifications.sms_webhook_secret else None)
+    outputs["alert_receivers"] = []
+    if spec.monitoring.alarms_enabled and (notifications.emails or sms_webhook):
+        smtp = settings.alertmanager
+        routing_args = ModelAlertRoutingArgs(
+            name=model, namespace=namespace, model=model, environment=environment,
+            emails=list(notifications.emails), sms_webhook=sms_webhook,
+            smtp=SmtpSettings(
+                smarthost=smtp.smarthost, from_address=smtp.from_address, auth_username=smtp.auth_username,
+                auth_password=SecretRef(smtp.auth_password_secret.name, smtp.auth_password_secret.key)
+                if smtp.auth_password_secret else None,
+                require_tls=smtp.require_tls,
+            ),
+            timing=AlertTiming(notifications.routing.group_wait, notifications.routing.group_interval,
+                               notifications.routing.repeat_interval),
+            selector_labels=dict(smtp.config_labels if smtp.config_labels is not None
+                                 else settings.prometheus_rule_labels),
+            labels=labels,
+        )
+        ModelAlertRouting(f"{model}-alert-routing", routing_args, opts=in_namespace)
+        outputs["alert_receivers"] = (["email"] if notifications.emails else []) + (["sms"] if sms_webhook else [])
 
     # --- jobs -------------------------------------------------------------------------------------
     job_fetch, _ = fetch_for(spec.model.version)
@@ -344,33 +460,28 @@ def deploy_model_on_kubernetes(
             f"{model}-batch",
             ModelCronJobArgs(
                 name=f"{model}-batch", schedule=batch.schedule,
-                command=["python", "-m", BATCH_MODULE, "--model-dir", model_dir, "--input", batch.input_uri,
-                         "--output", batch.output_uri, "--max-payload-mb", str(batch.max_payload_mb)],
-                labels={**job_labels, tags.K8S_PREFIX + "job": "batch"}, parallelism=batch.instance_count,
+                command=contract.batch_command(model_dir, batch.input_uri, batch.output_uri, batch.max_payload_mb),
+                labels={**job_labels, JOB_KIND_LABEL: "batch"}, parallelism=batch.instance_count,
                 **common_job,
             ),
             opts=in_namespace,
         )
     if runs_drift:
-        command = [
-            "slipstack", "drift",
-            "--current", f"s3://{bucket}/{CAPTURE_PREFIX}/{model}/{environment}/",
-            "--profile", f"{model_dir}/manifest.json",
-            "--model", model, "--env", environment, "--method", drift.method,
-            "--warn-threshold", f"{drift.warn_threshold:g}", "--alert-threshold", f"{drift.alert_threshold:g}",
-            "--p-value", f"{drift.p_value:g}",
-            "--pushgateway",
-            f"http://{PUSHGATEWAY_SERVICE}.{settings.prometheus_namespace}.svc.cluster.local:{PUSHGATEWAY_PORT}",
-            "--no-progress",
-        ]
-        if drift.features:
-            command += ["--features", ",".join(drift.features)]
+        command = drift_job_command(DriftJobSettings(
+            model=model, environment=environment, current=f"{capture_uri}/",
+            profile=f"{model_dir}/{MANIFEST_FILE}", method=drift.method, warn_threshold=drift.warn_threshold,
+            alert_threshold=drift.alert_threshold, p_value=drift.p_value, features=tuple(drift.features),
+            engine="dask" if drift.dask_scheduler else "local", dask_scheduler=drift.dask_scheduler,
+            pushgateway=pushgateway,
+        ))
         ModelCronJob(
             f"{model}-drift",
             ModelCronJobArgs(
                 name=f"{model}-drift", schedule=drift.schedule, command=command,
-                labels={**job_labels, tags.K8S_PREFIX + "job": "drift"}, **common_job,
+                labels={**job_labels, JOB_KIND_LABEL: "drift"},
+                active_deadline_seconds=drift_deadline_seconds(drift.schedule), **common_job,
             ),
             opts=in_namespace,
         )
+        outputs["drift_engine"] = f"dask {drift.dask_scheduler}" if drift.dask_scheduler else "local"
     return outputs

@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from contracts.tags import EXEMPTION_TAG_PREFIX
+from infra.aws.bucket_baseline import declare_bucket_baseline, deny_insecure_transport_statement
 
 SSE_KMS_EXEMPTION_REASON = (
     "S3 server access logs and ALB access logs can only be delivered to SSE-S3 encrypted buckets"
@@ -56,14 +57,7 @@ def access_log_bucket_policy(bucket_arn: str, account: str, region: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
+                deny_insecure_transport_statement(bucket_arn),
                 {
                     "Sid": "S3ServerAccessLogDelivery",
                     "Effect": "Allow",
@@ -97,40 +91,16 @@ class AccessLogBucket(pulumi.ComponentResource):
             tags={**args.tags, f"{EXEMPTION_TAG_PREFIX}S3-SSE-KMS": SSE_KMS_EXEMPTION_REASON},
             opts=child,
         )
-        on_bucket = pulumi.ResourceOptions(parent=self, depends_on=[self.bucket])
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=on_bucket,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=self.bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=on_bucket,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=on_bucket
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=on_bucket,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=self.bucket.id,
+        declare_bucket_baseline(
+            name,
+            self.bucket,
+            self,
+            encryption_rule={"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
             policy=pulumi.Output.all(self.bucket.arn, args.account_id).apply(
                 lambda values: access_log_bucket_policy(values[0], values[1], args.region)
             ),
-            # A policy put before the public access block could be judged public and rejected.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, public_access]),
         )
+        on_bucket = pulumi.ResourceOptions(parent=self, depends_on=[self.bucket])
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=self.bucket.id,

@@ -10,12 +10,13 @@ given, BucketLogging (server access logs, required in prod).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from infra.aws.bucket_baseline import declare_bucket_baseline, tls_only_bucket_policy
 
 
 @dataclass(frozen=True)
@@ -31,24 +32,6 @@ class ModelArtifactBucketArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def tls_only_bucket_policy(bucket_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        }
-    )
-
-
 class ModelArtifactBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     name: pulumi.Output[str]
@@ -58,48 +41,21 @@ class ModelArtifactBucket(pulumi.ComponentResource):
         super().__init__("slipstack:aws:ModelArtifactBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(f"{name}-bucket", bucket=args.bucket_name, tags=args.tags, opts=child)
-        on_bucket = pulumi.ResourceOptions(parent=self, depends_on=[self.bucket])
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=on_bucket,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=self.bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=on_bucket,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=self.bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=on_bucket,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args.kms_key_arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=on_bucket,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=self.bucket.id,
+        baseline = declare_bucket_baseline(
+            name,
+            self.bucket,
+            self,
+            # SSE-KMS with the model's key; bucket keys cut the KMS requests captured data would cost.
+            encryption_rule={
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": args.kms_key_arn,
+                },
+                "bucket_key_enabled": True,
+            },
             policy=self.bucket.arn.apply(tls_only_bucket_policy),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, public_access]),
         )
+        on_bucket = pulumi.ResourceOptions(parent=self, depends_on=[self.bucket])
         rules: list[Any] = [
             {
                 "id": "expire-noncurrent-versions",
@@ -123,7 +79,7 @@ class ModelArtifactBucket(pulumi.ComponentResource):
             f"{name}-lifecycle",
             bucket=self.bucket.id,
             rules=rules,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, versioning]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, baseline.versioning]),
         )
         if args.access_log_bucket is not None:
             aws.s3.BucketLogging(

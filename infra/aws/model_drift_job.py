@@ -31,15 +31,13 @@ from typing import Literal
 
 import pulumi
 
-from contracts.metrics import CLOUDWATCH_NAMESPACE
 from infra.aws.processing_job_schedule import (
     EXECUTION_PLACEHOLDER,
     ProcessingInputArgs,
     ProcessingJobSchedule,
-    ProcessingJobScheduleArgs,
     ProcessingOutputArgs,
     ProcessingStepArgs,
-    job_prefix_for,
+    model_job_schedule_args,
 )
 from monitoring.job_command import DriftJobSettings, drift_job_command, drift_merge_command
 
@@ -141,29 +139,12 @@ class ModelDriftJob(pulumi.ComponentResource):
         super().__init__("slipstack:aws:ModelDriftJob", name, None, opts)
         self.jobs = ProcessingJobSchedule(
             f"{name}-jobs",
-            ProcessingJobScheduleArgs(
-                name_prefix=f"{args.name_prefix}-drift",
-                job_prefix=job_prefix_for(f"{args.name_prefix}-drift"),
-                account_id=args.account_id,
-                region=args.region,
-                image_uri=args.image_uri,
-                image_repository_arn=args.image_repository_arn,
-                kms_key_arn=args.kms_key_arn,
-                topic_arn=args.topic_arn,
-                artifact_bucket_arn=f"arn:aws:s3:::{args.bucket_name}",
-                schedule_expression=args.schedule_expression,
+            model_job_schedule_args(
+                args,
+                kind="drift",
                 steps=drift_steps(args),
                 read_prefixes=(args.capture_prefix, args.profile_key),
                 write_prefixes=(PARTIALS_PREFIX, RESULTS_PREFIX),
-                metric_namespace=CLOUDWATCH_NAMESPACE,
-                subnet_ids=args.subnet_ids,
-                security_group_ids=args.security_group_ids,
-                description=f"Slipstack drift check of {args.model} ({args.environment})",
-                log_retention_days=args.log_retention_days,
-                tracing=args.tracing,
-                job_role_name=args.job_role_name,
-                scheduler_role_name=args.scheduler_role_name,
-                tags=args.tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

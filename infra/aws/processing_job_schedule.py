@@ -32,11 +32,12 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pulumi
 import pulumi_aws as aws
 
+from contracts.metrics import CLOUDWATCH_NAMESPACE
 from contracts.sagemaker_instances import has_local_nvme
 from infra.aws.batch_transform_schedule import scheduler_trust_policy
 from infra.aws.sagemaker_execution_role import trust_policy as sagemaker_trust_policy
@@ -122,6 +123,103 @@ class ProcessingJobScheduleArgs:
     job_role_name: str = ""
     scheduler_role_name: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+
+
+class ModelJobArgs(Protocol):
+    """What the drift and quality job components share: the model's identity, image, key, network, roles."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def environment(self) -> str: ...
+
+    @property
+    def name_prefix(self) -> str: ...
+
+    @property
+    def account_id(self) -> pulumi.Input[str]: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def image_uri(self) -> pulumi.Input[str]: ...
+
+    @property
+    def image_repository_arn(self) -> pulumi.Input[str]: ...
+
+    @property
+    def kms_key_arn(self) -> pulumi.Input[str]: ...
+
+    @property
+    def topic_arn(self) -> pulumi.Input[str]: ...
+
+    @property
+    def bucket_name(self) -> str: ...
+
+    @property
+    def schedule_expression(self) -> str: ...
+
+    @property
+    def subnet_ids(self) -> Sequence[str]: ...
+
+    @property
+    def security_group_ids(self) -> Sequence[str]: ...
+
+    @property
+    def log_retention_days(self) -> int: ...
+
+    @property
+    def tracing(self) -> bool: ...
+
+    @property
+    def job_role_name(self) -> str: ...
+
+    @property
+    def scheduler_role_name(self) -> str: ...
+
+    @property
+    def tags(self) -> dict[str, str]: ...
+
+
+
+def model_job_schedule_args(
+    args: ModelJobArgs,
+    *,
+    kind: str,
+    steps: Sequence[ProcessingStepArgs],
+    read_prefixes: Sequence[str],
+    write_prefixes: Sequence[str],
+    external_read_uris: Sequence[str] = (),
+) -> ProcessingJobScheduleArgs:
+    """The schedule of one of a model's monitoring jobs (`kind`: drift, quality), in the model's bucket."""
+    name_prefix = f"{args.name_prefix}-{kind}"
+    return ProcessingJobScheduleArgs(
+        name_prefix=name_prefix,
+        job_prefix=job_prefix_for(name_prefix),
+        account_id=args.account_id,
+        region=args.region,
+        image_uri=args.image_uri,
+        image_repository_arn=args.image_repository_arn,
+        kms_key_arn=args.kms_key_arn,
+        topic_arn=args.topic_arn,
+        artifact_bucket_arn=f"arn:aws:s3:::{args.bucket_name}",
+        schedule_expression=args.schedule_expression,
+        steps=steps,
+        read_prefixes=read_prefixes,
+        write_prefixes=write_prefixes,
+        external_read_uris=external_read_uris,
+        metric_namespace=CLOUDWATCH_NAMESPACE,
+        subnet_ids=args.subnet_ids,
+        security_group_ids=args.security_group_ids,
+        description=f"Slipstack {kind} check of {args.model} ({args.environment})",
+        log_retention_days=args.log_retention_days,
+        tracing=args.tracing,
+        job_role_name=args.job_role_name,
+        scheduler_role_name=args.scheduler_role_name,
+        tags=args.tags,
+    )
 
 
 def job_role_policy(args: ProcessingJobScheduleArgs, account: str, key_arn: str, repository_arn: str) -> str:

@@ -4,7 +4,16 @@
 
 It uses the same pod template (`model_pod.py`): the artifact is fetched and verified first, the
 container runs non-root on a read-only root filesystem with every capability dropped. Jobs never
-overlap, keep a short history, and are killed if they run past their deadline.
+overlap, keep a short history, and are killed if they run past their deadline. The job container gets
+the artifact store's endpoint and credentials (it reads capture data or batch input and writes
+results there).
+
+The drift job runs `monitoring.job_command.drift_job_command`. With `monitoring.drift.dask_scheduler`
+in the spec it runs with `--engine dask --scheduler <address>`: the pod is only the Dask client (the
+cluster's workers compute the partial statistics and the pod merges them), its NetworkPolicy
+(`allow-drift-dask-egress`, model_network_policy.py) lets the drift pods alone reach that scheduler's
+host and port, and `activeDeadlineSeconds` stops a run stuck on an unreachable or overloaded cluster
+before the next run is due.
 """
 
 from __future__ import annotations
@@ -15,7 +24,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.k8s.model_pod import ArtifactFetch, ContainerResources, image_reference, model_pod_spec
+from infra.k8s.model_pod import (
+    ArtifactFetch,
+    ContainerResources,
+    artifact_store_access,
+    image_reference,
+    model_pod_spec,
+)
 
 
 @dataclass(frozen=True)
@@ -62,15 +77,18 @@ class ModelCronJob(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelCronJobArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("slipstack:k8s:ModelCronJob", name, None, opts)
         image = image_reference(args.image_repository, args.image_tag, args.image_digest)
+        store_env, store_mounts = artifact_store_access(args.fetch)
         container: dict[str, Any] = {
             "name": "job",
             "image": image,
             "command": list(args.command),
-            "env": [{"name": "HOME", "value": "/tmp"}] + [{"name": k, "value": v} for k, v in sorted(args.env.items())],
+            "env": [{"name": "HOME", "value": "/tmp"}, *store_env,
+                    *({"name": k, "value": v} for k, v in sorted(args.env.items()))],
             "resources": args.resources.as_manifest(),
             "volumeMounts": [
                 {"name": "models", "mountPath": args.models_mount, "readOnly": True},
                 {"name": "tmp", "mountPath": "/tmp"},
+                *store_mounts,
             ],
         }
         pod_spec = model_pod_spec(

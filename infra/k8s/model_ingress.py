@@ -20,6 +20,14 @@ import pulumi_kubernetes as k8s
 
 NGINX_CANARY = "nginx.ingress.kubernetes.io/canary"
 NGINX_CANARY_WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"
+NGINX_PROXY_BODY_SIZE = "nginx.ingress.kubernetes.io/proxy-body-size"
+
+
+def nginx_body_size(max_bytes: int) -> str:
+    """ingress-nginx's size notation ('m' is MiB) for the largest body that fits in `max_bytes`."""
+    if max_bytes % 2**20 == 0:
+        return f"{max_bytes // 2**20}m"
+    return f"{max_bytes // 2**10}k" if max_bytes % 2**10 == 0 else str(max_bytes)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,9 @@ class ModelIngressArgs:
     tls_secret_name: str | None = None
     cert_manager_issuer: str | None = None
     canary: CanaryRoute | None = None
+    # The server's request body limit: the controller refuses larger bodies (413) before they reach a
+    # pod, instead of nginx's own 1m default cutting off valid requests below the server's limit.
+    max_request_body_bytes: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -79,6 +90,8 @@ class ModelIngress(pulumi.ComponentResource):
         nginx = args.ingress_class_name == "nginx"
         # Plain HTTP is redirected, never served; HSTS is the controller default once TLS is on.
         base_annotations = {"nginx.ingress.kubernetes.io/force-ssl-redirect": "true"} if nginx else {}
+        if nginx and args.max_request_body_bytes:
+            base_annotations[NGINX_PROXY_BODY_SIZE] = nginx_body_size(args.max_request_body_bytes)
 
         def ingress_spec(service_name: str) -> dict[str, Any]:
             return {

@@ -4,6 +4,15 @@
 alerts (p99 latency, error rate, pod restarts, endpoint down, drift, quality) and the request-rate
 recording rule the HPA scales on. Both are Prometheus Operator custom resources.
 
+Every alert carries the labels Alertmanager routes on (`model_alert_routing.py`): `severity`, `model`,
+`environment`, the team/owner routing labels, and `namespace`. The last matters because the Prometheus
+Operator confines a namespaced AlertmanagerConfig to alerts whose `namespace` label is its own, and
+aggregated expressions (`sum(...)`, `absent(...)`) drop that label: without it, no alert would route.
+
+With the prediction cache on, a recording rule keeps the cache hit ratio per namespace (from the
+server's hit/miss counters, `contracts.metrics`) and the latency alert quotes it, so whoever is paged
+for slow predictions sees at once whether the cache stopped answering.
+
 Server metrics are MLServer's REST metrics (starlette_exporter, prefix `rest_server`); drift and
 quality gauges are the ones the drift job pushes (`contracts.metrics`), so the names agree by import.
 """
@@ -22,6 +31,19 @@ from infra.k8s.model_autoscaling import REQUEST_RATE_METRIC
 MLSERVER_REQUESTS = "rest_server_requests_total"
 MLSERVER_DURATION_BUCKET = "rest_server_request_duration_seconds_bucket"
 RESTARTS = "kube_pod_container_status_restarts_total"  # kube-state-metrics
+# Recorded over 5 minutes (the server's own gauge, metrics.PROM_CACHE_HIT_RATE, covers its whole uptime).
+CACHE_HIT_RATIO = "namespace:slipstack_prediction_cache_hit_ratio:rate5m"
+
+# Alert names: the AlertmanagerConfig's inhibit rule refers to them.
+ENDPOINT_DOWN = "ModelEndpointDown"
+LATENCY_HIGH = "ModelLatencyP99High"
+ERROR_RATE_HIGH = "ModelErrorRateHigh"
+POD_RESTARTS = "ModelPodRestarts"
+DRIFT_DETECTED = "ModelDriftDetected"
+DRIFT_SCORE_WARNING = "ModelDriftScoreWarning"
+DRIFT_CHECK_STALE = "ModelDriftCheckStale"
+QUALITY_DEGRADED = "ModelQualityDegraded"
+SEVERITIES = ("critical", "warning")
 
 
 @dataclass(frozen=True)
@@ -58,56 +80,68 @@ class ModelMonitoringArgs:
     max_restarts_per_15m: int = 2
     drift: DriftAlerting | None = None
     quality: QualityAlerting | None = None
+    # The server runs the prediction cache: record its hit ratio and quote it on the latency alert.
+    cache_enabled: bool = False
     labels: dict[str, str] = field(default_factory=dict)
 
 
 def _alert(name: str, expr: str, for_: str, severity: str, summary: str, routing: dict[str, str]) -> dict[str, Any]:
+    assert severity in SEVERITIES, severity  # the AlertmanagerConfig routes exactly these
     return {"alert": name, "expr": expr, "for": for_, "labels": {**routing, "severity": severity},
             "annotations": {"summary": summary}}
+
+
+def cache_hit_ratio_expr(namespace: str) -> str:
+    ns = f'namespace="{namespace}"'
+    hits = f"sum by (namespace) (rate({metrics.PROM_CACHE_HITS}{{{ns}}}[5m]))"
+    misses = f"sum by (namespace) (rate({metrics.PROM_CACHE_MISSES}{{{ns}}}[5m]))"
+    # `> 0` drops the series while there are no lookups, instead of recording 0/0 as a ratio.
+    return f"{hits} / ({hits} + {misses} > 0)"
 
 
 def rule_groups(args: ModelMonitoringArgs) -> list[dict[str, Any]]:
     ns = f'namespace="{args.namespace}"'
     job = f'model="{args.model}", environment="{args.environment}"'
-    routing = {**args.routing_labels, "model": args.model, "environment": args.environment}
-    recording = {
-        "name": f"{args.model}.recording",
-        "rules": [{
-            "record": REQUEST_RATE_METRIC,
-            "expr": f"sum by (namespace, pod) (rate({MLSERVER_REQUESTS}{{{ns}}}[2m]))",
-        }],
-    }
+    routing = {**args.routing_labels, "model": args.model, "environment": args.environment,
+               "namespace": args.namespace}
+    recording_rules: list[dict[str, Any]] = [{
+        "record": REQUEST_RATE_METRIC,
+        "expr": f"sum by (namespace, pod) (rate({MLSERVER_REQUESTS}{{{ns}}}[2m]))",
+    }]
+    if args.cache_enabled:
+        recording_rules.append({"record": CACHE_HIT_RATIO, "expr": cache_hit_ratio_expr(args.namespace)})
+    recording = {"name": f"{args.model}.recording", "rules": recording_rules}
     if not args.alerts_enabled:
         return [recording]
     alerts = [
-        _alert("ModelEndpointDown",
+        _alert(ENDPOINT_DOWN,
                f'sum(up{{{ns}, service="{args.model}"}}) == 0 or absent(up{{{ns}, service="{args.model}"}})',
                "5m", "critical", f"No {args.model} server pod in {args.namespace} is being scraped", routing),
-        _alert("ModelLatencyP99High",
+        _alert(LATENCY_HIGH,
                f"histogram_quantile(0.99, sum by (le) (rate({MLSERVER_DURATION_BUCKET}{{{ns}}}[5m]))) "
                f"> {args.latency_p99_ms / 1000:g}",
                "5m", "warning", f"p99 latency of {args.model} is above {args.latency_p99_ms} ms", routing),
-        _alert("ModelErrorRateHigh",
+        _alert(ERROR_RATE_HIGH,
                f'100 * sum(rate({MLSERVER_REQUESTS}{{{ns}, status_code=~"5.."}}[5m])) '
                f"/ clamp_min(sum(rate({MLSERVER_REQUESTS}{{{ns}}}[5m])), 1e-9) > {args.error_rate_percent:g}",
                "5m", "critical", f"More than {args.error_rate_percent:g}% of {args.model} requests fail", routing),
-        _alert("ModelPodRestarts",
+        _alert(POD_RESTARTS,
                f"increase({RESTARTS}{{{ns}}}[15m]) > {args.max_restarts_per_15m}",
                "0m", "warning", f"A {args.model} container restarted repeatedly", routing),
     ]
     if args.drift is not None:
         drift = args.drift
         # The job has already judged each feature against the spec (KS p-value or PSI/KL score).
-        alerts.append(_alert("ModelDriftDetected", f"max({metrics.PROM_DRIFTED_FEATURES}{{{job}}}) > 0", "0m",
+        alerts.append(_alert(DRIFT_DETECTED, f"max({metrics.PROM_DRIFTED_FEATURES}{{{job}}}) > 0", "0m",
                              "critical", f"Input drift detected for {args.model}", routing))
         if drift.method in ("psi", "kl"):
             alerts.append(_alert(
-                "ModelDriftScoreWarning",
+                DRIFT_SCORE_WARNING,
                 f'max({metrics.PROM_DRIFT_SCORE}{{{job}, method="{drift.method}"}}) > {drift.warn_threshold:g}',
                 "0m", "warning", f"{drift.method.upper()} drift of {args.model} above {drift.warn_threshold:g}",
                 routing))
         alerts.append(_alert(
-            "ModelDriftCheckStale",
+            DRIFT_CHECK_STALE,
             f"time() - max({metrics.PROM_DRIFT_LAST_RUN}{{{job}}}) > {drift.stale_after_seconds} "
             f"or absent({metrics.PROM_DRIFT_LAST_RUN}{{{job}}})",
             "30m", "warning", f"The drift check of {args.model} has not completed recently", routing))
@@ -115,10 +149,22 @@ def rule_groups(args: ModelMonitoringArgs) -> list[dict[str, Any]]:
         quality = args.quality
         worse = "<" if quality.higher_is_better else ">"
         alerts.append(_alert(
-            "ModelQualityDegraded",
+            QUALITY_DEGRADED,
             f'{metrics.PROM_QUALITY}{{{job}, metric="{quality.metric}"}} {worse} {quality.threshold:g}',
             "0m", "critical", f"{quality.metric} of {args.model} is worse than {quality.threshold:g}", routing))
+    if args.cache_enabled:
+        # A Go template (Prometheus alert annotations): a backquoted raw string needs no escaping.
+        selector = f'{CACHE_HIT_RATIO}{{namespace="{args.namespace}"}}'
+        latency = next(alert for alert in alerts if alert["alert"] == LATENCY_HIGH)
+        latency["annotations"]["cache_hit_rate"] = (
+            f"{{{{ with query `{selector}` }}}}"
+            "{{ if . }}{{ . | first | value | humanizePercentage }}{{ else }}no cache lookups{{ end }}{{ end }}"
+        )
     return [recording, {"name": f"{args.model}.alerts", "rules": alerts}]
+
+
+def alert_names(groups: list[dict[str, Any]]) -> list[str]:
+    return [rule["alert"] for group in groups for rule in group["rules"] if "alert" in rule]
 
 
 class ModelMonitoring(pulumi.ComponentResource):

@@ -5,12 +5,24 @@
 - `default-deny`: every pod of the namespace, ingress and egress, no rule (K8S-NETPOL, CKV2_K8S_6).
 - `allow-server`: the ingress controller and the spec's invokers reach the server's HTTP port;
   Prometheus reaches its metrics port; nothing else reaches the server.
-- `allow-egress`: DNS to the cluster's resolver and HTTPS to the artifact store for every model pod
-  (the init container fetches the artifact); the jobs may also push to the Prometheus Pushgateway.
+- `allow-server-egress` / `allow-job-egress`: DNS to the cluster's resolver and the artifact store
+  for every model pod (the init container fetches the artifact, the server writes captured requests,
+  the jobs read them); the jobs may also push to the Prometheus Pushgateway.
+- `allow-drift-dask-egress` (only when the drift job runs on an existing Dask cluster): the drift job's
+  pods, and only those, may reach the Dask scheduler's host and port. The client talks to the
+  scheduler only (results are gathered through it, never directly from the workers), so no rule to
+  the workers is needed.
+
+A destination is an in-cluster Service name (`<service>.<namespace>.svc[.cluster.local]`: the rule
+selects that namespace), an IP address (a /32 or /128), or an outside host name with the address
+ranges the stack configuration gives for it; a NetworkPolicy cannot name a host, so an outside name
+without ranges is refused rather than opened to the world.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +30,50 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_CLUSTER_SERVICE = re.compile(rf"^(?P<service>{_DNS_LABEL})\.(?P<namespace>{_DNS_LABEL})\.svc(\.cluster\.local)?\.?$")
+
+
+@dataclass(frozen=True)
+class EgressTarget:
+    """One destination of egress on one TCP port: a namespace of this cluster, or address ranges."""
+
+    port: int
+    namespace: str | None = None
+    cidrs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.namespace is None) == (not self.cidrs):
+            raise ValueError("an egress target is either a namespace or address ranges")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is not 1-65535")
+
+    def rule(self) -> dict[str, Any]:
+        peers = ([_namespace_peer(self.namespace)] if self.namespace is not None
+                 else [{"ipBlock": {"cidr": cidr}} for cidr in self.cidrs])
+        return {"to": peers, "ports": [{"protocol": "TCP", "port": self.port}]}
+
+
+def egress_target(host: str, port: int, outside_cidrs: list[str] | tuple[str, ...] = ()) -> EgressTarget:
+    """Where `host:port` is, as a NetworkPolicy can express it (see the module docstring).
+
+    Raises ValueError for an outside host name without address ranges: a policy cannot match a name.
+    """
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None:
+        return EgressTarget(port=port, cidrs=(f"{address}/{address.max_prefixlen}",))
+    match = _CLUSTER_SERVICE.match(host)
+    if match:
+        return EgressTarget(port=port, namespace=match["namespace"])
+    if outside_cidrs:
+        return EgressTarget(port=port, cidrs=tuple(outside_cidrs))
+    raise ValueError(
+        f"'{host}' is neither an in-cluster Service name (<service>.<namespace>.svc) nor an IP address, and no "
+        "address ranges are configured for it: a NetworkPolicy cannot allow a host name"
+    )
 
 
 @dataclass(frozen=True)
@@ -41,6 +97,13 @@ class ModelNetworkPolicyArgs:
     # Where the artifact store lives; 0.0.0.0/0 when it is a public cloud object store with no fixed range.
     artifact_store_cidrs: list[str] = field(default_factory=lambda: ["0.0.0.0/0"])
     artifact_store_port: int = 443
+    # An in-cluster S3-compatible store (MinIO): replaces the address ranges above.
+    artifact_store_namespace: str | None = None
+    # The namespace of the Pushgateway the jobs push to; default: prometheus_namespace.
+    pushgateway_namespace: str | None = None
+    # Drift job pods (a subset of job_selector's) and the Dask scheduler they may reach.
+    drift_job_selector: dict[str, str] = field(default_factory=dict)
+    dask_scheduler: EgressTarget | None = None
     dns_namespace: str = "kube-system"
     dns_pod_labels: dict[str, str] = field(default_factory=lambda: {"k8s-app": "kube-dns"})
     pushgateway_port: int = 9091
@@ -69,12 +132,13 @@ def egress_rules(args: ModelNetworkPolicyArgs, pushgateway: bool) -> list[dict[s
     rules: list[dict[str, Any]] = [
         {"to": [_namespace_peer(args.dns_namespace, args.dns_pod_labels)],
          "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-        {"to": [{"ipBlock": {"cidr": cidr}} for cidr in args.artifact_store_cidrs],
-         "ports": [{"protocol": "TCP", "port": args.artifact_store_port}]},
+        EgressTarget(port=args.artifact_store_port, namespace=args.artifact_store_namespace).rule()
+        if args.artifact_store_namespace else
+        EgressTarget(port=args.artifact_store_port, cidrs=tuple(args.artifact_store_cidrs)).rule(),
     ]
     if pushgateway:
-        rules.append({"to": [_namespace_peer(args.prometheus_namespace)],
-                      "ports": [{"protocol": "TCP", "port": args.pushgateway_port}]})
+        rules.append(EgressTarget(port=args.pushgateway_port,
+                                  namespace=args.pushgateway_namespace or args.prometheus_namespace).rule())
     return rules
 
 
@@ -115,4 +179,14 @@ class ModelNetworkPolicy(pulumi.ComponentResource):
                   "egress": egress_rules(args, pushgateway=True)},
             opts=child,
         )
+        if args.dask_scheduler is not None:
+            if not args.drift_job_selector:
+                raise ValueError(f"{args.namespace}: a Dask scheduler egress rule needs drift_job_selector")
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-allow-drift-dask-egress",
+                metadata=metadata("allow-drift-dask-egress"),
+                spec={"podSelector": {"matchLabels": dict(args.drift_job_selector)}, "policyTypes": ["Egress"],
+                      "egress": [args.dask_scheduler.rule()]},
+                opts=child,
+            )
         self.register_outputs({})

@@ -75,12 +75,14 @@ def image_reference(repository: str, tag: str, digest: str | None) -> str:
     return f"{repository}:{tag}@{digest}" if digest else f"{repository}:{tag}"
 
 
-def _fetch_container(image: str, fetch: ArtifactFetch, models_mount: str, uid: int) -> dict[str, Any]:
-    env = [{"name": "HOME", "value": "/tmp"}]
-    mounts: list[dict[str, Any]] = [
-        {"name": MODELS_VOLUME, "mountPath": models_mount},
-        {"name": TMP_VOLUME, "mountPath": "/tmp"},
-    ]
+def artifact_store_access(fetch: ArtifactFetch) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The env and mounts a container needs to reach the artifact store (endpoint, credentials file).
+
+    The init container always gets them; the server only when it writes captured requests, and the
+    jobs because they read capture data or batch input. The pod spec mounts the secret volume once.
+    """
+    env: list[dict[str, str]] = []
+    mounts: list[dict[str, Any]] = []
     if fetch.endpoint_url:
         env.append({"name": "AWS_ENDPOINT_URL_S3", "value": fetch.endpoint_url})
     if fetch.credentials_secret:
@@ -88,6 +90,17 @@ def _fetch_container(image: str, fetch: ArtifactFetch, models_mount: str, uid: i
         mounts.append(
             {"name": ARTIFACT_STORE_CREDENTIALS_VOLUME, "mountPath": ARTIFACT_STORE_CREDENTIALS_PATH, "readOnly": True}
         )
+    return env, mounts
+
+
+def _fetch_container(image: str, fetch: ArtifactFetch, models_mount: str, uid: int) -> dict[str, Any]:
+    store_env, store_mounts = artifact_store_access(fetch)
+    env = [{"name": "HOME", "value": "/tmp"}, *store_env]
+    mounts: list[dict[str, Any]] = [
+        {"name": MODELS_VOLUME, "mountPath": models_mount},
+        {"name": TMP_VOLUME, "mountPath": "/tmp"},
+        *store_mounts,
+    ]
     return {
         "name": "fetch-model",
         "image": image,

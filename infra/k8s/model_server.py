@@ -2,6 +2,13 @@
 # (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """The model server: a Deployment running MLServer (Open Inference Protocol V2) on the restricted profile.
 
+The container runs the serving image's entry point (`python -m model_server.start <model dir>`:
+MLServer plus the request body limit), never `mlserver start` directly, so a pod refuses oversized
+bodies exactly like the image run anywhere else; the limit is also set explicitly, so the ingress in
+front (proxy-body-size) and the server are configured from the same number. Feature switches of the
+serving path (prediction cache, request capture) arrive as environment variables in `env`; a server
+that writes captured requests also gets the artifact store's endpoint and credentials.
+
 The artifact is downloaded and checksum-verified by an init container (`model_pod.py`) into an
 emptyDir the server mounts read-only, so a pod whose artifact does not match its digest never starts
 serving and shows the mismatch as an Init:Error. Used twice for a canary: once for the stable
@@ -17,7 +24,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from contracts.tags import K8S_ARTIFACT_SHA256
-from infra.k8s.model_pod import ArtifactFetch, ContainerResources, image_reference, model_pod_spec
+from infra.k8s.model_pod import (
+    ArtifactFetch,
+    ContainerResources,
+    artifact_store_access,
+    image_reference,
+    model_pod_spec,
+)
 
 HTTP_PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"
@@ -34,6 +47,9 @@ class ServerContract:
     liveness_path: str
     readiness_path: str
     models_mount: str
+    # Largest request body the server accepts (413 above it), and the env var that sets it.
+    max_request_body_bytes: int | None = None
+    max_request_body_env: str = "SLIPSTACK_MAX_REQUEST_BODY_BYTES"
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,7 @@ class ModelServerArgs:
     namespace: str
     model_name: str  # the V2 model name served (and the folder under models_mount)
     model_dir: str  # the verified artifact folder MLServer loads, under contract.models_mount
+    command: list[str]  # the serving image's entry point for model_dir (serving_contract.server_command)
     image_repository: str
     image_tag: str
     image_digest: str | None
@@ -69,6 +86,11 @@ class ModelServerArgs:
     termination_grace_period_seconds: int = 30
     drain_seconds: int = 5
     parallel_workers: int = 0
+    # Serving-path switches (prediction cache, request capture), as the serving image reads them.
+    env: dict[str, str] = field(default_factory=dict)
+    # True when the server writes to the artifact store (request capture): it gets the store's
+    # endpoint and credentials like the init container; otherwise it never sees them.
+    artifact_store_writer: bool = False
 
 
 def scanner_skip_annotations(args: ModelServerArgs | Any, with_probes: bool = True) -> dict[str, str]:
@@ -109,10 +131,21 @@ def server_container(args: ModelServerArgs, image: str) -> dict[str, Any]:
     def http_get(path: str, port: str) -> dict[str, Any]:
         return {"path": path, "port": port, "scheme": "HTTP"}
 
+    store_env, store_mounts = artifact_store_access(args.fetch) if args.artifact_store_writer else ([], [])
+    body_limit = (
+        [{"name": contract.max_request_body_env, "value": str(contract.max_request_body_bytes)}]
+        if contract.max_request_body_bytes else []
+    )
+    reserved = {"MLSERVER_HOST", "MLSERVER_PARALLEL_WORKERS", "MLSERVER_HTTP_PORT", "MLSERVER_GRPC_PORT",
+                "MLSERVER_METRICS_PORT", "MLSERVER_METRICS_ENDPOINT", "MLSERVER_METRICS_DIR", "HOME",
+                contract.max_request_body_env}
+    clash = reserved & set(args.env)
+    if clash:
+        raise ValueError(f"{args.name}: env may not override {sorted(clash)} (the contract sets them)")
     return {
         "name": "server",
         "image": image,
-        "command": ["mlserver", "start", args.model_dir],
+        "command": list(args.command),
         # MLServer keeps its metrics files in the working directory; the root filesystem is read-only.
         "workingDir": "/tmp",
         "env": [
@@ -126,6 +159,9 @@ def server_container(args: ModelServerArgs, image: str) -> dict[str, Any]:
             # The root filesystem is read-only: MLServer's metrics and Python's caches go to /tmp.
             {"name": "MLSERVER_METRICS_DIR", "value": "/tmp/mlserver-metrics"},
             {"name": "HOME", "value": "/tmp"},
+            *body_limit,
+            *store_env,
+            *({"name": key, "value": value} for key, value in sorted(args.env.items())),
         ],
         "ports": [
             {"name": HTTP_PORT_NAME, "containerPort": contract.http_port, "protocol": "TCP"},
@@ -145,6 +181,7 @@ def server_container(args: ModelServerArgs, image: str) -> dict[str, Any]:
         "volumeMounts": [
             {"name": "models", "mountPath": contract.models_mount, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},
+            *store_mounts,
         ],
     }
 

@@ -187,6 +187,38 @@ def _drift_settings(
         raise InputDataError(f"drift option {first['loc'][0]}: {first['msg']}") from None
 
 
+def _capture_window(since: str | None, until: str | None) -> Any:
+    """The CaptureWindow of --since/--until, or None to read the whole location."""
+    from monitoring.capture_window import CaptureWindow, parse_duration, parse_instant
+    from monitoring.errors import InputDataError
+
+    if since is None:
+        if until is not None:
+            raise InputDataError("--until needs --since: give the window's length, e.g. --since 2h")
+        return None
+    return CaptureWindow.ending_now(parse_duration(since), parse_instant(until) if until is not None else None)
+
+
+def _window_is_empty(source: Any) -> bool:
+    """A shard whose capture files all lie outside the time window: it merges as the identity."""
+    from monitoring.errors import EmptyWindowError
+
+    if source.window is None:
+        return False
+    try:
+        source.partitions()
+    except EmptyWindowError:
+        return True
+    return False
+
+
+SINCE_HELP = (
+    "Read only capture files of the yyyy/mm/dd/hh/ hour partitions overlapping the last DURATION (e.g. 2h, 24h, "
+    "7d; UTC, widened to whole hours). For capture directories and s3:// prefixes; default: everything."
+)
+UNTIL_HELP = "End of the --since window (ISO 8601, UTC if no offset; default: now), e.g. to rerun a missed hour."
+
+
 def _is_empty_directory(location: str) -> bool:
     """A local directory holding no data file at all (an empty shard), as opposed to a wrong path."""
     if location.startswith("s3://"):
@@ -300,6 +332,8 @@ def register(app: typer.Typer) -> None:
         shard_count: int | None = typer.Option(
             None, min=1, help="How many shards the run has (default: SageMaker's host count, else 1)."
         ),
+        since: str | None = typer.Option(None, metavar="DURATION", help=SINCE_HELP),
+        until: str | None = typer.Option(None, metavar="TIME", help=UNTIL_HELP),
     ) -> None:
         """Check current data for drift against the reference profile; exit 1 on an alert.
 
@@ -332,17 +366,18 @@ def register(app: typer.Typer) -> None:
         )
 
         cluster = _cluster_settings(engine, scheduler, workers, worker_memory, connect_timeout)
+        window = _capture_window(since, until)
         if partials_out is not None:
             from monitoring.partials import detect_shard, shard_destination, shard_document, write_shard
 
             shard = detect_shard(shard_index, shard_count)
-            source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows)
+            source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows, window=window)
             if cluster is not None:
                 from monitoring.distributed import dask_client, drift_partial_on_cluster
 
                 with dask_client(cluster) as client:
                     partial, _ = drift_partial_on_cluster(client, source, reference, settings)
-            elif _is_empty_directory(current):
+            elif _is_empty_directory(current) or _window_is_empty(source):
                 # ShardedByS3Key hands an instance no objects when there are fewer objects than
                 # instances: its shard is empty, which merges as the identity.
                 from monitoring.drift import checked_feature_names
@@ -362,12 +397,14 @@ def register(app: typer.Typer) -> None:
         if cluster is not None:
             from monitoring.distributed import dask_client, drift_partial_on_cluster
 
-            source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows)
+            source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows, window=window)
             with dask_client(cluster) as client:
                 partial, _ = drift_partial_on_cluster(client, source, reference, settings)
         else:
             bar, advance = _progress(progress)
-            source = CurrentData(current, list(reference.features), chunk_rows=chunk_rows, on_rows=advance)
+            source = CurrentData(
+                current, list(reference.features), chunk_rows=chunk_rows, on_rows=advance, window=window
+            )
             if bar is not None:
                 bar.start()
             try:
@@ -438,7 +475,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("quality")
     def quality_command(
-        predictions: str = typer.Option(..., help="Predictions (CSV/Parquet file, directory or s3:// prefix)."),
+        predictions: str = typer.Option(
+            ...,
+            help="Predictions: a CSV/Parquet table (id, prediction, score columns), or SageMaker data-capture JSONL "
+            "(a capture directory or s3:// prefix; the replies are parsed, the request id is inferenceId or eventId).",
+        ),
         labels: str = typer.Option(..., help="Delayed labels (CSV/Parquet file, directory or s3:// prefix)."),
         spec: Path | None = typer.Option(None, help="Deployment spec: task, metric, threshold, model name."),
         env: str = typer.Option("prod", "--env", help="Spec environment whose overrides apply."),
@@ -446,9 +487,16 @@ def register(app: typer.Typer) -> None:
         metric: str | None = typer.Option(None, help="accuracy, precision, recall, f1, roc_auc, mae, rmse, r2."),
         threshold: float | None = typer.Option(None, help="Alert threshold (overrides the spec)."),
         id_column: str = typer.Option("inference_id", help="Request id column in both tables."),
-        prediction_column: str = typer.Option("prediction", help="Prediction column."),
-        score_column: str | None = typer.Option(None, help="Positive-class probability column (roc_auc)."),
+        prediction_column: str = typer.Option("prediction", help="Prediction column (tables; not capture)."),
+        score_column: str | None = typer.Option(
+            None,
+            help="Positive-class probability column (roc_auc) of a predictions table; captured replies of a binary "
+            "classifier give theirs (the second probability).",
+        ),
         label_column: str = typer.Option("label", help="Label column."),
+        row_column: str = typer.Option(
+            "row", help="Labels: row index within a multi-row captured request (else key labels '<id>#<row>')."
+        ),
         positive_label: str | None = typer.Option(None, help="Positive class of a binary classifier (default 1)."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here."),
         model: str | None = typer.Option(None, help="Model name for metrics (default: the spec's)."),
@@ -464,6 +512,8 @@ def register(app: typer.Typer) -> None:
         fail_on_alert: bool = typer.Option(
             True, help="Exit 1 below the threshold; scheduled jobs pass --no-fail-on-alert and alarm on the metrics."
         ),
+        since: str | None = typer.Option(None, metavar="DURATION", help=SINCE_HELP + " Applies to --predictions."),
+        until: str | None = typer.Option(None, metavar="TIME", help=UNTIL_HELP),
     ) -> None:
         """Join predictions with delayed labels by request id, score the model; exit 1 when below threshold."""
         from pydantic import ValidationError
@@ -488,6 +538,7 @@ def register(app: typer.Typer) -> None:
             score_column=score_column,
             label_column=label_column,
             positive_label=positive_label,
+            row_column=row_column,
         )
         try:
             settings = QualitySettings.model_validate(values)
@@ -498,19 +549,33 @@ def register(app: typer.Typer) -> None:
                 f"(set it in monitoring.quality or pass --{str(field).replace('_', '-')})"
             ) from None
         cluster = _cluster_settings(engine, scheduler, workers, worker_memory, connect_timeout)
+        source = CurrentData(predictions, [], view="predictions", window=_capture_window(since, until))
+        if source.is_capture() and settings.task == "classification" and settings.score_column is None:
+            # Captured replies carry a binary classifier's probabilities: roc_auc works without a column name.
+            settings = settings.model_copy(update={"score_column": "score"})
         label_series = load_labels(CurrentData(labels, []).chunks(), settings)
         if cluster is not None:
             from monitoring.distributed import dask_client, quality_partial_on_cluster
             from monitoring.quality import decide_quality
 
             with dask_client(cluster) as client:
-                (total, joined, unlabelled), _ = quality_partial_on_cluster(
-                    client, CurrentData(predictions, []), label_series, settings
-                )
-            result = decide_quality(total, joined, unlabelled, len(label_series), settings)
+                (total, joined, unlabelled), _ = quality_partial_on_cluster(client, source, label_series, settings)
+            result = decide_quality(total, joined, unlabelled, len(label_series), settings, source.summary)
         else:
-            result = check_quality(CurrentData(predictions, []).chunks(), label_series, settings)
+            result = check_quality(source.chunks(), label_series, settings, source.summary)
         _write_json(result.model_dump(mode="json"), output)
+        if result.malformed_records:
+            print(
+                f"warning: skipped {result.malformed_records} capture records whose reply could not be read, first: "
+                f"{result.malformed_examples[0]}",
+                file=sys.stderr,
+            )
+        if result.ambiguous_rows:
+            print(
+                f"warning: {result.ambiguous_rows} rows of multi-row requests were not scored: their labels name "
+                f"only the request; key them '<request id>#<row>' or add a '{row_column}' column",
+                file=sys.stderr,
+            )
         model_name = model or (resolved.name if resolved is not None else "model")
         _publish("quality", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
         if result.status == "alert" and fail_on_alert:

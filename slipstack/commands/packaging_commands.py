@@ -136,6 +136,11 @@ def serve(
     artifact: Path | None = typer.Option(None, "--artifact", help="Serve this packaged artifact instead of "
                                          "packaging the spec's model."),
     port: int = typer.Option(8080, "--port", min=1, max=65535, help="HTTP port on 127.0.0.1."),
+    cache: bool | None = typer.Option(None, "--cache/--no-cache", help="Prediction cache on or off; default: the "
+                                      "spec's serving.cache (size and TTL always come from the spec)."),
+    capture: str | None = typer.Option(None, "--capture", help="Write a sample of requests (the spec's "
+                                       "monitoring.capture.percentage) as data-capture JSONL to this directory "
+                                       "or s3:// prefix, for `slipstack drift --current`."),
 ) -> None:
     """Run the packaged model locally in MLServer, the server the Kubernetes stack deploys."""
     import json
@@ -143,7 +148,13 @@ def serve(
 
     from deployment_spec import load_spec
     from model_packaging.package import package_model
-    from model_packaging.serving_contract import infer_path
+    from model_packaging.serving_contract import (
+        CACHE_ENABLED_ENV,
+        CACHE_MAX_ENTRIES_ENV,
+        CACHE_TTL_SECONDS_ENV,
+        CAPTURE_PERCENT_ENV,
+        infer_path,
+    )
     from model_packaging.verify import verify_directory
     from model_server.errors import PortInUse
     from model_server.launch import ServerPorts, free_port, start_server, stop_server, wait_ready
@@ -167,7 +178,8 @@ def serve(
         ports = ServerPorts(port, free_port(), free_port())
         if not _port_is_free(port):
             raise PortInUse(f"127.0.0.1:{port} is already in use; choose another --port")
-        process = start_server(artifact, ports, Path(scratch) / "server", quiet=False)
+        runtime_env = _runtime_environment(resolved.spec, cache, capture)
+        process = start_server(artifact, ports, Path(scratch) / "server", quiet=False, extra_env=runtime_env)
         base = f"http://127.0.0.1:{ports.http}"
         try:
             wait_ready(process, base)
@@ -176,12 +188,36 @@ def serve(
             # Flushed: whoever reads this through a pipe (a script, a test) needs the URL now, not at exit.
             print(f"serving {manifest.model.name} {manifest.model.version} at {url}  (metrics :{ports.metrics})",
                   flush=True)
+            if runtime_env.get(CACHE_ENABLED_ENV) == "true":
+                print(f"prediction cache: {runtime_env[CACHE_MAX_ENTRIES_ENV]} entries, "
+                      f"{runtime_env[CACHE_TTL_SECONDS_ENV]} s TTL", flush=True)
+            if capture:
+                print(f"capturing {runtime_env[CAPTURE_PERCENT_ENV]}% of requests to {capture}", flush=True)
             print(f"try:\ncurl -s -H 'Content-Type: application/json' -d '{body}' {url}", flush=True)
             process.wait()
         except KeyboardInterrupt:
             pass
         finally:
             stop_server(process)
+
+
+def _runtime_environment(spec: Any, cache: bool | None, capture: str | None) -> dict[str, str]:
+    """The runtime's SLIPSTACK_CACHE_* / SLIPSTACK_CAPTURE_* variables from the resolved spec and the options."""
+    from model_server.prediction_cache import CacheSettings, CacheSettingsError
+    from model_server.request_capture import CaptureSettings
+
+    configured = spec.serving.cache
+    enabled = configured.enabled if cache is None else cache
+    if enabled and not spec.model.deterministic:
+        raise CacheSettingsError("--cache: the spec marks the model non-deterministic (model.deterministic: "
+                                   "false), so a cached answer could differ from the model's; drop --cache")
+    env = CacheSettings(enabled=enabled, max_entries=configured.max_entries,
+                        ttl_seconds=configured.ttl_seconds).environment()
+    if capture:
+        target = capture if capture.startswith("s3://") else str(Path(capture).resolve())
+        env.update(CaptureSettings(uri=target, percent=spec.monitoring.capture.percentage,
+                                   flush_seconds=5).environment())
+    return env
 
 
 def _port_is_free(port: int) -> bool:

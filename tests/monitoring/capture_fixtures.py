@@ -1,0 +1,70 @@
+"""SageMaker data-capture records as the endpoint writes them, built from our servers' real replies."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_packaging.sagemaker_inference import output_fn
+from model_packaging.signature import output_tensors
+
+# The manifest's runtime.outputs of a binary classifier: the label first, then the probabilities.
+CLASSIFIER_OUTPUTS = [
+    {"name": "label", "index": 0, "dtype": "int64", "shape": []},
+    {"name": "probabilities", "index": 1, "dtype": "float32", "shape": [2]},
+]
+
+
+def classifier_reply(labels: list[int], positive: list[float], accept: str) -> tuple[str, str]:
+    """What the endpoint answered: inference.py's output_fn (JSON or CSV) or a V2 response."""
+    probabilities = [[1.0 - p, p] for p in positive]
+    if accept == "v2":
+        raw = [np.asarray(labels), np.asarray(probabilities)]
+        body = {"model_name": "m", "outputs": output_tensors(CLASSIFIER_OUTPUTS, raw)}
+        return json.dumps(body), "application/json"
+    return output_fn({"label": labels, "probabilities": probabilities}, accept)
+
+
+def capture_line(
+    event: str,
+    reply: tuple[str, str],
+    inference_id: str | None = None,
+    encoding: str | None = None,
+    inference_time: str = "2025-03-01T10:15:00Z",
+) -> str:
+    body, content_type = reply
+    encoding = encoding or ("JSON" if "json" in content_type else "CSV")
+    data = base64.b64encode(body.encode()).decode() if encoding == "BASE64" else body
+    metadata: dict[str, Any] = {"eventId": event, "inferenceTime": inference_time}
+    if inference_id is not None:
+        metadata["inferenceId"] = inference_id
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": "1,2", "encoding": "CSV"},
+                "endpointOutput": {
+                    "observedContentType": content_type,
+                    "mode": "OUTPUT",
+                    "data": data,
+                    "encoding": encoding,
+                },
+            },
+            "eventMetadata": metadata,
+            "eventVersion": "0",
+        }
+    )
+
+
+def hour_key(hour: datetime, name: str = "capture.jsonl") -> str:
+    return f"{hour:%Y/%m/%d/%H}/{name}"
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
