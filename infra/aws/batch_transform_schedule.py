@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from contracts.sagemaker_instances import has_local_nvme
-from infra.aws.sagemaker_endpoint import content_name
+from infra.aws.sagemaker_endpoint import declare_sagemaker_model
 
 EXECUTION_ID = "<aws.scheduler.execution-id>"  # 16 characters at run time
 JOB_PREFIX_LENGTH = 40  # 40 + "-" + 16 stays within the 63-character job-name limit
@@ -125,23 +125,16 @@ class BatchTransformSchedule(pulumi.ComponentResource):
             raise ValueError(f"job_name_prefix '{args.job_name_prefix}' is longer than {JOB_PREFIX_LENGTH}")
         container: Any = {"image": args.image_uri, "model_data_url": args.model_data_url, "mode": "SingleModel",
                      "environment": dict(args.container_environment)}
-        vpc: Any = (
-            {"subnets": list(args.subnet_ids), "security_group_ids": list(args.security_group_ids)}
-            if args.subnet_ids
-            else None
-        )
-        model_name = pulumi.Output.all(
-            container=container, vpc=vpc, isolation=args.network_isolation, role=args.execution_role_arn
-        ).apply(lambda content: content_name(args.name_prefix, content))
-        self.model = aws.sagemaker.Model(
-            f"{name}-model",
-            name=model_name,
+        self.model = declare_sagemaker_model(
+            name,
+            self,
+            name_prefix=args.name_prefix,
+            container=container,
             execution_role_arn=args.execution_role_arn,
-            primary_container=container,
-            vpc_config=vpc,
-            enable_network_isolation=args.network_isolation,
+            subnet_ids=args.subnet_ids,
+            security_group_ids=args.security_group_ids,
+            network_isolation=args.network_isolation,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
         )
         role = aws.iam.Role(
             f"{name}-scheduler-role",

@@ -90,6 +90,40 @@ def content_name(prefix: str, content: Any) -> str:
     return f"{prefix[: MAX_NAME_LENGTH - NAME_HASH_LENGTH - 1].rstrip('-')}-{digest[:NAME_HASH_LENGTH]}"
 
 
+def declare_sagemaker_model(
+    name: str,
+    parent: pulumi.Resource,
+    *,
+    name_prefix: str,
+    container: Any,
+    execution_role_arn: pulumi.Input[str],
+    subnet_ids: Sequence[str],
+    security_group_ids: Sequence[str],
+    network_isolation: bool,
+    tags: dict[str, str],
+) -> aws.sagemaker.Model:
+    """A SageMaker Model named after its content, so a changed image, artifact or network makes a new model.
+
+    The endpoint and the batch transform schedule both serve through such a model.
+    """
+    vpc: Any = (
+        {"subnets": list(subnet_ids), "security_group_ids": list(security_group_ids)} if subnet_ids else None
+    )
+    model_name = pulumi.Output.all(
+        container=container, vpc=vpc, isolation=network_isolation, role=execution_role_arn
+    ).apply(lambda content: content_name(name_prefix, content))
+    return aws.sagemaker.Model(
+        f"{name}-model",
+        name=model_name,
+        execution_role_arn=execution_role_arn,
+        primary_container=container,
+        vpc_config=vpc,
+        enable_network_isolation=network_isolation,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def production_variant(args: SageMakerEndpointArgs, model_name: pulumi.Input[str]) -> dict[str, Any]:
     variant: dict[str, Any] = {"variant_name": VARIANT_NAME, "model_name": model_name}
     if args.mode == "serverless":
@@ -147,24 +181,16 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             "mode": "SingleModel",
             "environment": dict(args.container_environment),
         }
-        vpc: Any = (
-            {"subnets": list(args.subnet_ids), "security_group_ids": list(args.security_group_ids)}
-            if args.subnet_ids
-            else None
-        )
-        model_content = pulumi.Output.all(
-            container=container, vpc=vpc, isolation=args.network_isolation, role=args.execution_role_arn
-        )
-        model_name = model_content.apply(lambda content: content_name(args.name_prefix, content))
-        self.model = aws.sagemaker.Model(
-            f"{name}-model",
-            name=model_name,
+        self.model = declare_sagemaker_model(
+            name,
+            self,
+            name_prefix=args.name_prefix,
+            container=container,
             execution_role_arn=args.execution_role_arn,
-            primary_container=container,
-            vpc_config=vpc,
-            enable_network_isolation=args.network_isolation,
+            subnet_ids=args.subnet_ids,
+            security_group_ids=args.security_group_ids,
+            network_isolation=args.network_isolation,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
         key_on_volume = args.mode != "serverless" and not has_local_nvme(args.instance_type)
@@ -197,7 +223,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                     "max_concurrent_invocations_per_instance": settings.max_concurrent_invocations_per_instance
                 },
             }
-        variant: Any = production_variant(args, model_name)
+        variant: Any = production_variant(args, self.model.name)
         config_content = pulumi.Output.all(
             variant=variant,
             capture=capture,

@@ -60,7 +60,10 @@ def test_regressor_and_other_reply_shapes() -> None:
             "not JSON",
         ),
         (
-            {"captureData": {"endpointOutput": {"data": "!!", "encoding": "BASE64"}}, "eventMetadata": {"eventId": "e"}},
+            {
+                "captureData": {"endpointOutput": {"data": "!!", "encoding": "BASE64"}},
+                "eventMetadata": {"eventId": "e"},
+            },
             "not valid base64",
         ),
         (
