@@ -64,6 +64,8 @@ def test_serve_answers_the_printed_request_rejects_bad_ones_and_stops_cleanly(tm
             match = CURL.search(stdout.read_text(errors="replace"))
             time.sleep(0.2)
         assert match is not None, f"no example request printed:\n{stdout.read_text()[-2000:]}"
+        # The spec's serving.cache reached the server (breast-cancer-screening.yaml enables it).
+        assert "prediction cache: 10000 entries, 300 s TTL" in stdout.read_text()
         server_pids = _descendants(command.pid)
         assert server_pids, "slipstack serve runs the model server as a child process"
         url, request = match["url"], json.loads(match["body"])

@@ -103,3 +103,22 @@ def test_bad_cache_setting_refuses_to_serve(served_artifact: Path, tmp_path: Pat
     finally:
         stop_server(process)
     assert f"{contract.CACHE_MAX_ENTRIES_ENV}='-5'" in (tmp_path / "work" / "mlserver.log").read_text()
+
+
+def test_buffered_capture_is_written_when_the_server_stops(served_artifact: Path, tmp_path: Path) -> None:
+    capture_dir = tmp_path / "capture"
+    ports = free_ports()
+    process = start_server(served_artifact, ports, tmp_path / "work", extra_env={
+        contract.CAPTURE_URI_ENV: f"file://{capture_dir}", contract.CAPTURE_FLUSH_SECONDS_ENV: "600"})
+    manifest = json.loads((served_artifact / "manifest.json").read_text())
+    try:
+        wait_ready(process, f"http://127.0.0.1:{ports.http}")
+        for _ in range(3):
+            answer = httpx.post(f"http://127.0.0.1:{ports.http}{contract.infer_path(MODEL)}",
+                                json=manifest["example"]["request"], timeout=10)
+            assert answer.status_code == 200
+        assert not list(capture_dir.rglob("*.jsonl"))  # still buffered: no flush before 600 s or 1,000 records
+    finally:
+        stop_server(process, grace=15)
+    (captured,) = capture_dir.rglob("*.jsonl")
+    assert len(captured.read_text().splitlines()) == 3

@@ -36,6 +36,7 @@ def capture_line(
     inference_id: str | None = None,
     encoding: str | None = None,
     inference_time: str = "2025-03-01T10:15:00Z",
+    input_csv: str = "1,2",
 ) -> str:
     body, content_type = reply
     encoding = encoding or ("JSON" if "json" in content_type else "CSV")
@@ -46,7 +47,12 @@ def capture_line(
     return json.dumps(
         {
             "captureData": {
-                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": "1,2", "encoding": "CSV"},
+                "endpointInput": {
+                    "observedContentType": "text/csv",
+                    "mode": "INPUT",
+                    "data": input_csv,
+                    "encoding": "CSV",
+                },
                 "endpointOutput": {
                     "observedContentType": content_type,
                     "mode": "OUTPUT",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,9 @@ from typer.testing import CliRunner
 
 from contracts.errors import SlipstackError
 from deployment_spec.model import Drift
-from monitoring.job_command import DriftJobSettings, drift_job_command
+from monitoring.job_command import DriftJobSettings, QualityJobSettings, drift_job_command, quality_job_command
 from slipstack.commands.monitoring_commands import register
+from tests.monitoring.capture_fixtures import capture_line, hour_key, write_lines
 
 BASE: dict[str, Any] = {
     "model": "churn",
@@ -75,7 +78,9 @@ def test_generated_command_runs_through_the_cli(tmp_path: Path, scheduler: str) 
     assert runner.invoke(app, ["profile", str(tmp_path / "ref.parquet"), "-o", str(tmp_path / "p.json")]).exit_code == 0
     settings = DriftJobSettings(
         **{**BASE, "current": str(tmp_path / "cur.parquet"), "profile": str(tmp_path / "p.json")},
-        engine="dask", dask_scheduler=scheduler, prometheus_textfile=str(tmp_path / "drift.prom"),
+        engine="dask",
+        dask_scheduler=scheduler,
+        prometheus_textfile=str(tmp_path / "drift.prom"),
     )
     argv = drift_job_command(settings)
     assert argv[:2] == ["slipstack", "drift"]
@@ -83,4 +88,51 @@ def test_generated_command_runs_through_the_cli(tmp_path: Path, scheduler: str) 
     if isinstance(result.exception, SlipstackError):
         pytest.fail(str(result.exception))
     assert result.exit_code == 0, result.output
+    assert 'slipstack_drifted_features{environment="prod",model="churn"} 0.0' in (tmp_path / "drift.prom").read_text()
+
+
+def test_capture_window_follows_the_schedule() -> None:
+    hourly = drift_job_command(DriftJobSettings(**BASE, schedule="0 * * * *"))
+    assert hourly[hourly.index("--since") : hourly.index("--since") + 2] == ["--since", "2h"]
+    assert "--since" not in drift_job_command(DriftJobSettings(**BASE))  # no schedule: the whole prefix
+    explicit = drift_job_command(DriftJobSettings(**BASE, schedule="0 * * * *", since="6h"))
+    assert explicit[explicit.index("--since") + 1] == "6h"
+    quality = QualityJobSettings(
+        model="m", environment="prod", predictions="s3://b/dc/", labels="s3://b/labels/", task="regression",
+        metric="rmse", threshold=3.0, schedule="0 3 * * *", label_delay_hours=72,
+    )  # fmt: skip
+    argv = quality_job_command(quality)
+    assert argv[argv.index("--since") + 1] == "97h"  # a day between runs + 1 h + the 72 h label delay
+    with pytest.raises(ValidationError, match="give a duration like 2h"):
+        DriftJobSettings(**BASE, since="2 hours")
+    with pytest.raises(ValidationError, match="five-field cron"):
+        QualityJobSettings(**{**quality.model_dump(), "schedule": "hourly"})
+
+
+def test_windowed_drift_command_runs_through_the_cli(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    pd.DataFrame({"a": rng.normal(size=5000), "b": rng.normal(size=5000)}).to_parquet(tmp_path / "ref.parquet")
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    assert runner.invoke(app, ["profile", str(tmp_path / "ref.parquet"), "-o", str(tmp_path / "p.json")]).exit_code == 0
+    now = datetime.now(UTC)
+
+    def capture(hour: datetime, shift: float) -> None:
+        rows = "\n".join(f"{a:.4f},{b:.4f}" for a, b in rng.normal(shift, 1, (400, 2)))
+        lines = [capture_line(f"e{i}", ("1", "text/csv"), input_csv=rows) for i in range(3)]
+        write_lines(tmp_path / "capture" / "ep" / "AllTraffic" / hour_key(hour), lines)
+
+    capture(now, 0.0)  # this hour: no drift
+    capture(now - timedelta(hours=30), 3.0)  # a day ago, outside an hourly job's 2 h window: badly drifted
+    settings = DriftJobSettings(
+        **{**BASE, "current": str(tmp_path / "capture"), "profile": str(tmp_path / "p.json")},
+        method="psi", schedule="0 * * * *", prometheus_textfile=str(tmp_path / "drift.prom"),
+    )  # fmt: skip
+    argv = drift_job_command(settings)
+    result = runner.invoke(app, argv[1:])
+    if isinstance(result.exception, SlipstackError):
+        pytest.fail(str(result.exception))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"] == 1200
     assert 'slipstack_drifted_features{environment="prod",model="churn"} 0.0' in (tmp_path / "drift.prom").read_text()
