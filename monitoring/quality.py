@@ -219,9 +219,12 @@ def _captured_labels(frame: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series,
     fallback = truth.isna().to_numpy() & ~multi
     if fallback.any():
         truth[fallback] = labels.reindex(row_keys[fallback]).to_numpy()
-    ambiguous = truth.isna().to_numpy() & multi & pd.Index(ids).isin(labels.index)
+    # Ambiguous: a multi-row request without row labels whose request id alone is labelled. Looked up
+    # by hash (reindex) for the few unlabelled multi-row rows only; `isin` on the labels is O(labels).
+    unmatched = truth.isna().to_numpy() & multi
+    ambiguous = int(labels.reindex(ids[unmatched]).notna().sum()) if unmatched.any() else 0
     truth.index = frame.index
-    return truth, int(ambiguous.sum())
+    return truth, ambiguous
 
 
 def _classification_metrics(partial: ClassificationPartial, positive_label: str | None) -> dict[str, float | None]:

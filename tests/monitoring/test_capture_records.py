@@ -89,3 +89,20 @@ def test_request_id_prefers_the_callers_inference_id() -> None:
     assert request_id({"eventMetadata": {"eventId": "e", "inferenceId": ""}}) == "e"
     with pytest.raises(MalformedRecord, match="neither inferenceId nor eventId"):
         request_id({"eventMetadata": {}})
+
+
+def test_records_of_the_on_prem_capture_writer() -> None:
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from model_packaging.signature import output_tensors
+    from model_server.request_capture import PendingRecord
+    from model_server.request_capture import capture_line as on_prem_line
+    from tests.monitoring.capture_fixtures import CLASSIFIER_OUTPUTS
+
+    outputs = output_tensors(CLASSIFIER_OUTPUTS, [np.asarray([1, 0]), np.asarray([[0.25, 0.75], [0.5, 0.5]])])
+    features = np.asarray([[1.0, 2.0], [3.0, np.nan]])
+    pending = PendingRecord("req-42", ("a", "b"), features, outputs, datetime(2025, 3, 1, 10, tzinfo=UTC))
+    rows = record_predictions(json.loads(on_prem_line(pending)))
+    assert [(r.key, r.prediction, r.score) for r in rows] == [("req-42#0", 1, 0.75), ("req-42#1", 0, 0.5)]

@@ -119,7 +119,7 @@ def s3() -> Iterator[Any]:
 
 
 def test_s3_prefix_is_listed_per_hour_not_whole(s3: Any) -> None:
-    start = datetime(2024, 12, 20, tzinfo=UTC)
+    start = UNTIL - timedelta(days=4, minutes=30)
     for hour in range(24 * 5 + 2):  # five days of hourly files: the window must not list them all
         moment = start + timedelta(hours=hour)
         for variant in ("AllTraffic", "Canary"):

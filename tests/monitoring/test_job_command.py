@@ -136,3 +136,22 @@ def test_windowed_drift_command_runs_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows"] == 1200
     assert 'slipstack_drifted_features{environment="prod",model="churn"} 0.0' in (tmp_path / "drift.prom").read_text()
+
+
+def test_a_shard_with_no_file_in_the_window_writes_empty_partials(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    pd.DataFrame({"a": rng.normal(size=2000), "b": rng.normal(size=2000)}).to_parquet(tmp_path / "ref.parquet")
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    assert runner.invoke(app, ["profile", str(tmp_path / "ref.parquet"), "-o", str(tmp_path / "p.json")]).exit_code == 0
+    old = datetime.now(UTC) - timedelta(days=2)
+    write_lines(tmp_path / "shard" / "ep" / "v" / hour_key(old), [capture_line("e1", ("1", "text/csv"))])
+    settings = DriftJobSettings(
+        **{**BASE, "current": str(tmp_path / "shard"), "profile": str(tmp_path / "p.json")},
+        schedule="0 * * * *", partials_out=str(tmp_path / "partials"),
+    )  # fmt: skip
+    result = runner.invoke(app, [*drift_job_command(settings)[1:], "--shard-index", "2", "--shard-count", "3"])
+    assert result.exit_code == 0, result.output
+    shard = json.loads((tmp_path / "partials" / "shard-2-of-3.json").read_text())
+    assert shard["partial"]["rows"] == 0

@@ -4,7 +4,10 @@ The Kubernetes part is planned with only the Kubernetes provider (same stack fil
 translation), with package manifests in the project root as after `slipstack package`.
 the official Kubernetes schemas (kubernetes-validate), Checkov's Kubernetes checks, and the policy pack.
 
-Each stack is planned once and Checkov runs once per stack (the three in parallel).
+Besides the shipped stacks, `dev-dask` is the dev stack with a spec whose drift job runs on an existing
+Dask cluster (`monitoring.drift.dask_scheduler`), so that variant passes the same checks.
+
+Each stack is planned once and Checkov runs once per stack (all in parallel).
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
 from slipstack.plan.engine import run_program
 from slipstack.plan.runner import kubernetes_manifests, write_plan
 
-STACKS = {"dev": "dev", "staging": "staging", "prod": "prod"}
+STACKS = {"dev": "dev", "staging": "staging", "prod": "prod", "dev-dask": "dev"}
+DASK_SCHEDULER = "tcp://dask-scheduler.analytics.svc.cluster.local:8786"
 MODELS = [("breast-cancer-screening", "1.0.0"), ("diabetes-progression", "2.1.0")]
 # The cluster version the stacks target (EKS 1.33 in staging); kubernetes-validate ships its schemas.
 KUBERNETES_VERSION = "1.33.0"
 # Custom resources: no official schema exists for them, so they are reported as skipped, by kind.
-CUSTOM_KINDS = {"Certificate", "ServiceMonitor", "PrometheusRule"}
+CUSTOM_KINDS = {"Certificate", "ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"}
 CHECKOV = Path(__file__).resolve().parents[2] / ".venv-scan" / "bin" / "checkov"
 SKIP_ANNOTATION = re.compile(r"^(CKV2?_K8S_[0-9]+)=(.+)$")
 
@@ -47,7 +51,19 @@ def package_manifests(root: Path, models: list[tuple[str, str]]) -> dict[str, st
     return digests
 
 
-def kubernetes_program(stack: str, repo_root: Path, package_root: Path | None) -> Any:
+def dask_spec(repo_root: Path, folder: Path) -> Path:
+    """The diabetes model with its drift job on an existing Dask cluster."""
+    text = (repo_root / "deployments" / "diabetes-progression.yaml").read_text()
+    text = text.replace('    schedule: "30 */6 * * *"\n',
+                        f'    schedule: "30 */6 * * *"\n    dask_scheduler: {DASK_SCHEDULER}\n')
+    assert DASK_SCHEDULER in text
+    path = folder / "diabetes-progression-dask.yaml"
+    path.write_text(text.replace("../examples", str(repo_root / "examples")))
+    return path
+
+
+def kubernetes_program(stack: str, repo_root: Path, package_root: Path | None,
+                       specs: list[Path] | None = None) -> Any:
     def program() -> dict[str, Any]:
         import pulumi
         import pulumi_kubernetes as k8s
@@ -60,6 +76,8 @@ def kubernetes_program(stack: str, repo_root: Path, package_root: Path | None) -
 
         project = find_project(repo_root)
         config = stack_config_from_values(stack, read_stack_config(project, stack))
+        if specs is not None:
+            config = config.model_copy(update={"specs": [str(spec) for spec in specs]})
         context = StackContext(config=config, project_root=package_root or repo_root,
                                account_id=pulumi.Output.from_input("123456789012"), region=config.region)
         provider = k8s.Provider("kubernetes", context=config.kubernetes.context)
@@ -99,8 +117,10 @@ def stack_plans(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> di
     package_manifests(packages, MODELS)
     plans: dict[str, StackPlan] = {}
     for stack, environment in STACKS.items():
-        run = run_program(kubernetes_program(stack, repo_root, packages), project="slipstack", stack=stack,
-                          config={})
+        shipped, _, variant = stack.partition("-")
+        specs = [dask_spec(repo_root, packages)] if variant == "dask" else None
+        run = run_program(kubernetes_program(shipped, repo_root, packages, specs), project="slipstack",
+                          stack=shipped, config={})
         document = plan_document(stack, environment, run)
         out = tmp_path_factory.mktemp(f"k8s-{stack}") / stack
         write_plan(document, out)
@@ -187,3 +207,22 @@ def test_every_object_is_named_and_namespaced(stack_plans: dict[str, StackPlan])
             assert metadata.get("name"), manifest
             if manifest["kind"] != "Namespace":
                 assert metadata.get("namespace") not in (None, "", "default"), manifest
+
+
+def test_dask_variant_wires_the_drift_job_to_the_scheduler(stack_plans: dict[str, StackPlan]) -> None:
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for _name, manifest in manifests(stack_plans["dev-dask"]):
+        by_kind.setdefault(manifest["kind"], {})[manifest["metadata"]["name"]] = manifest
+    drift = by_kind["CronJob"]["diabetes-progression-drift"]["spec"]["jobTemplate"]["spec"]
+    command = drift["template"]["spec"]["containers"][0]["command"]
+    assert command[command.index("--engine") + 1] == "dask"
+    assert command[command.index("--scheduler") + 1] == DASK_SCHEDULER
+    assert 600 <= drift["activeDeadlineSeconds"] < 6 * 3600
+    dask = by_kind["NetworkPolicy"]["allow-drift-dask-egress"]["spec"]
+    assert dask["podSelector"]["matchLabels"]["slipstack.dev/job"] == "drift"
+    assert dask["egress"] == [{"ports": [{"port": 8786, "protocol": "TCP"}],
+                               "to": [{"namespaceSelector": {"matchLabels": {
+                                   "kubernetes.io/metadata.name": "analytics"}}}]}]
+    # The shipped dev stack (no scheduler) has no such path.
+    shipped = {m["metadata"]["name"] for _n, m in manifests(stack_plans["dev"]) if m["kind"] == "NetworkPolicy"}
+    assert "allow-drift-dask-egress" not in shipped

@@ -17,7 +17,8 @@ DIGEST = "sha256:" + "d" * 64
 CANDIDATE_DIGEST = "sha256:" + "e" * 64
 
 
-def program(spec_path: Path, environment: str, project_root: Path, cluster: str = "existing") -> Callable[[], Any]:
+def program(spec_path: Path, environment: str, project_root: Path, cluster: str = "existing",
+            kubernetes: dict[str, Any] | None = None) -> Callable[[], Any]:
     def run() -> dict[str, Any]:
         import pulumi
         import pulumi_kubernetes as k8s
@@ -28,7 +29,7 @@ def program(spec_path: Path, environment: str, project_root: Path, cluster: str 
         from stacks.kubernetes_model import deploy_model_on_kubernetes
 
         config = StackConfig(stack=environment, environment=environment, specs=[str(spec_path)],
-                             targets=["aws", "onprem"], kubernetes={"cluster": cluster})
+                             targets=["aws", "onprem"], kubernetes={"cluster": cluster, **(kubernetes or {})})
         context = StackContext(config=config, project_root=project_root,
                                account_id=pulumi.Output.from_input("123456789012"), region=config.region)
         resolved = load_spec(spec_path).for_environment(environment)
@@ -129,3 +130,118 @@ def test_artifact_store_credentials_on_prem_and_pod_identity_on_eks(
     assert drift["spec"]["schedule"] == "0 * * * *"
     job_command = drift["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert job_command[:2] == ["slipstack", "drift"] and "--pushgateway" in job_command
+
+
+ONPREM_STORE = {
+    "artifact_store_uri": "s3://models-onprem/slipstack",
+    "artifact_store_endpoint": "https://minio.storage.svc.cluster.local:9000",
+    "artifact_store_credentials_secret": "minio-credentials",
+    "pushgateway_url": "http://pushgateway.metrics.svc.cluster.local:9092",
+    "deployer_groups": ["{model}-release-managers"],
+    "viewer_groups": ["{namespace}-viewers", "auditors"],
+}
+
+
+def env_of(container: dict[str, Any]) -> dict[str, str]:
+    return {item["name"]: item["value"] for item in container["env"]}
+
+
+def test_server_runs_the_entry_point_with_cache_and_capture_from_the_spec(
+    pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path
+) -> None:
+    from model_packaging import serving_contract as contract
+
+    spec = repo_root / "deployments" / "breast-cancer-screening.yaml"
+    run = pulumi_run(program(spec, "staging", tmp_path), stack="staging")
+    pod = run.one(t.K8S_DEPLOYMENT).inputs["spec"]["template"]["spec"]
+    server = pod["containers"][0]
+    assert server["command"] == contract.server_command("/mnt/models/breast-cancer-screening")
+    env = env_of(server)
+    assert env[contract.CACHE_ENABLED_ENV] == "true"
+    assert (env[contract.CACHE_MAX_ENTRIES_ENV], env[contract.CACHE_TTL_SECONDS_ENV]) == ("10000", "300")
+    # The server captures into the prefix the drift job reads, with write credentials.
+    capture = "s3://breast-cancer-screening-staging-artifacts-eu-west-1/capture/breast-cancer-screening/staging"
+    assert env[contract.CAPTURE_URI_ENV] == capture
+    assert env[contract.CAPTURE_PERCENT_ENV] == "20"
+    assert "AWS_SHARED_CREDENTIALS_FILE" in env
+    drift = run.one(t.K8S_CRON_JOB).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert drift["command"][drift["command"].index("--current") + 1] == capture + "/"
+    ingress = run.one(t.K8S_INGRESS).inputs
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "8m"
+    rule = run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs
+    records = [r["record"] for g in rule["spec"]["groups"] for r in g["rules"] if "record" in r]
+    assert "namespace:slipstack_prediction_cache_hit_ratio:rate5m" in records
+
+
+def test_onprem_store_pushgateway_and_groups_come_from_stack_config(
+    pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path
+) -> None:
+    from model_packaging import serving_contract as contract
+
+    spec = repo_root / "deployments" / "diabetes-progression.yaml"
+    run = pulumi_run(program(spec, "prod", tmp_path, kubernetes=ONPREM_STORE), stack="prod")
+    pod = run.one(t.K8S_DEPLOYMENT).inputs["spec"]["template"]["spec"]
+    init = pod["initContainers"][0]
+    assert init["command"][init["command"].index("--uri") + 1].startswith("s3://models-onprem/slipstack/")
+    assert env_of(init)["AWS_ENDPOINT_URL_S3"] == "https://minio.storage.svc.cluster.local:9000"
+    assert {"name": "artifact-store-credentials", "secret": {"secretName": "minio-credentials", "optional": True,
+                                                             "defaultMode": 0o440}} in pod["volumes"]
+    server_env = env_of(pod["containers"][0])
+    assert server_env[contract.CACHE_ENABLED_ENV] == "false" and contract.CAPTURE_URI_ENV not in server_env
+    drift = run.one(t.K8S_CRON_JOB).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    command = drift["command"]
+    assert command[command.index("--pushgateway") + 1] == "http://pushgateway.metrics.svc.cluster.local:9092"
+    assert command[command.index("--current") + 1] == (
+        "s3://models-onprem/slipstack/capture/diabetes-progression/prod/")
+    assert "--engine" not in command  # no scheduler in the spec: one process
+    policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in run.of_type(t.K8S_NETWORK_POLICY)}
+    _dns, store, push = policies["allow-job-egress"]["egress"]
+    assert store["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "storage"}}}]
+    assert store["ports"] == [{"protocol": "TCP", "port": 9000}]
+    assert push["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == "metrics"
+    assert push["ports"] == [{"protocol": "TCP", "port": 9092}]
+    bindings = {r.inputs["metadata"]["name"]: [s["name"] for s in r.inputs["subjects"]]
+                for r in run.of_type(t.K8S_ROLE_BINDING)}
+    assert bindings == {"model-deployer": ["diabetes-progression-release-managers"],
+                        "model-viewer": ["diabetes-progression-prod-viewers", "auditors"]}
+
+
+def test_alert_routing_follows_the_spec_notifications(
+    pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path
+) -> None:
+    spec = repo_root / "deployments" / "breast-cancer-screening.yaml"
+    run = pulumi_run(program(spec, "prod", tmp_path, kubernetes={"alertmanager": {
+        "smarthost": "smtp.example.com:587", "from_address": "alerts@example.com", "auth_username": "u",
+        "auth_password_secret": {"name": "smtp-relay", "key": "password"}, "config_labels": {"alertmanager": "main"}}}),
+        stack="prod")
+    assert run.outputs["alert_receivers"] == ["email", "sms"]
+    config = run.one("kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig").inputs
+    assert config["metadata"]["labels"]["alertmanager"] == "main"
+    receivers = {r["name"]: r for r in config["spec"]["receivers"]}
+    assert receivers["sms"]["webhookConfigs"][0]["urlSecret"] == {"name": "sms-gateway", "key": "url"}
+    assert receivers["email"]["emailConfigs"][0]["to"] == "oncall-diagnostics@example.com"
+    assert receivers["email"]["emailConfigs"][0]["authPassword"] == {"name": "smtp-relay", "key": "password"}
+
+
+def test_dask_scheduler_outside_the_cluster_needs_address_ranges(
+    pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path
+) -> None:
+    from stacks.kubernetes_model import KubernetesTranslationError
+
+    text = (repo_root / "deployments" / "diabetes-progression.yaml").read_text()
+    text = text.replace('    schedule: "30 */6 * * *"\n',
+                        '    schedule: "30 */6 * * *"\n    dask_scheduler: tls://dask.analytics.example.com:8786\n')
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text.replace("../examples", str(repo_root / "examples")))
+    with pytest.raises(KubernetesTranslationError, match="dask_scheduler_cidrs") as error:
+        pulumi_run(program(spec, "dev", tmp_path), stack="dev")
+    assert f"{spec}: monitoring.drift.dask_scheduler" in str(error.value)
+    assert error.value.exit_code == 2
+    run = pulumi_run(program(spec, "dev", tmp_path, kubernetes={"dask_scheduler_cidrs": ["10.50.0.0/28"]}),
+                     stack="dev")
+    policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in run.of_type(t.K8S_NETWORK_POLICY)}
+    assert policies["allow-drift-dask-egress"]["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "10.50.0.0/28"}}], "ports": [{"protocol": "TCP", "port": 8786}]}]
+    command = run.one(t.K8S_CRON_JOB).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0][
+        "command"]
+    assert command[command.index("--scheduler") + 1] == "tls://dask.analytics.example.com:8786"

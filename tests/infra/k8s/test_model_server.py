@@ -17,12 +17,15 @@ from model_packaging import serving_contract as contract
 DIGEST = "b" * 64
 FETCH = ArtifactFetch(contract.fetch_command("s3://bucket/models/m/sha256:x/model.tar.gz", "sha256:" + DIGEST, "m"),
                       credentials_secret="artifact-store-credentials")
-CONTRACT = ServerContract(8080, 8081, 8082, "/metrics", "/v2/health/live", "/v2/health/ready", "/mnt/models")
+CONTRACT = ServerContract(8080, 8081, 8082, "/metrics", "/v2/health/live", "/v2/health/ready", "/mnt/models",
+                          max_request_body_bytes=contract.MAX_REQUEST_BODY_BYTES,
+                          max_request_body_env=contract.MAX_REQUEST_BODY_ENV)
 
 
 def server_args(**changes: Any) -> ModelServerArgs:
     values: dict[str, Any] = dict(
         name="m", namespace="m-prod", model_name="m", model_dir="/mnt/models/m",
+        command=contract.server_command("/mnt/models/m"),
         image_repository="ghcr.io/slipstack/model-server", image_tag="0.1.0", image_digest="sha256:" + "c" * 64,
         fetch=FETCH, contract=CONTRACT, service_account_name="m",
         resources=ContainerResources("500m", "1Gi", "2"), labels={"app.kubernetes.io/name": "m"},
@@ -121,3 +124,53 @@ def test_cron_job_is_hardened_like_the_server(pulumi_run: Callable[..., Any]) ->
     assert_restricted(pod_spec)
     assert pod_spec["initContainers"][0]["name"] == "fetch-model"
     assert "annotations" not in cron["metadata"] or not cron["metadata"]["annotations"]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, str]:
+    return {item["name"]: item["value"] for item in container["env"]}
+
+
+def test_server_runs_the_image_entry_point_with_the_body_limit(pulumi_run: Callable[..., Any]) -> None:
+    run = pulumi_run(lambda: ModelServer("m-server", server_args()) and None)
+    server = run.one(t.K8S_DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][0]
+    # Not `mlserver start`: the entry point wraps it with the 413 body limit.
+    assert server["command"] == ["python", "-m", "model_server.start", "/mnt/models/m"]
+    assert env_of(server)["SLIPSTACK_MAX_REQUEST_BODY_BYTES"] == str(8 * 1024 * 1024)
+    # Without capture the server never sees the artifact store's credentials.
+    assert "AWS_SHARED_CREDENTIALS_FILE" not in env_of(server)
+    assert all(m["name"] != "artifact-store-credentials" for m in server["volumeMounts"])
+
+
+def test_capturing_server_gets_switches_and_store_credentials(pulumi_run: Callable[..., Any]) -> None:
+    fetch = ArtifactFetch(FETCH.command, credentials_secret="store-creds", endpoint_url="https://minio.example.com")
+    switches = {"SLIPSTACK_CACHE_ENABLED": "true", "SLIPSTACK_CAPTURE_URI": "s3://b/capture/m/prod"}
+    run = pulumi_run(lambda: ModelServer("m-server", server_args(
+        fetch=fetch, env=switches, artifact_store_writer=True)) and None)
+    pod_spec = run.one(t.K8S_DEPLOYMENT).inputs["spec"]["template"]["spec"]
+    server = pod_spec["containers"][0]
+    env = env_of(server)
+    assert switches.items() <= env.items()
+    assert env["AWS_ENDPOINT_URL_S3"] == "https://minio.example.com"
+    mount = next(m for m in server["volumeMounts"] if m["name"] == "artifact-store-credentials")
+    assert mount["readOnly"] is True
+    assert env["AWS_SHARED_CREDENTIALS_FILE"].startswith(mount["mountPath"] + "/")
+    assert {"name": "artifact-store-credentials", "secret": {"secretName": "store-creds", "optional": True,
+                                                             "defaultMode": 0o440}} in pod_spec["volumes"]
+    assert_restricted(pod_spec)
+    with pytest.raises(ValueError, match="may not override"):
+        pulumi_run(lambda: ModelServer("m-server", server_args(env={"MLSERVER_HTTP_PORT": "1"})) and None)
+
+
+def test_drift_job_reads_the_store_with_its_credentials(pulumi_run: Callable[..., Any]) -> None:
+    args = ModelCronJobArgs(
+        name="m-drift", namespace="m-prod", schedule="0 * * * *", command=["slipstack", "drift"],
+        image_repository="ghcr.io/slipstack/model-server", image_tag="0.1.0", image_digest="sha256:" + "c" * 64,
+        fetch=FETCH, models_mount="/mnt/models", service_account_name="m", active_deadline_seconds=3540,
+        resources=ContainerResources("250m", "512Mi", "1"), labels={"app.kubernetes.io/component": "job"},
+    )
+    run = pulumi_run(lambda: ModelCronJob("m-drift", args) and None)
+    job = run.one(t.K8S_CRON_JOB).inputs["spec"]["jobTemplate"]["spec"]
+    assert job["activeDeadlineSeconds"] == 3540
+    container = job["template"]["spec"]["containers"][0]
+    assert "AWS_SHARED_CREDENTIALS_FILE" in env_of(container)
+    assert any(m["name"] == "artifact-store-credentials" and m["readOnly"] for m in container["volumeMounts"])

@@ -10,7 +10,7 @@ import pytest
 
 from contracts import type_tokens as t
 from infra.k8s.model_ingress import CanaryRoute, ModelIngress, ModelIngressArgs
-from infra.k8s.model_network_policy import Invoker, ModelNetworkPolicy, ModelNetworkPolicyArgs
+from infra.k8s.model_network_policy import Invoker, ModelNetworkPolicy, ModelNetworkPolicyArgs, egress_target
 from infra.k8s.model_service import ModelService, ModelServiceArgs
 
 SERVER = {"app.kubernetes.io/component": "server"}
@@ -103,3 +103,60 @@ def test_network_policies_deny_by_default_and_allow_only_the_needed_paths(pulumi
     job_egress = policies["allow-job-egress"]["egress"]
     assert job_egress[-1]["ports"] == [{"protocol": "TCP", "port": 9091}]  # the Pushgateway, jobs only
     assert policies["allow-job-egress"]["podSelector"] == {"matchLabels": JOB}
+
+
+def test_ingress_refuses_what_the_server_would_refuse(pulumi_run: Callable[..., Any]) -> None:
+    from model_packaging.serving_contract import MAX_REQUEST_BODY_BYTES
+
+    run = pulumi_run(lambda: ModelIngress("m-ingress", ingress_args(
+        max_request_body_bytes=MAX_REQUEST_BODY_BYTES, canary=CanaryRoute("m-canary", 10))) and None)
+    for ingress in run.of_type(t.K8S_INGRESS):
+        assert ingress.inputs["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "8m"
+
+
+def policy_args(**changes: Any) -> ModelNetworkPolicyArgs:
+    values: dict[str, Any] = dict(namespace="m-prod", server_selector=SERVER, job_selector=JOB, http_port=8080,
+                                  metrics_port=8082, ingress_namespace="ingress-nginx",
+                                  prometheus_namespace="monitoring")
+    values.update(changes)
+    return ModelNetworkPolicyArgs(**values)
+
+
+@pytest.mark.parametrize(("host", "peer"), [
+    ("dask-scheduler.analytics.svc.cluster.local",
+     {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "analytics"}}}),
+    ("10.40.1.7", {"ipBlock": {"cidr": "10.40.1.7/32"}}),
+])
+def test_only_drift_pods_reach_the_dask_scheduler(pulumi_run: Callable[..., Any], host: str,
+                                                   peer: dict[str, Any]) -> None:
+    drift_pods = {**JOB, "slipstack.dev/job": "drift"}
+    args = policy_args(drift_job_selector=drift_pods, dask_scheduler=egress_target(host, 8786))
+    run = pulumi_run(lambda: ModelNetworkPolicy("m-netpol", args) and None)
+    policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in run.of_type(t.K8S_NETWORK_POLICY)}
+    dask = policies["allow-drift-dask-egress"]
+    assert dask["podSelector"] == {"matchLabels": drift_pods}
+    assert dask["egress"] == [{"to": [peer], "ports": [{"protocol": "TCP", "port": 8786}]}]
+    # The batch job (and the server) get no path to the scheduler.
+    assert all(8786 not in [p["port"] for rule in policies[name]["egress"] for p in rule["ports"]]
+               for name in ("allow-job-egress", "allow-server-egress"))
+    without = pulumi_run(lambda: ModelNetworkPolicy("m-netpol", policy_args()) and None)
+    assert "allow-drift-dask-egress" not in {r.inputs["metadata"]["name"] for r in without.of_type(
+        t.K8S_NETWORK_POLICY)}
+
+
+def test_an_outside_host_name_needs_address_ranges() -> None:
+    with pytest.raises(ValueError, match="cannot allow a host name"):
+        egress_target("dask.example.com", 8786)
+    assert egress_target("dask.example.com", 8786, ["10.1.0.0/24"]).cidrs == ("10.1.0.0/24",)
+
+
+def test_in_cluster_artifact_store_and_pushgateway_narrow_egress(pulumi_run: Callable[..., Any]) -> None:
+    args = policy_args(artifact_store_namespace="minio", artifact_store_port=9000, pushgateway_namespace="metrics",
+                       pushgateway_port=9092)
+    run = pulumi_run(lambda: ModelNetworkPolicy("m-netpol", args) and None)
+    policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in run.of_type(t.K8S_NETWORK_POLICY)}
+    _dns, store, push = policies["allow-job-egress"]["egress"]
+    assert store == {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "minio"}}}],
+                     "ports": [{"protocol": "TCP", "port": 9000}]}
+    assert push["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == "metrics"
+    assert push["ports"] == [{"protocol": "TCP", "port": 9092}]
