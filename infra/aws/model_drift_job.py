@@ -65,6 +65,7 @@ class ModelDriftJobArgs:
     capture_prefix: str  # "data-capture/<endpoint>/", under the bucket
     profile_key: str  # the packaged manifest.json holding the reference profile
     schedule_expression: str  # EventBridge cron(...)
+    schedule_cron: str = ""  # the same in five-field form: sets the capture window each run reads
     shard_instances: int = 2
     instance_type: str = "ml.m5.large"
     method: Literal["psi", "ks", "kl"] = "ks"
@@ -88,7 +89,7 @@ def drift_steps(args: ModelDriftJobArgs) -> list[ProcessingStepArgs]:
     settings = DriftJobSettings(
         model=args.model, environment=args.environment, current=CAPTURE_PATH, profile=profile_file,
         method=args.method, warn_threshold=args.warn_threshold, alert_threshold=args.alert_threshold,
-        p_value=args.p_value, features=tuple(args.features),
+        p_value=args.p_value, features=tuple(args.features), schedule=args.schedule_cron or None,
     )
     bucket = f"s3://{args.bucket_name}/"
     profile_input = ProcessingInputArgs("profile", bucket + args.profile_key, PROFILE_PATH)

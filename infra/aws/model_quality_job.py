@@ -51,6 +51,9 @@ class ModelQualityJobArgs:
     metric: Literal["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"]
     threshold: float
     schedule_expression: str
+    # The same schedule in five-field form and the label delay: they set the capture window each run reads.
+    schedule_cron: str = ""
+    label_delay_hours: int = 0
     instance_type: str = "ml.m5.large"
     max_runtime_seconds: int = 3600
     subnet_ids: Sequence[str] = ()
@@ -67,6 +70,7 @@ def quality_steps(args: ModelQualityJobArgs) -> list[ProcessingStepArgs]:
         model=args.model, environment=args.environment, predictions=PREDICTIONS_PATH, labels=LABELS_PATH,
         task=args.task, metric=args.metric, threshold=args.threshold, output=f"{RESULT_PATH}/quality.json",
         cloudwatch=True, region=args.region, fail_on_alert=False,
+        schedule=args.schedule_cron or None, label_delay_hours=args.label_delay_hours,
     )
     return [
         ProcessingStepArgs(

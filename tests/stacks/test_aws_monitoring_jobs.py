@@ -56,6 +56,8 @@ def test_drift_state_machine_shards_then_merges(pulumi_run: Any, tmp_path: Path)
     assert argv[argv.index("--current") + 1] == "/opt/ml/processing/input/capture"
     assert argv[argv.index("--partials-out") + 1] == output["LocalPath"]
     assert "--cloudwatch" not in argv  # a shard publishes nothing
+    # An hourly check reads only the last two hours of capture, not the whole growing prefix.
+    assert argv[argv.index("--since") + 1] == "2h"
     assert shard["NetworkConfig"]["EnableNetworkIsolation"] is True
 
     # (b) the merge job: one instance over the same prefix, publishing to CloudWatch

@@ -146,7 +146,8 @@ def test_every_alert_reaches_a_receiver(
     aws_checked, aws_missing = aws_unrouted(document, configured)
     assert onprem_missing == [] and aws_missing == []
     # Each target of the stack really was checked (a plan without alerts would pass vacuously).
-    assert onprem_checked >= 5 * sum(configured.values()) if "onprem" in document["targets"] else True
+    if "onprem" in document["targets"]:
+        assert onprem_checked >= 5
     if "aws" in document["targets"]:
         assert aws_checked >= 5
 
