@@ -472,7 +472,7 @@ def deploy_model_on_kubernetes(
             profile=f"{model_dir}/{MANIFEST_FILE}", method=drift.method, warn_threshold=drift.warn_threshold,
             alert_threshold=drift.alert_threshold, p_value=drift.p_value, features=tuple(drift.features),
             engine="dask" if drift.dask_scheduler else "local", dask_scheduler=drift.dask_scheduler,
-            pushgateway=pushgateway,
+            pushgateway=pushgateway, schedule=drift.schedule,
         ))
         ModelCronJob(
             f"{model}-drift",

@@ -245,3 +245,16 @@ def test_dask_scheduler_outside_the_cluster_needs_address_ranges(
     command = run.one(t.K8S_CRON_JOB).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0][
         "command"]
     assert command[command.index("--scheduler") + 1] == "tls://dask.analytics.example.com:8786"
+
+
+def test_hourly_drift_cron_job_reads_only_the_recent_capture(shipped_plan: Any) -> None:
+    jobs = [
+        r["inputs"] for r in shipped_plan("prod")["resources"]
+        if r["type"] == "kubernetes:batch/v1:CronJob" and r["inputs"]["metadata"]["name"].endswith("-drift")
+    ]
+    assert jobs
+    for job in jobs:
+        container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        argv = [*container.get("command", []), *container.get("args", [])]
+        assert argv[argv.index("--current") + 1].endswith("/")
+        assert "--since" in argv, argv
