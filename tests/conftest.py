@@ -61,11 +61,12 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def packaged_examples() -> dict[str, Path]:
     """The shipped specs' models, trained and packaged where `slipstack plan` looks for them (as `make demo` does).
 
-    Packaging is deterministic, so an existing package of the same model is reused as it is.
+    Every test that plans a shipped stack relies on it (an unpackaged model is, rightly, a policy violation),
+    so it runs once per session for all tests. Packaging is deterministic: an existing package is reused.
     """
     import subprocess
     import sys

@@ -81,9 +81,12 @@ def test_existing_aws_checks_still_apply(tmp_path: Path) -> None:
 def test_onnx_models_are_refused_on_aws_only(tmp_path: Path) -> None:
     document = yaml.safe_load(SPEC.read_text())
     model = {**document["model"], "framework": "onnx", "framework_version": "1.18"}
-    found = problems(tmp_path, "dev", model=model)
+    found = [p for p in problems(tmp_path, "dev", model=model) if p.startswith("model.")]
     assert found == ["model.framework: 'onnx' models cannot be served on the aws target: the SageMaker framework "
                      "containers ship no onnxruntime and cannot install it under network isolation. Package the "
                      "model from its training framework (model.framework: sklearn or xgboost; serving_format: onnx "
                      "still serves ONNX on onprem), or deploy it to onprem only (targets: [onprem])"]
-    assert problems(tmp_path, "dev", model=model, targets=["onprem"], environments={}) == []
+    # Only the onnx rule is under test here: on onprem, this spec's SMS numbers would also need a gateway secret.
+    onprem = problems(tmp_path, "dev", model=model, targets=["onprem"], environments={})
+    onprem = [p for p in onprem if p.startswith("model.")]
+    assert onprem == []

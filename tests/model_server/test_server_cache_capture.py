@@ -98,8 +98,9 @@ def test_bad_cache_setting_refuses_to_serve(served_artifact: Path, tmp_path: Pat
     process = start_server(served_artifact, ports, tmp_path / "work",
                            extra_env={contract.CACHE_MAX_ENTRIES_ENV: "-5", contract.CACHE_ENABLED_ENV: "true"})
     try:
+        # The model's own readiness: the server process may answer health checks while the model never loads.
         with pytest.raises(ServerStartError):
-            wait_ready(process, f"http://127.0.0.1:{ports.http}", timeout=30)
+            wait_ready(process, f"http://127.0.0.1:{ports.http}", timeout=30, path=contract.model_ready_path(MODEL))
     finally:
         stop_server(process)
     assert f"{contract.CACHE_MAX_ENTRIES_ENV}='-5'" in (tmp_path / "work" / "mlserver.log").read_text()
