@@ -1,9 +1,12 @@
 """The stack's EKS cluster and load balancer, when `kubernetes.cluster` is `eks`.
 
 One per stack: `stack_eks(context)` creates the KMS key for Kubernetes secrets, the cluster and node
-group; `expose_model_on_alb` creates, on first use, the ALB (its HTTPS listener needs a certificate, which
-comes from the first model's `security.tls.acm_certificate_arn`) and the AWS Load Balancer Controller
-(which reconciles TargetGroupBindings), and puts one model's Service behind the ALB.
+group; `load_balancer_controller` creates, on first use, the AWS Load Balancer Controller (which
+reconciles TargetGroupBindings) and with it the cluster's IAM OIDC provider; `expose_model_on_alb`
+creates, on first use, the ALB (its HTTPS listener needs a certificate, which comes from the first
+model's `security.tls.acm_certificate_arn`) and puts one model's Service behind it.
+Per model: `model_pod_role` gives the model's ServiceAccount an IAM role (IRSA) limited to the
+model's artifact and capture prefixes and its key.
 """
 
 from __future__ import annotations
@@ -20,12 +23,26 @@ from infra.aws.application_load_balancer import ApplicationLoadBalancer, Applica
 from infra.aws.eks_cluster import EksCluster, EksClusterArgs
 from infra.aws.load_balancer_controller import LoadBalancerController, LoadBalancerControllerArgs
 from infra.aws.model_kms_key import ModelKmsKey, ModelKmsKeyArgs
+from infra.aws.service_account_role import ServiceAccountRole, ServiceAccountRoleArgs
 from stacks.aws_model import stack_access_log_bucket
 from stacks.context import StackContext, aws_tags
 
 
 class EksPlacementError(SlipstackError):
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class ModelPodAccess:
+    """What a model's pods read and write in its artifact store (keys without the bucket name)."""
+
+    namespace: str
+    service_account_name: str
+    bucket_name: str
+    artifact_prefixes: tuple[str, ...]  # models/<model>/<digest>/ of every version a pod fetches
+    capture_write_prefixes: tuple[str, ...] = ()  # the server's capture prefix
+    capture_read_prefixes: tuple[str, ...] = ()  # what the drift job lists and reads
+    kms_key_alias: str | None = None  # the model's key, when the store is the model's AWS bucket
 
 
 @dataclass
@@ -73,6 +90,59 @@ def stack_eks(context: StackContext) -> StackEks:
     return entry
 
 
+def load_balancer_controller(context: StackContext, provider: k8s.Provider) -> LoadBalancerController:
+    """The stack's AWS Load Balancer Controller, created on first use; it owns the cluster's IAM OIDC provider."""
+    eks = stack_eks(context)
+    if eks.controller is None:
+        config = context.config
+        stack_tags = {**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"}
+        eks.controller = LoadBalancerController(
+            f"slipstack-{config.stack}-lb-controller",
+            LoadBalancerControllerArgs(
+                cluster_name=eks.cluster.cluster.name,
+                oidc_issuer_url=eks.cluster.oidc_issuer_url,
+                account_id=context.account_id,
+                region=context.region,
+                vpc_id=str(config.aws.vpc_id),
+                kubernetes_provider=provider,
+                role_name=f"slipstack-{config.stack}-lb-controller"[:64],
+                tags=stack_tags,
+            ),
+        )
+    return eks.controller
+
+
+def model_pod_role(
+    resolved: ResolvedSpec, context: StackContext, provider: k8s.Provider, access: ModelPodAccess
+) -> ServiceAccountRole:
+    """The IAM role the model's ServiceAccount assumes (IRSA), trusted through the cluster's one OIDC provider.
+
+    IAM allows a single OIDC provider per issuer URL, so the model's role reuses the one created for the
+    load balancer controller rather than declaring a second (which would fail with EntityAlreadyExists).
+    """
+    eks = stack_eks(context)
+    controller = load_balancer_controller(context, provider)
+    base = f"{resolved.name}-{context.environment}"
+    return ServiceAccountRole(
+        f"{resolved.name}-pod-role",
+        ServiceAccountRoleArgs(
+            role_name=f"{base}-eks-pods"[:64],
+            oidc_provider_arn=controller.oidc_provider.arn,
+            oidc_issuer_url=eks.cluster.oidc_issuer_url,
+            namespace=access.namespace,
+            service_account_name=access.service_account_name,
+            account_id=context.account_id,
+            region=context.region,
+            bucket_name=access.bucket_name,
+            read_prefixes=access.artifact_prefixes,
+            write_prefixes=access.capture_write_prefixes,
+            read_list_prefixes=access.capture_read_prefixes,
+            kms_key_alias=access.kms_key_alias,
+            tags=aws_tags(resolved, context),
+        ),
+    )
+
+
 def expose_model_on_alb(resolved: ResolvedSpec, context: StackContext, provider: k8s.Provider) -> dict[str, str]:
     """Target group + host rule on the stack's ALB, and the TargetGroupBinding for the model Service."""
     spec = resolved.spec
@@ -101,21 +171,7 @@ def expose_model_on_alb(resolved: ResolvedSpec, context: StackContext, provider:
                 tags={**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"},
             ),
         )
-    if eks.controller is None:
-        stack_tags = {**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"}
-        eks.controller = LoadBalancerController(
-            f"slipstack-{config.stack}-lb-controller",
-            LoadBalancerControllerArgs(
-                cluster_name=eks.cluster.cluster.name,
-                oidc_issuer_url=eks.cluster.oidc_issuer_url,
-                account_id=context.account_id,
-                region=context.region,
-                vpc_id=str(config.aws.vpc_id),
-                kubernetes_provider=provider,
-                role_name=f"slipstack-{config.stack}-lb-controller"[:64],
-                tags=stack_tags,
-            ),
-        )
+    controller = load_balancer_controller(context, provider)
     target_group = eks.load_balancer.attach_service(
         resolved.name, tls.host, tls.acm_certificate_arn, aws_tags(resolved, context)
     )
@@ -128,6 +184,6 @@ def expose_model_on_alb(resolved: ResolvedSpec, context: StackContext, provider:
         spec={"serviceRef": {"name": resolved.name, "port": "http"}, "targetGroupARN": target_group.arn,
               "targetType": "ip"},
         # The controller's chart installs the TargetGroupBinding CRD and reconciles bindings.
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=[eks.controller.release]),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[controller.release]),
     )
     return {"host": tls.host, "load_balancer_dns": eks.load_balancer.load_balancer.dns_name}  # type: ignore[dict-item]

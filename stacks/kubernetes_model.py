@@ -4,7 +4,8 @@ One namespace `<model>-<environment>` holds everything of the model: identity an
 Deployment (and a candidate's canary Deployment), Services, the TLS Ingress, network policies,
 autoscaling and disruption budgets, monitoring, and the batch and drift CronJobs. The same
 translation serves an existing on-prem cluster and the stack's EKS cluster; only the artifact
-store's credentials differ (a named secret on-prem, the pod identity webhook on EKS).
+store's credentials differ (a named secret on-prem; on EKS an IAM role the ServiceAccount assumes
+through the pod identity webhook, limited to the model's artifact and capture prefixes).
 
 Canary flow (all by editing the spec and running `slipstack plan` / `pulumi up`):
 1. Try: set `rollout.strategy: canary`, `rollout.traffic_percent: N` and `rollout.candidate` (version,
@@ -38,7 +39,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from contracts import tags
-from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
+from contracts.artifact_layout import MANIFEST_FILE, bucket_prefix, local_package_dir
 from contracts.errors import SlipstackError
 from deployment_spec import ResolvedSpec
 from infra.k8s.model_access import ModelAccess, ModelAccessArgs
@@ -192,6 +193,11 @@ def deploy_model_on_kubernetes(
     capture_uri = contract.capture_uri(store_bucket, "/".join(filter(None, (store_prefix, CAPTURE_PREFIX))),
                                        model, environment)
 
+    def artifact_prefix(version: str) -> str:
+        """The key prefix (within the store's bucket) the init container fetches this version from."""
+        digest = packaged_digest(context.project_root, model, version) or UNPACKAGED_DIGEST
+        return "/".join(filter(None, (store_prefix, bucket_prefix(model, digest))))
+
     def fetch_for(version: str) -> tuple[ArtifactFetch, str | None]:
         digest = packaged_digest(context.project_root, model, version)
         uri = f"{store_uri}/{contract.artifact_key(model, digest or UNPACKAGED_DIGEST)}"
@@ -262,6 +268,23 @@ def deploy_model_on_kubernetes(
     secret_names = ([credentials_secret] if credentials_secret else []) + (
         [tls.secret_name] if tls and tls.secret_name else ([f"{model}-tls"] if tls else [])
     )
+    # On EKS the pods get AWS credentials from their ServiceAccount's IAM role (IRSA); on-prem from the secret.
+    pod_role = None
+    if on_eks:
+        from stacks.eks_cluster import ModelPodAccess, model_pod_role
+
+        fetched_versions = sorted({spec.model.version, *([candidate.version] if candidate else [])})
+        capture_prefix = split_s3_uri(capture_uri)[1] + "/"
+        pod_role = model_pod_role(resolved, context, provider, ModelPodAccess(
+            namespace=namespace,
+            service_account_name=model,
+            bucket_name=store_bucket,
+            artifact_prefixes=tuple(artifact_prefix(version) for version in fetched_versions),
+            capture_write_prefixes=(capture_prefix,) if runs_server and capture.enabled else (),
+            capture_read_prefixes=(capture_prefix,) if runs_drift else (),
+            # The model's key encrypts its AWS artifact bucket (stacks/aws_model.py names it the same way).
+            kms_key_alias=None if uses_onprem_store else f"slipstack/{model}-{environment}",
+        ))
     access = ModelAccess(
         f"{model}-access",
         ModelAccessArgs(
@@ -274,8 +297,10 @@ def deploy_model_on_kubernetes(
             deployer_groups=settings.group_names(settings.deployer_groups, namespace, model, environment),
             viewer_groups=settings.group_names(settings.viewer_groups, namespace, model, environment),
             labels=labels,
+            aws_role_arn=pod_role.arn if pod_role else None,
         ),
-        opts=in_namespace,
+        # Pods start only once their role may read the artifact: a missing policy would fail the init container.
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, *([pod_role.policy] if pod_role else [])]),
     )
 
     # --- network --------------------------------------------------------------------------------

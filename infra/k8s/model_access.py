@@ -3,6 +3,8 @@
 """Identity and access for one model's namespace: the pods' own ServiceAccount and RBAC for people.
 
 - A dedicated ServiceAccount with token automount off: no model container calls the Kubernetes API.
+  With `aws_role_arn` (EKS) it carries the IRSA annotation: the pod identity webhook then projects a
+  token for STS alone (its own volume, unaffected by the automount setting) and the pods assume that role.
 - A deployer Role that may roll out, scale and roll back the model's own workloads (named ones only),
   read their pods and logs, and read only the named secrets the model uses; no wildcards, no pods/exec,
   no bind/escalate/impersonate.
@@ -35,6 +37,11 @@ class ModelAccessArgs:
     deployer_groups: list[str] = field(default_factory=list)
     viewer_groups: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    # The IAM role the pods assume on EKS (IRSA); None elsewhere (on-prem pods use a credentials secret).
+    aws_role_arn: pulumi.Input[str] | None = None
+
+
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 def deployer_rules(args: ModelAccessArgs) -> list[dict[str, Any]]:
@@ -85,9 +92,12 @@ class ModelAccess(pulumi.ComponentResource):
         def metadata(object_name: str) -> dict[str, Any]:
             return {"name": object_name, "namespace": args.namespace, "labels": args.labels}
 
+        account_metadata = metadata(args.service_account_name)
+        if args.aws_role_arn is not None:
+            account_metadata["annotations"] = {ROLE_ARN_ANNOTATION: args.aws_role_arn}
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
-            metadata=metadata(args.service_account_name),
+            metadata=account_metadata,
             automount_service_account_token=False,
             opts=child,
         )

@@ -28,8 +28,12 @@ def program(spec_path: Path, environment: str, project_root: Path, cluster: str 
         from stacks.context import StackContext
         from stacks.kubernetes_model import deploy_model_on_kubernetes
 
+        # An EKS cluster needs a VPC with two private subnets (stacks/eks_cluster.py).
+        network = {"vpc_id": "vpc-0123456789abcdef0",
+                   "private_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
         config = StackConfig(stack=environment, environment=environment, specs=[str(spec_path)],
-                             targets=["aws", "onprem"], kubernetes={"cluster": cluster, **(kubernetes or {})})
+                             targets=["aws", "onprem"], kubernetes={"cluster": cluster, **(kubernetes or {})},
+                             aws=network if cluster == "eks" else {})
         context = StackContext(config=config, project_root=project_root,
                                account_id=pulumi.Output.from_input("123456789012"), region=config.region)
         resolved = load_spec(spec_path).for_environment(environment)
