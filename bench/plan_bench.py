@@ -4,10 +4,9 @@ For N = 1, 10, 100 generated specs (copies of the example spec under new names) 
 - slipstack: `slipstack plan --stack bench -q --no-policy` as a whole process: spec loading, composition,
   components, the mock engine, writing plan.json and manifests (the policy pack's time is measured by
   bench/policy_bench.py; the bare program has no policy step either);
-- bare: a program with no framework that declares exactly the resources of that plan (same types,
-  names and inputs) with `pulumi.CustomResource`, after importing the typed SDK module of every type
-  it declares (as a hand-written program must), under the same mock engine, as a whole process; it
-  writes the same plan.json, so the output work is the same too.
+- bare: bench/bare_plan_program.py, which declares exactly the custom resources of that plan with the
+  typed SDK classes, same names and inputs (it checks they match), under the same mock engine, as a
+  whole process, writing the same plan.json and manifests.
 The ratio slipstack/bare is the framework's overhead (target: under 1.3x).
 
     .venv/bin/python bench/plan_bench.py [--sizes 1 10 100] [--repeat 3]
@@ -26,37 +25,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-BARE_PROGRAM = """
-import importlib, json, sys
-from pathlib import Path
-import pulumi
-from slipstack.plan.engine import run_program
-from slipstack.plan.runner import write_plan
-
-plan = json.loads(Path(sys.argv[1]).read_text())
-custom = [r for r in plan["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")]
-
-def sdk_module(token):
-    package, module, _ = token.split(":")
-    if package == "aws":
-        return "pulumi_aws." + module.split("/")[0]
-    group, version = module.rsplit("/", 1)
-    group = group.split(".")[0] if group.endswith(".k8s.io") else group
-    return f"pulumi_kubernetes.{group}.{version}" if "." not in group else "pulumi_kubernetes.apiextensions"
-
-for name in sorted({sdk_module(r["type"]) for r in custom}):
-    importlib.import_module(name)
-
-def program():
-    for resource in custom:
-        pulumi.CustomResource(resource["type"], resource["name"], dict(resource["inputs"]))
-    return {}
-
-run = run_program(program, project="slipstack", stack="bench", config={"aws:region": "eu-west-1"})
-document = {**plan, "resources": sorted((r.as_plan_entry() for r in run.resources), key=lambda r: r["urn"])}
-write_plan(document, Path(sys.argv[2]))
-print(len(run.resources), "resources")
-"""
+BARE_PROGRAM = Path(__file__).resolve().parent / "bare_plan_program.py"
 
 
 def make_project(root: Path, count: int) -> None:
@@ -94,13 +63,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
             make_project(root, count)
-            bare_script = root / "bare.py"
-            bare_script.write_text(BARE_PROGRAM)
             plan_command = [*slipstack, "plan", "--stack", "bench", "-q", "--no-policy", "--out", str(root / "plan")]
             subprocess.run(plan_command, cwd=root, check=True, capture_output=True)  # warm-up, and the plan to replay
             plan = json.loads((root / "plan" / "plan.json").read_text())
             resources = len(plan["resources"])
-            bare_command = [sys.executable, str(bare_script), str(root / "plan" / "plan.json"), str(root / "bare")]
+            bare_command = [sys.executable, str(BARE_PROGRAM), str(root / "plan" / "plan.json"), str(root / "bare")]
             ours, bare = [], []
             for _ in range(args.repeat):  # alternate, so drift in machine speed hits both alike
                 ours.append(timed(plan_command, root))

@@ -25,6 +25,8 @@ from contracts.errors import SlipstackError
 from deployment_spec.loader import read_yaml_with_lines
 
 PLAN_FORMAT_VERSION = 1
+# libyaml's emitter when PyYAML was built with it: the pure-Python one dominated plans of many models.
+_YAML_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 PROJECT_FILE = "Pulumi.yaml"
 
 
@@ -192,7 +194,9 @@ def write_plan(document: dict[str, Any], destination: Path) -> None:
         if manifests:
             (staging / "k8s").mkdir()
             for file_name, manifest in manifests:
-                (staging / "k8s" / file_name).write_text(yaml.safe_dump(manifest, sort_keys=False))
+                (staging / "k8s" / file_name).write_text(
+                    yaml.dump(manifest, Dumper=_YAML_DUMPER, sort_keys=False, allow_unicode=True)
+                )
         os.chmod(staging, 0o755)
         if destination.exists():
             previous = destination.with_name(f".{destination.name}.old")

@@ -1,0 +1,69 @@
+"""The bare Pulumi program plan_bench.py compares `slipstack plan` with: no spec, no components, no framework.
+
+It declares exactly the custom resources of a plan file with the typed SDK classes
+(`pulumi_aws.s3.Bucket(...)`, `pulumi_kubernetes.apps.v1.Deployment(...)`; custom resources such as a
+PrometheusRule as `pulumi.CustomResource`), with the same names and inputs, under the same mock engine,
+and writes the same plan.json and manifests.
+
+    .venv/bin/python bench/bare_plan_program.py PLAN.json OUT_DIR
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from slipstack.plan.engine import run_program
+from slipstack.plan.runner import write_plan
+
+
+def sdk_class(token: str) -> Any:
+    """The typed SDK class of a type token; None for custom resources, which have none."""
+    package, module, name = token.split(":")
+    if package == "aws":
+        path = "pulumi_aws." + module.split("/")[0]
+    else:
+        group, version = module.rsplit("/", 1)
+        group = group.split(".")[0] if group.endswith(".k8s.io") else group
+        if "." in group:
+            return None
+        path = f"pulumi_kubernetes.{group}.{version}"
+    return getattr(importlib.import_module(path), name, None)
+
+
+def python_name(key: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+
+
+def main() -> None:
+    plan = json.loads(Path(sys.argv[1]).read_text())
+    custom = [r for r in plan["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")]
+
+    def program() -> dict[str, Any]:
+        for resource in custom:
+            cls = sdk_class(resource["type"])
+            if cls is not None:
+                cls(resource["name"], **{python_name(k): v for k, v in resource["inputs"].items()})
+            else:
+                pulumi.CustomResource(resource["type"], resource["name"], dict(resource["inputs"]))
+        return {}
+
+    run = run_program(program, project=plan["project"], stack=plan["stack"], config={"aws:region": plan["region"]})
+    entries = sorted((r.as_plan_entry() for r in run.resources), key=lambda r: r["urn"])
+    write_plan({**plan, "resources": entries}, Path(sys.argv[2]))
+    declared = {r.name: r.inputs for r in run.resources}
+    mismatched = [r["name"] for r in custom if json.dumps(declared.get(r["name"]), sort_keys=True)
+                  != json.dumps(r["inputs"], sort_keys=True)]
+    if mismatched:
+        sys.exit(f"the bare program declared different inputs for {len(mismatched)} resources: {mismatched[:5]}")
+    print(len(run.resources), "resources")
+
+
+if __name__ == "__main__":
+    main()
