@@ -45,6 +45,7 @@ from infra.aws.serverless_concurrency_autoscaling import (
     ServerlessConcurrencyAutoscaling,
     ServerlessConcurrencyAutoscalingArgs,
 )
+from stacks import serving_images
 from stacks.artifact import resolve_artifact
 from stacks.context import StackContext, aws_tags
 
@@ -83,19 +84,21 @@ def serving_image_uri(framework: str, framework_version: str, region: str, insta
     A spec names the version it trained with (`1.9.1`); the tables name container versions
     (`1.9-0`, `1.4-2-py312`). The newest container of the same major.minor is chosen.
     """
-    # Imported here: sagemaker-core takes seconds to import and only the AWS target needs it.
-    from sagemaker.core import image_uris
-
     if framework == "onnx":
         raise AwsTranslationError(
             "model.framework: SageMaker has no prebuilt 'onnx' serving image (set model.framework to the "
             "training framework, sklearn or xgboost, and keep serving_format: onnx; or deploy to onprem)"
         )
-    try:
-        config = image_uris.config_for_framework(framework)
-    except (FileNotFoundError, ValueError):
-        raise AwsTranslationError(f"model.framework: no SageMaker serving images for '{framework}'") from None
-    versions = list((config.get("inference") or config).get("versions", {}))
+    versions = serving_images.container_versions(framework)
+    if versions is None:
+        # Not in the snapshot: ask the SDK itself (imported only here: it takes seconds to import).
+        from sagemaker.core import image_uris
+
+        try:
+            config = image_uris.config_for_framework(framework)
+        except (FileNotFoundError, ValueError):
+            raise AwsTranslationError(f"model.framework: no SageMaker serving images for '{framework}'") from None
+        versions = list((config.get("inference") or config).get("versions", {}))
     major_minor = ".".join(framework_version.split(".")[:2])
     matching = [v for v in versions if re.match(rf"^{re.escape(major_minor)}(-|$)", v)]
     if not matching:
@@ -104,6 +107,11 @@ def serving_image_uri(framework: str, framework_version: str, region: str, insta
             f"{framework_version} (container versions: {', '.join(versions)}); train with a listed version"
         )
     container_version = sorted(matching, key=lambda v: [int(p) if p.isdigit() else 0 for p in re.split(r"[.-]", v)])[-1]
+    known = serving_images.image_uri(framework, container_version, region, instance_type)
+    if known is not None:
+        return known
+    from sagemaker.core import image_uris
+
     try:
         return str(
             image_uris.retrieve(
