@@ -29,13 +29,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from infra.aws.service_account_role import STS_AUDIENCE, trust_policy
+
 CHART = "aws-load-balancer-controller"
 CHART_REPOSITORY = "https://aws.github.io/eks-charts"
 # Chart 1.14.0 installs controller v2.14.0; POLICY_STATEMENTS follow that release's iam_policy.json.
 # Upgrade both together: a newer controller calls APIs an older policy does not grant.
 CHART_VERSION = "1.14.0"
 CLUSTER_TAG = "elbv2.k8s.aws/cluster"
-STS_AUDIENCE = "sts.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -53,24 +54,6 @@ class LoadBalancerControllerArgs:
     chart_version: str = CHART_VERSION
     replicas: int = 2  # a second replica keeps TargetGroupBindings reconciled through a node drain
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def trust_policy(provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> str:
-    """Web-identity trust for one ServiceAccount of one cluster, and for STS only."""
-    issuer = issuer_url.removeprefix("https://")
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "ControllerServiceAccountOnly",
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {
-                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                f"{issuer}:aud": STS_AUDIENCE,
-            }},
-        }],
-    })
 
 
 def policy_statements(partition: str, region: str, account: str, vpc_id: str) -> list[dict[str, Any]]:
@@ -219,7 +202,9 @@ class LoadBalancerController(pulumi.ComponentResource):
             f"{name}-role",
             name=args.role_name,
             assume_role_policy=pulumi.Output.all(self.oidc_provider.arn, args.oidc_issuer_url).apply(
-                lambda values: trust_policy(values[0], values[1], args.namespace, args.service_account_name)
+                lambda values: trust_policy(
+                    values[0], values[1], args.namespace, args.service_account_name, sid="ControllerServiceAccountOnly"
+                )
             ),
             tags=args.tags,
             opts=child,

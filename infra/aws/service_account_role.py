@@ -26,9 +26,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws.load_balancer_controller import STS_AUDIENCE
-
 KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+# The audience EKS projects into ServiceAccount tokens for IAM roles (IRSA).
+STS_AUDIENCE = "sts.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,18 @@ class ServiceAccountRoleArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def trust_policy(provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> str:
-    """Web-identity trust for one ServiceAccount of one cluster, and for STS only."""
+def trust_policy(
+    provider_arn: str, issuer_url: str, namespace: str, service_account: str, sid: str = "ModelServiceAccountOnly"
+) -> str:
+    """Web-identity trust (IRSA) for one ServiceAccount of one cluster, and for STS only.
+
+    The load balancer controller's role uses the same trust, for its own ServiceAccount.
+    """
     issuer = issuer_url.removeprefix("https://")
     return json.dumps({
         "Version": "2012-10-17",
         "Statement": [{
-            "Sid": "ModelServiceAccountOnly",
+            "Sid": sid,
             "Effect": "Allow",
             "Principal": {"Federated": provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
