@@ -1,11 +1,12 @@
-"""The bare Pulumi program plan_bench.py compares `slipstack plan` with: no spec, no components, no framework.
+"""The bare Pulumi program plan_bench.py compares `slipstack plan` with: no spec, no translation, no framework.
 
-It declares exactly the custom resources of a plan file with the typed SDK classes
+It declares exactly the resources of a plan file: the custom resources with the typed SDK classes
 (`pulumi_aws.s3.Bucket(...)`, `pulumi_kubernetes.apps.v1.Deployment(...)`; custom resources such as a
-PrometheusRule as `pulumi.CustomResource`), with the same names and inputs, under the same mock engine,
+PrometheusRule as `pulumi.CustomResource`) with the same names and inputs, and, with `--components`, the
+same component resources with each resource under the same parent. It runs under the same mock engine
 and writes the same plan.json and manifests.
 
-    .venv/bin/python bench/bare_plan_program.py PLAN.json OUT_DIR
+    .venv/bin/python bench/bare_plan_program.py PLAN.json OUT_DIR [--components]
 """
 
 from __future__ import annotations
@@ -43,15 +44,29 @@ def python_name(key: str) -> str:
 
 def main() -> None:
     plan = json.loads(Path(sys.argv[1]).read_text())
+    with_components = "--components" in sys.argv[3:]
     custom = [r for r in plan["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")]
+    components = [r for r in plan["resources"] if not r["custom"]] if with_components else []
 
     def program() -> dict[str, Any]:
+        declared: dict[str, pulumi.Resource] = {}
+
+        def options(resource: dict[str, Any]) -> pulumi.ResourceOptions | None:
+            parent = declared.get(resource["parent"] or "")
+            return pulumi.ResourceOptions(parent=parent) if parent is not None else None
+
+        # Parents before children: a component's URN holds its ancestors' types, one per "$".
+        for component in sorted(components, key=lambda r: r["urn"].count("$")):
+            declared[component["urn"]] = pulumi.ComponentResource(
+                component["type"], component["name"], None, options(component)
+            )
         for resource in custom:
             cls = sdk_class(resource["type"])
             if cls is not None:
-                cls(resource["name"], **{python_name(k): v for k, v in resource["inputs"].items()})
+                cls(resource["name"], **{python_name(k): v for k, v in resource["inputs"].items()},
+                    opts=options(resource))
             else:
-                pulumi.CustomResource(resource["type"], resource["name"], dict(resource["inputs"]))
+                pulumi.CustomResource(resource["type"], resource["name"], dict(resource["inputs"]), options(resource))
         return {}
 
     run = run_program(program, project=plan["project"], stack=plan["stack"], config={"aws:region": plan["region"]})
