@@ -17,7 +17,7 @@ EXAMPLES = REPO / "examples" / "artifacts"
 
 def _ensure_examples() -> None:
     if not (EXAMPLES / "diabetes-progression" / "model.joblib").is_file():
-        pytest.skip("example models missing: run `.venv/bin/python examples/train.py` first")
+        pytest.fail("example models missing: run `.venv/bin/python examples/train.py` first")
 
 
 SpecWriter = Callable[..., Path]

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def served_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (REPO / "examples/artifacts/diabetes-progression/model.joblib").is_file():
-        pytest.skip("example models missing: run `.venv/bin/python examples/train.py` first")
+        pytest.fail("example models missing: run `.venv/bin/python examples/train.py` first")
     from deployment_spec import load_spec
     from model_packaging.package import package_model
 

@@ -49,7 +49,7 @@ def _alive(pid: int) -> bool:
 
 def test_serve_answers_the_printed_request_rejects_bad_ones_and_stops_cleanly(tmp_path: Path) -> None:
     if not (REPO / "examples/artifacts/breast-cancer-screening/model.joblib").is_file():
-        pytest.skip("example models missing: run `.venv/bin/python examples/train.py` first")
+        pytest.fail("example models missing: run `.venv/bin/python examples/train.py` first")
     port = free_port()
     stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with stdout.open("wb") as out, stderr.open("wb") as err:

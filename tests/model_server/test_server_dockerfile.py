@@ -18,7 +18,7 @@ CHECKOV = REPO / ".venv-scan" / "bin" / "checkov"
 @pytest.mark.slow
 def test_checkov_dockerfile_checks_pass() -> None:
     if not CHECKOV.exists():
-        pytest.skip(".venv-scan/bin/checkov is not installed, so the independent Dockerfile scan cannot run")
+        pytest.fail(".venv-scan/bin/checkov is not installed: run `make setup` (the independent Dockerfile scan)")
     run = subprocess.run([str(CHECKOV), "-f", str(DOCKERFILE), "--framework", "dockerfile", "-o", "json"],
                          capture_output=True, text=True, timeout=120, cwd=REPO)
     report = json.loads(run.stdout)

@@ -23,7 +23,7 @@ EXAMPLE = REPO / "examples/artifacts/breast-cancer-screening"
 
 def test_xgboost_native_artifact_serves_the_booster_predictions(tmp_path: Path) -> None:
     if not (EXAMPLE / "reference.csv").is_file():
-        pytest.skip("example data missing: run `.venv/bin/python examples/train.py` first")
+        pytest.fail("example data missing: run `.venv/bin/python examples/train.py` first")
     import xgboost
 
     from deployment_spec import load_spec
