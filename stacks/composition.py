@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from contracts.errors import SlipstackError
-from deployment_spec import ResolvedSpec, SpecError, SpecProblem, load_spec
+from deployment_spec import LoadedSpec, ResolvedSpec, SpecError, SpecProblem, load_spec
 from stacks.config import StackConfig
 from stacks.context import StackContext
 
@@ -18,13 +18,29 @@ class PlacementError(SlipstackError):
     exit_code = 2
 
 
+# `slipstack plan` checks the specs before the engine starts and the program then loads them again in the
+# same process; a file that has not changed since (same mtime and size) is not parsed twice.
+_LOADED: dict[tuple[Path, int, int], LoadedSpec] = {}
+
+
+def _load(path: Path) -> LoadedSpec:
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_spec(path)  # the loader reports the missing or unreadable file in its own words
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = load_spec(path)
+    return _LOADED[key]
+
+
 def load_stack_specs(config: StackConfig, project_root: Path) -> list[ResolvedSpec]:
     """Every spec of the stack, resolved for its environment; all problems of all files in one error."""
     problems: list[SpecProblem] = []
     resolved: list[ResolvedSpec] = []
     for relative in config.specs:
         try:
-            resolved.append(load_spec(project_root / relative).for_environment(config.environment))
+            resolved.append(_load(project_root / relative).for_environment(config.environment))
         except SpecError as error:
             problems += error.problems
     if problems:
