@@ -10,10 +10,12 @@ from policies.rule import Outcome, Rule, RuleContext, read, read_list, verdict
 
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
+    # A bucket key only exists for SSE-KMS; an SSE-S3 rule (a log bucket) has nothing to enable.
     return verdict(
         f"rules[{index}].bucketKeyEnabled is {read(props, 'rules', index, 'bucketKeyEnabled')!r}, should be true"
         for index, _ in enumerate(read_list(props, "rules"))
-        if read(props, "rules", index, "bucketKeyEnabled") is not True
+        if read(props, "rules", index, "applyServerSideEncryptionByDefault", "sseAlgorithm") != "AES256"
+        and read(props, "rules", index, "bucketKeyEnabled") is not True
     )
 
 

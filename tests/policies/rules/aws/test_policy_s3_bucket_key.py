@@ -15,6 +15,20 @@ CASES = [
         ["rules[0].bucketKeyEnabled is False, should be true"],
     ),
     ("missing", "prod", None, {"rules": [{}]}, ["rules[0].bucketKeyEnabled is None, should be true"]),
+    (
+        "sse-s3 has no bucket key",
+        "prod",
+        None,
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        [],
+    ),
+    (
+        "sse-kms without it",
+        "prod",
+        None,
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]},
+        ["rules[0].bucketKeyEnabled is None, should be true"],
+    ),
     ("unknown", "prod", None, {"rules": [{"bucketKeyEnabled": UNKNOWN}]}, [undecided("rules.0.bucketKeyEnabled")]),
 ]
 
