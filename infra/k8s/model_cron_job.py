@@ -30,6 +30,7 @@ from infra.k8s.model_pod import (
     artifact_store_access,
     image_reference,
     model_pod_spec,
+    scanner_skip_annotations,
 )
 
 
@@ -54,21 +55,6 @@ class ModelCronJobArgs:
     node_selector: dict[str, str] = field(default_factory=dict)
     unpinned_digest_reason: str | None = None
     unlimited_cpu_reason: str | None = None
-
-
-def scanner_skip_annotations(args: ModelCronJobArgs) -> dict[str, str]:
-    # Checkov does not ask a run-to-completion container for probes; activeDeadlineSeconds and
-    # backoffLimit are what catch a hung or failing run.
-    skips: list[str] = []
-    if args.image_digest is None:
-        if not args.unpinned_digest_reason:
-            raise ValueError(f"{args.name}: an image without a digest needs unpinned_digest_reason")
-        skips.append(f"CKV_K8S_43={args.unpinned_digest_reason}")
-    if args.resources.cpu_limit is None:
-        if not args.unlimited_cpu_reason:
-            raise ValueError(f"{args.name}: a container without a CPU limit needs unlimited_cpu_reason")
-        skips.append(f"CKV_K8S_11={args.unlimited_cpu_reason}")
-    return {f"checkov.io/skip{index}": skip for index, skip in enumerate(skips, start=1)}
 
 
 class ModelCronJob(pulumi.ComponentResource):

@@ -10,7 +10,7 @@ model fetched and checksum-verified by an init container before any other contai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 # The serving image's non-root user. Checkov's CKV_K8S_40 wants a UID >= 10000 so it cannot collide
 # with a host account if a container ever escaped its user namespace.
@@ -170,3 +170,39 @@ def model_pod_spec(
     if node_selector:
         spec["nodeSelector"] = dict(node_selector)
     return spec
+
+
+class PinnedWorkloadArgs(Protocol):
+    """What a workload's scanner skips depend on: its image digest and CPU limit, and the reasons for gaps."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def image_digest(self) -> str | None: ...
+
+    @property
+    def resources(self) -> ContainerResources: ...
+
+    @property
+    def unpinned_digest_reason(self) -> str | None: ...
+
+    @property
+    def unlimited_cpu_reason(self) -> str | None: ...
+
+
+def scanner_skip_annotations(args: PinnedWorkloadArgs) -> dict[str, str]:
+    """Checkov skip annotations for the deliberate gaps of a workload (each with its reason).
+
+    A gap without a reason is refused: a skip must say why, or the scanner's finding should stand.
+    """
+    skips: list[str] = []
+    if args.image_digest is None:
+        if not args.unpinned_digest_reason:
+            raise ValueError(f"{args.name}: an image without a digest needs unpinned_digest_reason")
+        skips.append(f"CKV_K8S_43={args.unpinned_digest_reason}")
+    if args.resources.cpu_limit is None:
+        if not args.unlimited_cpu_reason:
+            raise ValueError(f"{args.name}: a container without a CPU limit needs unlimited_cpu_reason")
+        skips.append(f"CKV_K8S_11={args.unlimited_cpu_reason}")
+    return {f"checkov.io/skip{index}": skip for index, skip in enumerate(skips, start=1)}

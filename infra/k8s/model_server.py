@@ -30,6 +30,7 @@ from infra.k8s.model_pod import (
     artifact_store_access,
     image_reference,
     model_pod_spec,
+    scanner_skip_annotations,
 )
 
 HTTP_PORT_NAME = "http"
@@ -91,20 +92,6 @@ class ModelServerArgs:
     # True when the server writes to the artifact store (request capture): it gets the store's
     # endpoint and credentials like the init container; otherwise it never sees them.
     artifact_store_writer: bool = False
-
-
-def scanner_skip_annotations(args: ModelServerArgs | Any, with_probes: bool = True) -> dict[str, str]:
-    """Checkov skip annotations for the deliberate gaps in `args` (each with its reason)."""
-    skips: list[str] = []
-    if args.image_digest is None:
-        if not args.unpinned_digest_reason:
-            raise ValueError(f"{args.name}: an image without a digest needs unpinned_digest_reason")
-        skips.append(f"CKV_K8S_43={args.unpinned_digest_reason}")
-    if args.resources.cpu_limit is None:
-        if not args.unlimited_cpu_reason:
-            raise ValueError(f"{args.name}: a container without a CPU limit needs unlimited_cpu_reason")
-        skips.append(f"CKV_K8S_11={args.unlimited_cpu_reason}")
-    return {f"checkov.io/skip{index}": skip for index, skip in enumerate(skips, start=1)}
 
 
 def topology_spread(selector: dict[str, str], required: bool) -> list[dict[str, Any]]:
