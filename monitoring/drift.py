@@ -192,6 +192,7 @@ def _feature_partial(frame: Frame, name: str, layout: FeatureLayout, where: str)
         return categorical_partial(column, layout.categories)
     try:
         values = _arrow_numeric_values(frame.column(name)) if arrow else numeric_values(frame[name])
+    # pyarrow refuses a cast it has no kernel for with ArrowNotImplementedError, a NotImplementedError.
     except (ValueError, TypeError, NotImplementedError):
         column = frame.column(name).to_pandas() if arrow else frame[name]
         sample = column.dropna().astype(str).head(3).tolist()

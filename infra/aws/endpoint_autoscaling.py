@@ -33,6 +33,22 @@ class EndpointAutoscalingArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+def target_tracking_policy(
+    name: str, target: aws.appautoscaling.Target, configuration: Any, opts: pulumi.ResourceOptions
+) -> aws.appautoscaling.Policy:
+    """A target-tracking scaling policy on `target` (instance count or provisioned concurrency)."""
+    return aws.appautoscaling.Policy(
+        name,
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        scalable_dimension=target.scalable_dimension,
+        resource_id=target.resource_id,
+        target_tracking_scaling_policy_configuration=configuration,
+        opts=opts,
+    )
+
+
+
 class EndpointAutoscaling(pulumi.ComponentResource):
     target: aws.appautoscaling.Target
 
@@ -57,29 +73,23 @@ class EndpointAutoscaling(pulumi.ComponentResource):
             "scale_out_cooldown": args.scale_out_cooldown_seconds,
         }
         if args.async_backlog_per_instance is None:
-            aws.appautoscaling.Policy(
+            target_tracking_policy(
                 f"{name}-invocations",
-                policy_type="TargetTrackingScaling",
-                service_namespace=self.target.service_namespace,
-                scalable_dimension=self.target.scalable_dimension,
-                resource_id=self.target.resource_id,
-                target_tracking_scaling_policy_configuration={
+                self.target,
+                {
                     "target_value": args.target_invocations_per_instance,
                     "predefined_metric_specification": {
                         "predefined_metric_type": "SageMakerVariantInvocationsPerInstance"
                     },
                     **cooldowns,
                 },
-                opts=on_target,
+                on_target,
             )
         else:
-            aws.appautoscaling.Policy(
+            target_tracking_policy(
                 f"{name}-backlog",
-                policy_type="TargetTrackingScaling",
-                service_namespace=self.target.service_namespace,
-                scalable_dimension=self.target.scalable_dimension,
-                resource_id=self.target.resource_id,
-                target_tracking_scaling_policy_configuration={
+                self.target,
+                {
                     "target_value": args.async_backlog_per_instance,
                     "customized_metric_specification": {
                         "metric_name": "ApproximateBacklogSizePerInstance",
@@ -89,7 +99,7 @@ class EndpointAutoscaling(pulumi.ComponentResource):
                     },
                     **cooldowns,
                 },
-                opts=on_target,
+                on_target,
             )
             if args.min_capacity == 0:
                 from_zero = aws.appautoscaling.Policy(
@@ -126,13 +136,10 @@ class EndpointAutoscaling(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self),
                 )
         if args.target_cpu_percent is not None:
-            aws.appautoscaling.Policy(
+            target_tracking_policy(
                 f"{name}-cpu",
-                policy_type="TargetTrackingScaling",
-                service_namespace=self.target.service_namespace,
-                scalable_dimension=self.target.scalable_dimension,
-                resource_id=self.target.resource_id,
-                target_tracking_scaling_policy_configuration={
+                self.target,
+                {
                     "target_value": args.target_cpu_percent,
                     "customized_metric_specification": {
                         "metric_name": "CPUUtilization",
@@ -145,6 +152,6 @@ class EndpointAutoscaling(pulumi.ComponentResource):
                     },
                     **cooldowns,
                 },
-                opts=on_target,
+                on_target,
             )
         self.register_outputs({"resource_id": self.target.resource_id})

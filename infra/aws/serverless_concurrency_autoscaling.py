@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.aws.endpoint_autoscaling import target_tracking_policy
+
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredProvisionedConcurrency"
 UTILISATION_METRIC = "SageMakerVariantProvisionedConcurrencyUtilization"
 
@@ -60,18 +62,15 @@ class ServerlessConcurrencyAutoscaling(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.policy = aws.appautoscaling.Policy(
+        self.policy = target_tracking_policy(
             f"{name}-utilisation",
-            policy_type="TargetTrackingScaling",
-            service_namespace=self.target.service_namespace,
-            scalable_dimension=self.target.scalable_dimension,
-            resource_id=self.target.resource_id,
-            target_tracking_scaling_policy_configuration={
+            self.target,
+            {
                 "target_value": args.target_utilisation,
                 "predefined_metric_specification": {"predefined_metric_type": UTILISATION_METRIC},
                 "scale_in_cooldown": args.scale_in_cooldown_seconds,
                 "scale_out_cooldown": args.scale_out_cooldown_seconds,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.target]),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.target]),
         )
         self.register_outputs({"resource_id": self.target.resource_id})
