@@ -4,9 +4,10 @@ It declares exactly the resources of a plan file: the custom resources with the 
 (`pulumi_aws.s3.Bucket(...)`, `pulumi_kubernetes.apps.v1.Deployment(...)`; custom resources such as a
 PrometheusRule as `pulumi.CustomResource`) with the same names and inputs, and, with `--components`, the
 same component resources with each resource under the same parent. It runs under the same mock engine
-and writes the same plan.json and manifests.
+and writes the same plan.json and manifests. With `--collect-rarely` it also sets the garbage collector as
+the Slipstack program does (stacks.program.collect_rarely), to compare like with like.
 
-    .venv/bin/python bench/bare_plan_program.py PLAN.json OUT_DIR [--components]
+    .venv/bin/python bench/bare_plan_program.py PLAN.json OUT_DIR [--components] [--collect-rarely]
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def python_name(key: str) -> str:
 def main() -> None:
     plan = json.loads(Path(sys.argv[1]).read_text())
     with_components = "--components" in sys.argv[3:]
+    if "--collect-rarely" in sys.argv[3:]:
+        from stacks.program import collect_rarely
+
+        collect_rarely()
     custom = [r for r in plan["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")]
     components = [r for r in plan["resources"] if not r["custom"]] if with_components else []
 

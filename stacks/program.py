@@ -6,6 +6,7 @@ mock engine with the same configuration, so both declare exactly the same resour
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,25 @@ import pulumi
 
 from stacks.composition import compose
 from stacks.config import CONFIG_KEYS, NAMESPACE, stack_config_from_values
+
+# Collector thresholds while a stack is declared: a young collection every 500,000 allocations, and the older
+# generations almost never.
+DECLARATION_GC_THRESHOLDS = (500_000, 1_000, 1_000)
+
+
+def collect_rarely() -> tuple[int, int, int]:
+    """Tune the garbage collector for declaring a stack; returns the thresholds it replaced.
+
+    Nearly everything the program allocates (resources, Outputs, their futures, the spec models) stays alive
+    until the program ends, so the default thresholds make the collector rescan an ever-growing heap that
+    holds almost no garbage: at 100 models that was 40% of a plan's time. Objects that exist now (the
+    imported SDKs) are frozen out of collection too. Cycles are still collected, just rarely; the heap grows
+    by about 5% (measured by bench/plan_bench.py).
+    """
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*DECLARATION_GC_THRESHOLDS)
+    return previous
 
 
 def read_engine_config() -> dict[str, Any]:
@@ -46,6 +66,8 @@ def build(project_root: Path) -> dict[str, Any]:
 def main(project_root: Path) -> None:
     from contracts.errors import SlipstackError
 
+    # The CLI's language host runs this process for this program alone, until the engine is done with it.
+    collect_rarely()
     try:
         build(project_root)
     except SlipstackError as error:

@@ -22,7 +22,9 @@ def plan(
 ) -> None:
     """Run the stack's Pulumi program under the mock engine; write plan.json, manifests and the policy verdict."""
     from slipstack.plan.runner import find_project, plan_stack
+    from stacks.program import collect_rarely
 
+    collect_rarely()  # for the rest of this process, which ends with the command
     project = find_project(project_dir)
     result = plan_stack(stack, project, out)
     if quiet:

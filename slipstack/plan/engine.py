@@ -9,6 +9,7 @@ the same program are byte-identical (which is what makes plan diffs meaningful).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -200,6 +201,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        # Only the root stack's outputs are kept: they are the program's exports, serialized by the SDK.
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
@@ -244,14 +251,28 @@ def run_program(
     real CLI); they are resolved here the same way the engine would resolve them.
     """
     monitor = RecordingMonitor(mocks or PlausibleOutputs(region=config.get("aws:region", DEFAULT_REGION)))
+    # A new root stack for every run (set_mocks would keep an earlier run's, with its exports), which needs an
+    # open event loop: whatever ran before in this thread (asyncio.run, say) may have closed or unset it.
+    try:
+        usable = not asyncio.get_event_loop().is_closed()
+    except RuntimeError:
+        usable = False
+    if not usable:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    pulumi.runtime.reset_options(project=project, stack=stack)
     pulumi.runtime.set_all_config(dict(config), secret_keys=[])
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
-    captured: dict[str, Any] = {}
 
     @pulumi.runtime.test
-    def _run() -> Any:
+    def _run() -> None:
         outputs = program() or {}
-        return pulumi.Output.from_input(dict(outputs)).apply(captured.update)
+        # What the CLI does when the program ends: the root stack registers its exports (and, here, what the
+        # program returned) through the SDK's own serialization, which awaits every Output once.
+        root = pulumi.runtime.get_root_resource()
+        assert isinstance(root, pulumi.runtime.stack.Stack)
+        root.register_outputs(pulumi.runtime.stack.massage({**root.outputs, **outputs}, []))
 
     _run()
-    return ProgramRun(resources=monitor.recorded, outputs=json.loads(json.dumps(_plain(captured), default=str)))
+    return ProgramRun(
+        resources=monitor.recorded, outputs=json.loads(json.dumps(_plain(monitor.stack_outputs), default=str))
+    )
