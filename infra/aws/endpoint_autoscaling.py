@@ -53,9 +53,10 @@ class EndpointAutoscaling(pulumi.ComponentResource):
     target: aws.appautoscaling.Target
 
     def __init__(self, name: str, args: EndpointAutoscalingArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("slipstack:aws:EndpointAutoscaling", name, None, opts)
+        # Checked before registering, so bad arguments leave no half-declared component behind.
         if args.max_capacity < max(args.min_capacity, 1):
             raise ValueError(f"max_capacity {args.max_capacity} is below min_capacity {args.min_capacity}")
+        super().__init__("slipstack:aws:EndpointAutoscaling", name, None, opts)
         resource_id = pulumi.Output.concat("endpoint/", args.endpoint_name, "/variant/", args.variant_name)
         self.target = aws.appautoscaling.Target(
             f"{name}-target",

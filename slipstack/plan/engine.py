@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -249,17 +250,53 @@ def run_program(
 
     The program returns its stack outputs (and may also `pulumi.export` them, as it does under the
     real CLI); they are resolved here the same way the engine would resolve them.
+
+    The program runs on a thread of its own, with its own event loop and a new root stack, as it runs
+    at the bottom of the language host under the CLI: the SDK walks the whole Python stack at every
+    registration to record where the resource was declared, so beneath the command line's frames
+    every resource would pay for them (6% of a 100-model plan). Nothing is left behind in the caller's
+    thread, so two runs in one process (tests) never share a stack or its exports.
     """
+    result: list[ProgramRun] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            result.append(_run_in_this_thread(program, project=project, stack=stack, config=config, mocks=mocks))
+        except BaseException as error:  # raised again in the caller's thread
+            failure.append(error)
+        finally:
+            _close(loop)
+
+    worker = threading.Thread(target=run, name=f"pulumi-program-{stack}", daemon=True)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Close the run's loop as asyncio.run does: a failed program can leave registrations that never ran."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
+
+
+def _run_in_this_thread(
+    program: Callable[[], Mapping[str, Any] | None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    mocks: pulumi.runtime.Mocks | None,
+) -> ProgramRun:
     monitor = RecordingMonitor(mocks or PlausibleOutputs(region=config.get("aws:region", DEFAULT_REGION)))
-    # A new root stack for every run (set_mocks would keep an earlier run's, with its exports), which needs an
-    # open event loop: whatever ran before in this thread (asyncio.run, say) may have closed or unset it.
-    try:
-        usable = not asyncio.get_event_loop().is_closed()
-    except RuntimeError:
-        usable = False
-    if not usable:
-        asyncio.set_event_loop(asyncio.new_event_loop())
-    pulumi.runtime.reset_options(project=project, stack=stack)
     pulumi.runtime.set_all_config(dict(config), secret_keys=[])
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
 
