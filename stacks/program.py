@@ -27,8 +27,8 @@ def collect_rarely() -> tuple[int, int, int]:
     Nearly everything the program allocates (resources, Outputs, their futures, the spec models) stays alive
     until the program ends, so the default thresholds make the collector rescan an ever-growing heap that
     holds almost no garbage: at 100 models that was 40% of a plan's time. Objects that exist now (the
-    imported SDKs) are frozen out of collection too. Cycles are still collected, just rarely; the heap grows
-    by about 5% (measured by bench/plan_bench.py).
+    imported SDKs) are frozen out of collection too. Cycles are still collected, just rarely: a 100-model
+    plan peaked at 731 MB instead of 694 MB.
     """
     previous = gc.get_threshold()
     gc.freeze()
