@@ -21,8 +21,8 @@ from stacks.config import CONFIG_KEYS, NAMESPACE, stack_config_from_values
 DECLARATION_GC_THRESHOLDS = (500_000, 1_000, 1_000)
 
 
-def collect_rarely() -> tuple[int, int, int]:
-    """Tune the garbage collector for declaring a stack; returns the thresholds it replaced.
+def collect_rarely() -> None:
+    """Tune the garbage collector of a process that declares a stack, for the rest of that process.
 
     Nearly everything the program allocates (resources, Outputs, their futures, the spec models) stays alive
     until the program ends, so the default thresholds make the collector rescan an ever-growing heap that
@@ -30,10 +30,8 @@ def collect_rarely() -> tuple[int, int, int]:
     imported SDKs) are frozen out of collection too. Cycles are still collected, just rarely: a 100-model
     plan peaked at 731 MB instead of 694 MB.
     """
-    previous = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(*DECLARATION_GC_THRESHOLDS)
-    return previous
 
 
 def read_engine_config() -> dict[str, Any]:

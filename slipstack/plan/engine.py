@@ -264,11 +264,12 @@ def run_program(
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:
-            result.append(_run_in_this_thread(program, project=project, stack=stack, config=config, mocks=mocks))
+            try:
+                result.append(_run_in_this_thread(program, project=project, stack=stack, config=config, mocks=mocks))
+            finally:
+                _close(loop)
         except BaseException as error:  # raised again in the caller's thread
             failure.append(error)
-        finally:
-            _close(loop)
 
     worker = threading.Thread(target=run, name=f"pulumi-program-{stack}", daemon=True)
     worker.start()
