@@ -13,7 +13,8 @@ The ratio slipstack/bare is the framework's overhead (target: under 1.3x).
 
 Slipstack's program sets the garbage collector for a heap that is nearly all live (stacks.program.
 collect_rarely); a bare program runs with Python's defaults. `--collect-rarely` gives the bare program the
-same setting, so the ratio is then only what Slipstack's own code adds.
+same setting, which takes the collector out of the comparison (with `--components` too, the two
+programs differ only in Slipstack's own code).
 
     .venv/bin/python bench/plan_bench.py [--sizes 1 10 100] [--repeat 3]
 """
