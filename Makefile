@@ -7,7 +7,7 @@ BENCH_VENV := .venv-bench
 STACKS := dev staging prod
 SPECS := deployments
 
-.PHONY: setup demo test check lint typecheck bench-setup clean
+.PHONY: setup demo test check lint typecheck bench-setup clean system-deps
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,19 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 
 setup: $(VENV)/.installed $(SCAN_VENV)/.installed
 
+# Debian packages the tests run for real (.ci/debian-packages). As root (CI) they are installed;
+# otherwise the missing ones are named with the command to install them.
+DEBIAN_PACKAGES := $(shell grep -v '^\s*\#' .ci/debian-packages | grep -v '^\s*$$')
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "missing Debian packages:$$missing" >&2; \
+		echo "install them once with: sudo make system-deps   (or: sudo apt-get install$$missing)" >&2; exit 2; \
+	fi
+
 examples/artifacts/.trained: examples/train.py $(VENV)/.installed
 	$(PY) examples/train.py
 	touch $@
@@ -41,7 +54,7 @@ demo: setup examples/artifacts/.trained
 	@echo "demo done: plans and Kubernetes manifests are in build/plan/<stack>/"
 
 # The whole test suite (what CI runs).
-test: setup examples/artifacts/.trained
+test: setup system-deps examples/artifacts/.trained
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
