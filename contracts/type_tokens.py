@@ -66,3 +66,6 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 K8S_WORKLOADS = frozenset(
     {K8S_DEPLOYMENT, K8S_STATEFUL_SET, K8S_DAEMON_SET, K8S_JOB, K8S_CRON_JOB}
 )
+
+# Slipstack's own components whose type the policy pack reads (policies/framework_exemptions.py).
+ACCESS_LOG_BUCKET = "slipstack:aws:AccessLogBucket"

@@ -39,6 +39,13 @@ def rule_ids() -> list[str]:
     return [rule.id for rule in all_rules()]
 
 
+def rule_by_id(rule_id: str) -> Rule:
+    for rule in all_rules():
+        if rule.id == rule_id:
+            return rule
+    raise KeyError(rule_id)
+
+
 def rule_group(rule: Rule) -> str:
     for module, candidate in rules_by_module().items():
         if candidate is rule:

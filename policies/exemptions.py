@@ -33,3 +33,27 @@ def resource_exemption(rule_id: str, resource_type: str, props: Mapping[str, Any
     if value is None or is_unknown(value):
         return None if value is not None else ""
     return str(value).strip()
+
+
+def carried_exemptions(resource_type: str, props: Mapping[str, Any], known_ids: set[str]) -> list[tuple[str, str]]:
+    """(rule id, reason) of every exemption tag or annotation the resource carries.
+
+    Annotations are lower-case (Kubernetes keys); the id is given back as the pack spells it when the
+    pack knows it, otherwise as written, so an exemption for a rule that does not exist is reported.
+    """
+    if resource_type.startswith("kubernetes:"):
+        metadata = props.get("metadata")
+        holder = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+        prefix = K8S_EXEMPTION_ANNOTATION_PREFIX
+    else:
+        holder = props.get("tags")
+        prefix = EXEMPTION_TAG_PREFIX
+    if not isinstance(holder, Mapping):
+        return []
+    by_lower = {rule_id.lower(): rule_id for rule_id in known_ids}
+    found = []
+    for key, value in holder.items():
+        if isinstance(key, str) and key.startswith(prefix) and isinstance(value, str) and value.strip():
+            written = key[len(prefix):]
+            found.append((by_lower.get(written.lower(), written), value.strip()))
+    return found

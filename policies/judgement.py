@@ -9,6 +9,7 @@ from typing import Any
 
 from policies.config import Exemption
 from policies.exemptions import exemption_key, resource_exemption
+from policies.framework_exemptions import framework_exemption
 from policies.rule import (
     NotApplicable,
     Passed,
@@ -33,12 +34,19 @@ class Finding:
 
 @dataclass(frozen=True)
 class Waived:
-    """A violation covered by an exemption, kept for the report so every waiver stays visible."""
+    """A violation covered by an exemption, kept for the report so every waiver stays visible.
+
+    `source` says where the exemption lives, so a reviewer knows what to edit: "config" (the policy
+    config file; `exemption` is that entry), "resource" (a tag or annotation on the resource, which a
+    spec's security.exemptions writes) or "framework" (policies/framework_exemptions.py).
+    """
 
     policy: str
     urn: str
     reason: str
     message: str
+    source: str = "resource"
+    exemption: Exemption | None = None
 
 
 def _outcome_violations(rule: Rule, run: Any) -> list[Violation]:
@@ -59,12 +67,17 @@ def _waiver(
     props: Mapping[str, Any],
     message: str,
     exemptions: Sequence[Exemption],
-) -> str | None:
+) -> Waived | None:
     for exemption in exemptions:
         if exemption.covers(urn, name, message):
-            return exemption.reason
+            return Waived(rule.id, urn, exemption.reason, message, "config", exemption)
     reason = resource_exemption(rule.id, resource_type, props)
-    return reason or None
+    if reason:
+        return Waived(rule.id, urn, reason, message, "resource")
+    framework = framework_exemption(rule.id, urn)
+    if framework is not None:
+        return Waived(rule.id, urn, framework.reason, message, "framework")
+    return None
 
 
 def _empty_reason_findings(rule: Rule, urn: str, resource_type: str, props: Mapping[str, Any]) -> list[Finding]:
@@ -86,9 +99,9 @@ def judge_resource(
     findings = _empty_reason_findings(rule, context.urn, context.resource_type, props)
     waived: list[Waived] = []
     for violation in violations:
-        reason = _waiver(rule, context.urn, context.name, context.resource_type, props, violation.message, exemptions)
-        if reason:
-            waived.append(Waived(rule.id, context.urn, reason, violation.message))
+        waiver = _waiver(rule, context.urn, context.name, context.resource_type, props, violation.message, exemptions)
+        if waiver is not None:
+            waived.append(waiver)
         else:
             findings.append(Finding(rule.id, context.urn, context.resource_type, violation.message))
     return findings, waived
@@ -115,9 +128,9 @@ def judge_stack(
         if resource is not None and urn not in seen_empty:
             seen_empty.add(urn)
             findings.extend(_empty_reason_findings(rule, urn, resource_type, props))
-        reason = _waiver(rule, urn, name, resource_type, props, violation.message, exemptions)
-        if reason:
-            waived.append(Waived(rule.id, urn, reason, violation.message))
+        waiver = _waiver(rule, urn, name, resource_type, props, violation.message, exemptions)
+        if waiver is not None:
+            waived.append(waiver)
         else:
             findings.append(Finding(rule.id, urn, resource_type, violation.message))
     return findings, waived

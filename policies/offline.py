@@ -18,6 +18,7 @@ from contracts.type_tokens import K8S_PROVIDER
 from policies.catalog import all_rules, rule_ids
 from policies.config import ENVIRONMENTS, PolicyConfig, bundled_config
 from policies.errors import PlanFileError, PolicyConfigError
+from policies.exemptions import carried_exemptions
 from policies.judgement import Finding, Waived, judge_resource, judge_stack
 from policies.rule import Enforcement, Rule, RuleContext, StackResource, StackView
 
@@ -31,6 +32,17 @@ class ReportedViolation:
     urn: str
     type: str
     message: str
+    remediation: str = ""
+
+
+@dataclass(frozen=True)
+class UnusedExemption:
+    """An exemption that waived nothing: a stale or mistyped one hides the next real finding's review."""
+
+    policy: str
+    source: str  # "config" (the policy config file) or "resource" (tags/annotations, e.g. from a spec)
+    reason: str
+    resources: tuple[str, ...]  # the names it was written for (config) or the resources carrying it
 
 
 @dataclass
@@ -38,6 +50,7 @@ class PolicyReport:
     environment: str
     violations: list[ReportedViolation] = field(default_factory=list)
     waived: list[Waived] = field(default_factory=list)
+    unused_exemptions: list[UnusedExemption] = field(default_factory=list)
     policies_run: int = 0
     resources_checked: int = 0
 
@@ -52,14 +65,20 @@ class PolicyReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "violations": [
-                {"policy": v.policy, "enforcement": v.enforcement, "urn": v.urn, "type": v.type, "message": v.message}
+                {"policy": v.policy, "enforcement": v.enforcement, "urn": v.urn, "type": v.type, "message": v.message,
+                 "remediation": v.remediation}
                 for v in self.violations
             ],
             "policies_run": self.policies_run,
             "resources_checked": self.resources_checked,
             # Not required by consumers, but every waiver must stay visible next to the verdict.
             "exempted": [
-                {"policy": w.policy, "urn": w.urn, "reason": w.reason, "message": w.message} for w in self.waived
+                {"policy": w.policy, "urn": w.urn, "reason": w.reason, "message": w.message, "source": w.source}
+                for w in self.waived
+            ],
+            "unused_exemptions": [
+                {"policy": u.policy, "source": u.source, "reason": u.reason, "resources": list(u.resources)}
+                for u in self.unused_exemptions
             ],
         }
 
@@ -184,8 +203,10 @@ def evaluate_plan(
     view = StackView(resources)
     report = PolicyReport(environment=environment, policies_run=len(active), resources_checked=len(resources))
 
-    def record(findings: list[Finding], waived: list[Waived], level: Enforcement) -> None:
-        report.violations.extend(ReportedViolation(f.policy, level, f.urn, f.type, f.message) for f in findings)
+    def record(rule: Rule, findings: list[Finding], waived: list[Waived], level: Enforcement) -> None:
+        report.violations.extend(
+            ReportedViolation(f.policy, level, f.urn, f.type, f.message, rule.remediation) for f in findings
+        )
         report.waived.extend(waived)
 
     for raw, resource in zip(plan["resources"], resources, strict=True):
@@ -200,11 +221,44 @@ def evaluate_plan(
             provider_props=_provider_props(raw, resource, view),
         )
         for rule, level in applicable:
-            record(*judge_resource(rule, resource.props, context, config.exemptions(rule.id)), level)
+            record(rule, *judge_resource(rule, resource.props, context, config.exemptions(rule.id)), level)
     stack_context = RuleContext(environment=environment)
     for rule, level in stack_rules:
-        record(*judge_stack(rule, view, stack_context, config.exemptions(rule.id)), level)
+        record(rule, *judge_stack(rule, view, stack_context, config.exemptions(rule.id)), level)
+    report.unused_exemptions = unused_exemptions(
+        [rule for rule, _ in active], config, resources, report.waived, set(ids)
+    )
     return report
+
+
+def unused_exemptions(
+    active: Sequence[Rule],
+    config: PolicyConfig,
+    resources: Sequence[StackResource],
+    waived: Sequence[Waived],
+    known_ids: set[str],
+) -> list[UnusedExemption]:
+    """Config entries and resource-carried exemptions (tags, annotations) that waived no finding.
+
+    Resource-carried ones are grouped by rule and reason: a spec exemption tags every resource of a
+    component, and it is used when any of them had its finding waived.
+    """
+    unused: list[UnusedExemption] = []
+    for rule in active:
+        for exemption in config.exemptions(rule.id):
+            if not any(w.exemption is exemption for w in waived):
+                unused.append(UnusedExemption(rule.id, "config", exemption.reason, (exemption.resource,)))
+    active_ids = {rule.id for rule in active}
+    used = {(w.policy, w.reason) for w in waived if w.source == "resource"}
+    carried: dict[tuple[str, str], list[str]] = {}
+    for resource in resources:
+        for rule_id, reason in carried_exemptions(resource.type, resource.props, known_ids):
+            if rule_id in active_ids or rule_id not in known_ids:
+                carried.setdefault((rule_id, reason), []).append(resource.name)
+    for (rule_id, reason), names in sorted(carried.items()):
+        if (rule_id, reason) not in used:
+            unused.append(UnusedExemption(rule_id, "resource", reason, tuple(sorted(set(names)))))
+    return unused
 
 
 def write_report(report: PolicyReport, out: Path) -> None:

@@ -6,8 +6,9 @@ BucketPolicy (TLS only; log delivery by the S3 logging and ELB log services, for
 and a BucketLifecycleConfiguration that expires logs after `retention_days`.
 
 Why SSE-S3 and not the model's KMS key: S3 server access logging and ALB access logs can only be
-delivered to buckets encrypted with SSE-S3 (AWS rejects SSE-KMS targets). The bucket therefore
-carries the reasoned exemption tag `slipstack:exempt:S3-SSE-KMS`, which the policy pack honours.
+delivered to buckets encrypted with SSE-S3 (AWS rejects SSE-KMS targets). Its encryption settings
+resource cannot carry an exemption tag, so the pack's reasoned exemption is scoped to this component
+type (policies/framework_exemptions.py): every stack passes without a per-stack policy config entry.
 A log bucket does not log to itself (S3-ACCESS-LOGS exempts it).
 """
 
@@ -19,12 +20,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from contracts.tags import EXEMPTION_TAG_PREFIX
+from contracts.type_tokens import ACCESS_LOG_BUCKET
 from infra.aws.bucket_baseline import declare_bucket_baseline, deny_insecure_transport_statement
 
-SSE_KMS_EXEMPTION_REASON = (
-    "S3 server access logs and ALB access logs can only be delivered to SSE-S3 encrypted buckets"
-)
 # Regions that predate the ELB log-delivery service principal deliver ALB logs from these accounts.
 ELB_LOG_ACCOUNTS = {
     "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
@@ -82,13 +80,13 @@ class AccessLogBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
 
     def __init__(self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("slipstack:aws:AccessLogBucket", name, None, opts)
+        super().__init__(ACCESS_LOG_BUCKET, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=args.bucket_name,
             force_destroy=False,
-            tags={**args.tags, f"{EXEMPTION_TAG_PREFIX}S3-SSE-KMS": SSE_KMS_EXEMPTION_REASON},
+            tags=dict(args.tags),
             opts=child,
         )
         declare_bucket_baseline(

@@ -6,6 +6,18 @@ from pathlib import Path
 
 import typer
 
+# Below this width the verdict is printed as one block per finding instead of a table.
+WIDE_TABLE_COLUMNS = 110
+
+
+def _style(enforcement: str) -> str:
+    return "red" if enforcement == "mandatory" else "yellow"
+
+
+def resource_name(urn: str) -> str:
+    """The name a violation is reported under: the resource's logical name, as exemptions accept it."""
+    return urn.rsplit("::", 1)[-1] or "(stack)"
+
 
 def evaluate_and_report(plan: Path, config: Path | None, out: Path | None) -> None:
     """Evaluate the pack on a plan file, print the verdict, write policy.json; raise on a mandatory violation.
@@ -27,21 +39,42 @@ def evaluate_and_report(plan: Path, config: Path | None, out: Path | None) -> No
     target = out if out is not None else plan.parent / "policy.json"
     write_report(report, target)
 
-    table = Table(
-        "enforcement", "policy", "resource", "type", "message", title=f"policy verdict ({report.environment})"
-    )
     order = {"mandatory": 0, "advisory": 1}
-    for v in sorted(report.violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn)):
-        style = "red" if v.enforcement == "mandatory" else "yellow"
-        table.add_row(v.enforcement, v.policy, v.urn.rsplit("::", 1)[-1] or "(stack)", v.type, v.message, style=style)
-    if report.violations:
+    ordered = sorted(report.violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn))
+    if ordered and console.width >= WIDE_TABLE_COLUMNS:
+        # Columns fold instead of cutting: a resource name or an ARN in a message is never lost.
+        table = Table("policy", "resource", "finding and fix", title=f"policy verdict ({report.environment})",
+                      expand=True)
+        for column, ratio in zip(table.columns, (None, 2, 3), strict=True):
+            column.overflow = "fold"
+            column.ratio = ratio
+        for v in ordered:
+            table.add_row(
+                f"{v.enforcement}\n{v.policy}", f"{resource_name(v.urn)}\n({v.type})",
+                f"{v.message}\nfix: {v.remediation}", style=_style(v.enforcement), end_section=True,
+            )
         console.print(table)
+    elif ordered:
+        # A narrow terminal: one block per finding reads better than a table squeezed to a word per line.
+        console.print(f"policy verdict ({report.environment})", style="bold")
+        for v in ordered:
+            console.print(f"{v.enforcement.upper()} {v.policy}  {resource_name(v.urn)} ({v.type})",
+                          style=_style(v.enforcement), overflow="fold", highlight=False)
+            console.print(f"  {v.message}", overflow="fold", highlight=False)
+            console.print(f"  fix: {v.remediation}", overflow="fold", highlight=False)
     for waived in report.waived:
-        console.print(f"exempted {waived.policy} on {waived.urn.rsplit('::', 1)[-1]}: {waived.reason}")
+        console.print(f"exempted {waived.policy} on {resource_name(waived.urn)} ({waived.source}): {waived.reason}",
+                      overflow="fold")
+    for unused in report.unused_exemptions:
+        console.print(
+            f"[yellow]unused exemption[/yellow] {unused.policy} ({unused.source}) for {', '.join(unused.resources)}: "
+            "it waived nothing; fix the rule id or resource name, or remove it", overflow="fold", highlight=False,
+        )
     console.print(
         f"{report.policies_run} policies on {report.resources_checked} resources: "
         f"{len(report.mandatory)} mandatory, {len(report.violations) - len(report.mandatory)} advisory violations, "
-        f"{len(report.waived)} exempted; wrote {target}"
+        f"{len(report.waived)} exempted, {len(report.unused_exemptions)} unused exemptions; wrote {target}",
+        overflow="fold",
     )
     if not report.passed:
         raise PolicyVerdictError(f"{len(report.mandatory)} mandatory policy violation(s); see {target}")

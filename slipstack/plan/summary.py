@@ -41,9 +41,10 @@ def render_summary(document: dict[str, Any], out_dir: str) -> None:
     counts = resource_counts(document)
     table = Table(title=f"plan: stack {document['stack']} ({document['environment']}), "
                         f"targets {', '.join(document['targets'])}")
-    table.add_column("model")
-    table.add_column("target")
-    table.add_column("type")
+    # Folded, never cut with an ellipsis: two types that share a prefix must stay distinguishable at 80 columns.
+    table.add_column("model", overflow="fold")
+    table.add_column("target", overflow="fold")
+    table.add_column("type", overflow="fold")
     table.add_column("count", justify="right")
     previous: tuple[str, str] = ("", "")
     for (model, target, resource_type), count in sorted(counts.items()):

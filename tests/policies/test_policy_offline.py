@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.catalog import rule_ids
+from policies.catalog import rule_by_id, rule_ids
 from policies.config import parse_policy_config
 from policies.errors import PlanFileError, PolicyConfigError
 from policies.offline import evaluate_plan, load_plan
@@ -42,7 +42,9 @@ def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     monkeypatch.setattr("sys.argv", ["slipstack", *args])
     with pytest.raises(SystemExit) as exited:
         main()
-    return int(exited.value.code or 0), capsys.readouterr().err
+    captured = capsys.readouterr()
+    run_cli.stdout = captured.out  # type: ignore[attr-defined]  # the verdict table, for tests that read it
+    return int(exited.value.code or 0), captured.err
 
 
 def verdicts(report, policy: str) -> list[tuple[str, str]]:
@@ -170,13 +172,18 @@ def test_cli_writes_policy_json_and_exits_1(
     assert code == 1 and "mandatory policy violation(s)" in err
     written = json.loads((tmp_path / "policy.json").read_text())
     assert written["resources_checked"] == 1 and written["policies_run"] == len(rule_ids())
-    assert {
+    netiso = next(v for v in written["violations"] if v["policy"] == "SM-MODEL-NETISO")
+    assert netiso == {
         "policy": "SM-MODEL-NETISO",
         "enforcement": "mandatory",
         "urn": MODEL,
         "type": "aws:sagemaker/model:Model",
         "message": "enableNetworkIsolation is False, must be true",
-    } in written["violations"]
+        "remediation": rule_by_id("SM-MODEL-NETISO").remediation,
+    }
+    # Every violation tells how to fix it, in the file and on the terminal.
+    assert all(v["remediation"] for v in written["violations"])
+    assert "fix: " + rule_by_id("SM-MODEL-NETISO").remediation.split()[0] in run_cli.stdout
 
 
 def test_cli_exit_0_in_dev_with_only_advisories(
@@ -199,3 +206,47 @@ def test_cli_exit_0_in_dev_with_only_advisories(
     code, err = run_cli(["policy", "--plan", str(path), "--config", str(cfg), "--out", str(out)], monkeypatch, capsys)
     assert code == 0, err
     assert json.loads(out.read_text())["exempted"][0]["reason"] == "shared platform role"
+
+
+def test_unused_exemptions_are_reported_by_source() -> None:
+    document = plan(enableNetworkIsolation=True)
+    # A resource that carries an exemption for a rule it passes, and one for a rule that does not exist.
+    document["resources"][0]["inputs"]["tags"] = {
+        "slipstack:exempt:SM-MODEL-NETISO": "pip at load time",
+        "slipstack:exempt:SM-MODEL-NETIS0": "typo in the rule id",
+    }
+    report = evaluate_plan(
+        document,
+        config({"SM-MODEL-NETISO": {"environment": "prod",
+                                    "exemptions": [{"resource": "gone", "reason": "a deleted resource"}]}}),
+    )
+    assert report.waived == []
+    unused = {(u.policy, u.source, u.resources) for u in report.unused_exemptions}
+    assert unused == {
+        ("SM-MODEL-NETISO", "config", ("gone",)),
+        ("SM-MODEL-NETISO", "resource", ("m",)),
+        ("SM-MODEL-NETIS0", "resource", ("m",)),
+    }
+    assert {u["policy"] for u in report.to_json()["unused_exemptions"]} == {"SM-MODEL-NETISO", "SM-MODEL-NETIS0"}
+
+
+def test_a_used_exemption_is_not_reported_unused() -> None:
+    document = plan()
+    document["resources"][0]["inputs"]["tags"] = {"slipstack:exempt:SM-MODEL-NETISO": "pip at load time"}
+    report = evaluate_plan(document)
+    assert [(w.policy, w.source) for w in report.waived] == [("SM-MODEL-NETISO", "resource")]
+    assert report.unused_exemptions == []
+
+
+def test_framework_exemption_covers_only_its_component() -> None:
+    sse = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    inputs = {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
+    document = plan(enableNetworkIsolation=True)
+    inside = f"urn:pulumi:prod::slipstack::slipstack:aws:AccessLogBucket${sse}::logs-encryption"
+    outside = f"urn:pulumi:prod::slipstack::slipstack:aws:ModelArtifactBucket${sse}::data-encryption"
+    for urn in (inside, outside):
+        document["resources"].append({"urn": urn, "type": sse, "name": urn.rsplit("::", 1)[-1], "parent": None,
+                                      "inputs": inputs, "dependencies": []})
+    report = evaluate_plan(document)
+    assert [(w.urn, w.source) for w in report.waived if w.policy == "S3-SSE-KMS"] == [(inside, "framework")]
+    assert [v.urn for v in report.violations if v.policy == "S3-SSE-KMS"] == [outside]
