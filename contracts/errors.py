@@ -12,3 +12,15 @@ class SlipstackError(Exception):
     """
 
     exit_code: int = 2
+
+
+def shown_path(path: object) -> str:
+    """A path as every message prints it: relative to the working directory when it lies below it
+    (what a user can paste back), otherwise absolute; never a mix of the two for the same file."""
+    from pathlib import Path
+
+    absolute = Path(str(path)).absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)

@@ -337,6 +337,23 @@ def sms_on_kubernetes_needs_a_gateway(spec: ModelDeployment, environment: str) -
         )
 
 
+def exemption_rules_exist(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    """An exemption for a rule the pack does not have would waive nothing and pass unnoticed."""
+    if not spec.security.exemptions:
+        return
+    import difflib
+
+    # The pack's own catalog, read only when a spec has exemptions (it imports every rule module).
+    from policies.catalog import rule_ids
+
+    known = rule_ids()
+    for index, item in enumerate(spec.security.exemptions):
+        if item.rule not in known:
+            close = difflib.get_close_matches(item.rule, known, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "`slipstack policy --list` lists the rule ids"
+            yield ("security", "exemptions", index, "rule"), f"no policy rule '{item.rule}' ({hint})"
+
+
 CROSS_CHECKS: tuple[CrossCheck, ...] = (
     replica_bounds,
     prod_high_availability,
@@ -362,6 +379,7 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     aws_serving_container,
     cache_needs_determinism,
     sms_on_kubernetes_needs_a_gateway,
+    exemption_rules_exist,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.errors import SlipstackError
+from contracts.errors import SlipstackError, shown_path
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,9 @@ class SpecProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+        # "<string>"-style sources (a spec given as text) are not paths.
+        where = self.file if not self.file or self.file.startswith("<") else shown_path(self.file)
+        return f"{where}:{self.line}: {self.path}: {self.message}"
 
 
 class SpecError(SlipstackError):

@@ -122,3 +122,26 @@ def stop_server(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=grace)
+
+
+def listens_on(process: subprocess.Popen[bytes], port: int) -> bool:
+    """Whether `process` or one of its children is the one listening on `port`.
+
+    A readiness answer alone does not prove it: another server that took the port between our check and
+    MLServer's bind (MLServer then logs the bind error and keeps running) answers the probe just as well.
+    """
+    import psutil
+
+    try:
+        root = psutil.Process(process.pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return False
+    for member in tree:
+        try:
+            connections = member.net_connections(kind="tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections):
+            return True
+    return False

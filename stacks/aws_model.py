@@ -186,11 +186,16 @@ def needs_access_log_bucket(context: StackContext) -> bool:
 
 
 def _exemption_tags(resolved: ResolvedSpec, component: str) -> dict[str, str]:
-    """Spec exemptions for `component` (or the whole model) as `slipstack:exempt:<RULE>` tags."""
+    """Spec exemptions for `component` as `slipstack:exempt:<RULE>` tags.
+
+    An exemption names the model (all its resources), a component, or a resource as the policy report
+    prints it (`<component>-<suffix>`); tags are set per component, so a resource's exemption is carried
+    by its component's resources, and the rule decides which of them it concerns.
+    """
     return {
         f"{tag_keys.EXEMPTION_TAG_PREFIX}{item.rule}": item.reason
         for item in resolved.spec.security.exemptions
-        if item.resource in (component, resolved.name)
+        if item.resource in (component, resolved.name) or item.resource.startswith(f"{component}-")
     }
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import typer
 
+from slipstack.commands import environment_option
+
 
 def _write_json(data: Any, output: Path | None) -> None:
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"
@@ -299,7 +301,7 @@ def register(app: typer.Typer) -> None:
             None, help="CSV/Parquet file, capture JSONL directory, or s3://bucket/prefix (required unless merging)."
         ),
         spec: Path | None = typer.Option(None, help="Deployment spec: thresholds, features, model name."),
-        env: str = typer.Option("prod", "--env", help="Spec environment whose overrides apply."),
+        env: str = environment_option(),
         profile: Path | None = typer.Option(None, help="Reference profile JSON or the artifact's manifest.json."),
         method: str | None = typer.Option(None, help="psi, ks or kl (overrides the spec)."),
         warn_threshold: float | None = typer.Option(None, help="PSI/KL warn score (overrides the spec)."),
@@ -422,7 +424,7 @@ def register(app: typer.Typer) -> None:
             ..., help="Directory, file or s3:// prefix holding every shard's partials (their --partials-out)."
         ),
         spec: Path | None = typer.Option(None, help="Deployment spec: thresholds, features, model name."),
-        env: str = typer.Option("prod", "--env", help="Spec environment whose overrides apply."),
+        env: str = environment_option(),
         profile: Path | None = typer.Option(None, help="Reference profile JSON or the artifact's manifest.json."),
         method: str | None = typer.Option(None, help="psi, ks or kl (overrides the spec)."),
         warn_threshold: float | None = typer.Option(None, help="PSI/KL warn score (overrides the spec)."),
@@ -482,7 +484,7 @@ def register(app: typer.Typer) -> None:
         ),
         labels: str = typer.Option(..., help="Delayed labels (CSV/Parquet file, directory or s3:// prefix)."),
         spec: Path | None = typer.Option(None, help="Deployment spec: task, metric, threshold, model name."),
-        env: str = typer.Option("prod", "--env", help="Spec environment whose overrides apply."),
+        env: str = environment_option(),
         task: str | None = typer.Option(None, help="classification or regression (overrides the spec)."),
         metric: str | None = typer.Option(None, help="accuracy, precision, recall, f1, roc_auc, mae, rmse, r2."),
         threshold: float | None = typer.Option(None, help="Alert threshold (overrides the spec)."),

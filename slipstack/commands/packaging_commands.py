@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from slipstack.commands import environment_option
+
 
 def _progress_bar(total: int, description: str) -> Any:
     """A byte progress bar on stderr for long transfers (silent when stderr is not a terminal)."""
@@ -27,16 +29,25 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def _default_package_dir(spec: Path, model: str, version: str) -> Path:
-    """build/packages/<model>/<version> in the spec's Pulumi project (or the current folder outside one)."""
+def _default_package_dir(spec: Path, project_dir: Path | None, model: str, version: str) -> Path:
+    """build/packages/<model>/<version> of the Pulumi project, where `slipstack plan` looks for it.
+
+    The project is --project-dir's, else the spec's (the nearest Pulumi.yaml above it), else the
+    working directory's; outside any project the user must say where, or plan would never see it.
+    """
     from contracts.artifact_layout import local_package_dir
     from slipstack.plan.runner import PlanError, find_project
 
-    try:
-        root = find_project(spec.parent).root
-    except PlanError:
-        root = Path.cwd()
-    return root / local_package_dir(model, version)
+    starts = [project_dir] if project_dir is not None else [spec.parent, Path.cwd()]
+    for start in starts:
+        try:
+            return find_project(start).root / local_package_dir(model, version)
+        except PlanError:
+            continue
+    raise PlanError(
+        f"{spec}: no Pulumi.yaml above the spec or the working directory, so `slipstack plan` could not find the "
+        "package; pass --project-dir (the folder with Pulumi.yaml) or --out"
+    )
 
 
 def package(
@@ -46,16 +57,21 @@ def package(
         None, "--out", help="Directory to write the artifact to (replaced if it is one); default: the project's "
         "build/packages/<model>/<version>, where `slipstack plan` looks for it."
     ),
-    environment: str = typer.Option("dev", "--environment", "-e", help="Environment whose overrides apply."),
+    environment: str = environment_option(),
     archive: Path | None = typer.Option(None, "--archive", help="Also write a deterministic .tar or .tar.gz here."),
     quantize: bool | None = typer.Option(
         None, "--quantize/--no-quantize", help="Edge targets: int8 dynamic quantization of the ONNX model, refused "
         "when it does not apply (tree ensembles) or costs more than the tolerance; default: model.quantize."
     ),
+    project_dir: Path | None = typer.Option(
+        None, "--project-dir", help="The Pulumi project (folder with Pulumi.yaml) whose build/packages to write; "
+        "default: the project above the spec, else above the working directory."
+    ),
 ) -> None:
     """Package MODEL for serving: convert, check parity, write the layouts and a manifest with digests."""
     from rich.table import Table
 
+    from contracts.errors import shown_path
     from deployment_spec import load_spec
     from model_packaging.archive import write_archive
     from model_packaging.package import package_model
@@ -63,7 +79,7 @@ def package(
     console = _stderr_console()
     resolved = load_spec(spec).for_environment(environment)
     if out is None:
-        out = _default_package_dir(spec, resolved.spec.metadata.name, resolved.spec.model.version)
+        out = _default_package_dir(spec, project_dir, resolved.spec.metadata.name, resolved.spec.model.version)
     with console.status("packaging") as status:
         result = package_model(resolved, out, model_path=model, step=lambda text: status.update(text),
                                quantize=quantize)
@@ -83,7 +99,7 @@ def package(
     if archive is not None:
         archive_sha = write_archive(result.out, archive)
         console.print(f"archive: {archive} (sha256 {archive_sha})")
-    print(f"packaged {result.out} format={manifest.format} digest={manifest.digest}")
+    print(f"packaged {shown_path(result.out)} format={manifest.format} digest={manifest.digest}")
 
 
 def _print_quantization(console: Any, report: dict[str, Any]) -> None:
@@ -132,10 +148,11 @@ def publish(
 
 def serve(
     spec: Path = typer.Argument(..., help="Deployment spec (YAML)."),
-    environment: str = typer.Option("dev", "--environment", "-e", help="Environment whose overrides apply."),
+    environment: str = environment_option(),
     artifact: Path | None = typer.Option(None, "--artifact", help="Serve this packaged artifact instead of "
                                          "packaging the spec's model."),
-    port: int = typer.Option(8080, "--port", min=1, max=65535, help="HTTP port on 127.0.0.1."),
+    port: int = typer.Option(8080, "--port", min=0, max=65535, help="HTTP port on 127.0.0.1 (0: any free port; "
+                             "the one bound is printed)."),
     cache: bool | None = typer.Option(None, "--cache/--no-cache", help="Prediction cache on or off; default: the "
                                       "spec's serving.cache (size and TTL always come from the spec)."),
     capture: str | None = typer.Option(None, "--capture", help="Write a sample of requests (the spec's "
@@ -157,7 +174,7 @@ def serve(
     )
     from model_packaging.verify import verify_directory
     from model_server.errors import PortInUse
-    from model_server.launch import ServerPorts, free_port, start_server, stop_server, wait_ready
+    from model_server.launch import ServerPorts, free_port, listens_on, start_server, stop_server, wait_ready
 
     resolved = load_spec(spec).for_environment(environment)
     # The server runs in its own process group; SIGTERM becomes the same clean stop as Ctrl-C (set before
@@ -168,6 +185,11 @@ def serve(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _interrupt)
+    # The port first: a taken port is known in a millisecond, before seconds of packaging.
+    if port == 0:
+        port = free_port()
+    elif not _port_is_free(port):
+        raise PortInUse(f"127.0.0.1:{port} is already in use; choose another --port (or --port 0 for any)")
     with tempfile.TemporaryDirectory(prefix="slipstack-serve-") as scratch:
         try:
             if artifact is None:
@@ -176,13 +198,14 @@ def serve(
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
         ports = ServerPorts(port, free_port(), free_port())
-        if not _port_is_free(port):
-            raise PortInUse(f"127.0.0.1:{port} is already in use; choose another --port")
         runtime_env = _runtime_environment(resolved.spec, cache, capture)
         process = start_server(artifact, ports, Path(scratch) / "server", quiet=False, extra_env=runtime_env)
         base = f"http://127.0.0.1:{ports.http}"
         try:
             wait_ready(process, base)
+            if not listens_on(process, port):
+                raise PortInUse(f"127.0.0.1:{port} was taken by another process while the server started, so "
+                                "requests would not reach this model; choose another --port (or --port 0 for any)")
             url = base + infer_path(manifest.model.name)
             body = json.dumps(manifest.example["request"])
             # Flushed: whoever reads this through a pipe (a script, a test) needs the URL now, not at exit.

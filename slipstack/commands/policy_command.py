@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -22,14 +23,28 @@ def resource_name(urn: str) -> str:
 def evaluate_and_report(plan: Path, config: Path | None, out: Path | None) -> None:
     """Evaluate the pack on a plan file, print the verdict, write policy.json; raise on a mandatory violation.
 
-    `slipstack plan` calls this too, so both commands give the same verdict in the same words.
+    `slipstack plan` calls the two halves, so both commands give the same verdict in the same words.
     """
+    report, target = evaluate_and_print(plan, config, out)
+    raise_on_verdict(report, target)
+
+
+def raise_on_verdict(report: Any, target: Path) -> None:
+    from contracts.errors import shown_path
+    from policies.errors import PolicyVerdictError
+
+    if not report.passed:
+        raise PolicyVerdictError(f"{len(report.mandatory)} mandatory policy violation(s); see {shown_path(target)}")
+
+
+def evaluate_and_print(plan: Path, config: Path | None, out: Path | None) -> tuple[Any, Path]:
+    """The verdict on a plan file, printed and written to policy.json (next to the plan unless `out`)."""
     from rich.console import Console
     from rich.table import Table
 
+    from contracts.errors import shown_path
     from policies.catalog import rule_ids
     from policies.config import load_policy_config
-    from policies.errors import PolicyVerdictError
     from policies.offline import evaluate_plan, load_plan, write_report
 
     console = Console()
@@ -73,11 +88,10 @@ def evaluate_and_report(plan: Path, config: Path | None, out: Path | None) -> No
     console.print(
         f"{report.policies_run} policies on {report.resources_checked} resources: "
         f"{len(report.mandatory)} mandatory, {len(report.violations) - len(report.mandatory)} advisory violations, "
-        f"{len(report.waived)} exempted, {len(report.unused_exemptions)} unused exemptions; wrote {target}",
+        f"{len(report.waived)} exempted, {len(report.unused_exemptions)} unused exemptions; wrote {shown_path(target)}",
         overflow="fold",
     )
-    if not report.passed:
-        raise PolicyVerdictError(f"{len(report.mandatory)} mandatory policy violation(s); see {target}")
+    return report, target
 
 
 def register(app: typer.Typer) -> None:

@@ -97,9 +97,41 @@ def engine_config(values: dict[str, Any]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Unpackaged:
+    """A model of the stack with no package where the program looks: its resources lack the checksum."""
+
+    model: str
+    version: str
+    spec: Path
+    expected: Path  # the manifest `slipstack package` would write
+
+    def command(self) -> str:
+        from contracts.errors import shown_path
+
+        return f"slipstack package --spec {shown_path(self.spec)}"
+
+
+@dataclass(frozen=True)
+class SpecExemption:
+    """One `security.exemptions` entry of a spec in the stack, to check against the verdict."""
+
+    model: str
+    spec: Path
+    index: int
+    rule: str
+    resource: str
+
+    def covers(self, resource_name: str) -> bool:
+        # The model's name covers all its resources; a component or resource name covers its own.
+        return resource_name == self.resource or resource_name.startswith(f"{self.resource}-")
+
+
+@dataclass(frozen=True)
 class Plan:
     document: dict[str, Any]
     out_dir: Path
+    unpackaged: tuple[Unpackaged, ...] = ()
+    spec_exemptions: tuple[SpecExemption, ...] = ()
 
     @property
     def resources(self) -> list[dict[str, Any]]:
@@ -113,9 +145,22 @@ def plan_stack(stack: str, project: Project, out_dir: Path | None = None) -> Pla
 
     values = read_stack_config(project, stack)
     config = stack_config_from_values(stack, values, str(project.stack_file(stack)))
+    from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
+    from stacks.artifact import resolve_artifact
+
     # Check every spec and placement before the engine starts, so errors read cleanly with no engine noise.
+    unpackaged: list[Unpackaged] = []
+    exemptions: list[SpecExemption] = []
     for resolved in load_stack_specs(config, project.root):
         placement(resolved, config)
+        exemptions += [
+            SpecExemption(resolved.name, resolved.source, index, item.rule, item.resource)
+            for index, item in enumerate(resolved.spec.security.exemptions)
+        ]
+        if resolve_artifact(resolved, project.root).digest is None:
+            version = resolved.spec.model.version
+            expected = project.root / local_package_dir(resolved.name, version) / MANIFEST_FILE
+            unpackaged.append(Unpackaged(resolved.name, version, resolved.source, expected))
 
     from slipstack.plan.engine import run_program
     from stacks.program import build
@@ -136,7 +181,8 @@ def plan_stack(stack: str, project: Project, out_dir: Path | None = None) -> Pla
     }
     destination = out_dir or project.root / "build" / "plan" / stack
     write_plan(document, destination)
-    return Plan(document=document, out_dir=destination)
+    return Plan(document=document, out_dir=destination, unpackaged=tuple(unpackaged),
+                spec_exemptions=tuple(exemptions))
 
 
 # `kubectl apply -f DIR` applies files in name order: namespaces and identities before what uses them.
