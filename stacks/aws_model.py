@@ -185,20 +185,6 @@ def needs_access_log_bucket(context: StackContext) -> bool:
 # --- the model -----------------------------------------------------------------------------------
 
 
-def _exemption_tags(resolved: ResolvedSpec, component: str) -> dict[str, str]:
-    """Spec exemptions for `component` as `slipstack:exempt:<RULE>` tags.
-
-    An exemption names the model (all its resources), a component, or a resource as the policy report
-    prints it (`<component>-<suffix>`); tags are set per component, so a resource's exemption is carried
-    by its component's resources, and the rule decides which of them it concerns.
-    """
-    return {
-        f"{tag_keys.EXEMPTION_TAG_PREFIX}{item.rule}": item.reason
-        for item in resolved.spec.security.exemptions
-        if item.resource in (component, resolved.name) or item.resource.startswith(f"{component}-")
-    }
-
-
 def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[str, Any]:
     spec = resolved.spec
     model = resolved.name
@@ -213,7 +199,9 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         model_tags[tag_keys.ARTIFACT_SHA256] = artifact.digest
 
     def tagged(component: str) -> dict[str, str]:
-        return {**model_tags, **_exemption_tags(resolved, component)}
+        # The same tags on every component; spec exemptions are added per resource by the stack's
+        # exemption transformation (stacks/spec_exemptions.py), which knows the resource names.
+        return dict(model_tags)
 
     image_uri = serving_image_uri(spec.model.framework, spec.model.framework_version, region, serving.instance_type)
     bucket_name = f"{base}-artifacts-{region}"

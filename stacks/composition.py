@@ -12,6 +12,7 @@ from contracts.errors import SlipstackError
 from deployment_spec import LoadedSpec, ResolvedSpec, SpecError, SpecProblem, load_spec
 from stacks.config import StackConfig
 from stacks.context import StackContext
+from stacks.spec_exemptions import SpecExemptionEntry, SpecExemptionTransformation
 
 
 class PlacementError(SlipstackError):
@@ -87,6 +88,14 @@ def compose(config: StackConfig, project_root: Path) -> dict[str, Any]:
     """
     specs = load_stack_specs(config, project_root)
     placements = {item.name: placement(item, config) for item in specs}
+    exemptions = [
+        SpecExemptionEntry(item.name, entry.rule, entry.resource, entry.reason)
+        for item in specs
+        for entry in item.spec.security.exemptions
+    ]
+    if exemptions:
+        # Before any resource is declared: a transformation applies to the resources declared after it.
+        pulumi.runtime.register_stack_transformation(SpecExemptionTransformation(exemptions))
     needs_aws = any("aws" in targets for targets in placements.values()) or config.kubernetes.cluster == "eks"
     needs_kubernetes = any("onprem" in targets for targets in placements.values())
     account_id: pulumi.Output[str] = (

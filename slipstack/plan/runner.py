@@ -122,7 +122,8 @@ class SpecExemption:
     resource: str
 
     def covers(self, resource_name: str) -> bool:
-        # The model's name covers all its resources; a component or resource name covers its own.
+        # The model's name covers all its resources, a component's its children (named `<component>-...`);
+        # a resource name only itself. A name that matches no resource was written onto nothing.
         return resource_name == self.resource or resource_name.startswith(f"{self.resource}-")
 
 
