@@ -12,6 +12,8 @@ class SlipstackError(Exception):
     """
 
     exit_code: int = 2
+    # How the CLI labels the message: a detected drift is an alert the check exists to raise, not an error.
+    label: str = "error"
 
 
 def shown_path(path: object) -> str:

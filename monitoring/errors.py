@@ -36,9 +36,13 @@ class VerdictError(MonitoringError):
 class DriftAlertError(VerdictError):
     """At least one feature drifted past the alert threshold."""
 
+    label = "alert"
+
 
 class QualityAlertError(VerdictError):
     """A quality metric fell below (or an error metric rose above) its threshold."""
+
+    label = "alert"
 
 
 class SmokeTestError(VerdictError):

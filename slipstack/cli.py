@@ -47,5 +47,5 @@ def main() -> None:
     try:
         app()
     except SlipstackError as error:  # commands raise these; anything else is a bug and keeps its traceback
-        print(f"error: {error}", file=sys.stderr)
+        print(f"{error.label}: {error}", file=sys.stderr)
         sys.exit(error.exit_code)

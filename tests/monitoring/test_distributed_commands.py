@@ -26,7 +26,7 @@ def _invoke(*args: str) -> tuple[int, str, str]:
     register(app)
     result = CliRunner().invoke(app, list(args))
     if isinstance(result.exception, SlipstackError):
-        return result.exception.exit_code, result.stdout, f"error: {result.exception}"
+        return result.exception.exit_code, result.stdout, f"{result.exception.label}: {result.exception}"
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.stdout, result.stderr
 
@@ -64,7 +64,7 @@ def test_dask_engine_gives_the_local_json(inputs: Path, scheduler: str) -> None:
     code_local, out_local, err_local = _drift(inputs)
     code_dask, out_dask, err_dask = _drift(inputs, "--engine", "dask", "--scheduler", scheduler)
     assert code_local == code_dask == 1, (err_local, err_dask)
-    assert err_dask == "error: drift over the alert threshold in 1 feature(s): a"
+    assert err_dask == "alert: drift over the alert threshold in 1 feature(s): a"
     local, remote = json.loads(out_local), json.loads(out_dask)
     assert remote["rows"] == local["rows"] == 10_010
     assert remote["input"]["sources"] == local["input"]["sources"]

@@ -21,7 +21,7 @@ def _invoke(*args: str) -> tuple[int, str, str]:
     register(app)
     result = CliRunner().invoke(app, list(args))
     if isinstance(result.exception, SlipstackError):
-        return result.exception.exit_code, result.stdout, f"error: {result.exception}"
+        return result.exception.exit_code, result.stdout, f"{result.exception.label}: {result.exception}"
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.stdout, result.stderr
 
@@ -55,7 +55,7 @@ def test_drift_alert_exits_1_after_writing_outputs(tmp_path: Path, profile_path:
         "--model",
         "churn",
     )
-    assert code == 1 and err == "error: drift over the alert threshold in 1 feature(s): a"
+    assert code == 1 and err == "alert: drift over the alert threshold in 1 feature(s): a"
     assert json.loads((tmp_path / "r.json").read_text())["drifted_features"] == ["a"]
     assert (tmp_path / "r.html").exists() and 'model="churn"' in (tmp_path / "m.prom").read_text()
 

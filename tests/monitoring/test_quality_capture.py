@@ -168,12 +168,12 @@ def test_labels_keyed_by_request_only_explain_the_empty_join(tmp_path: Path) -> 
 
 
 def _invoke(*args: str) -> tuple[int, str, str]:
-    """Run like `slipstack.cli.main`: a SlipstackError becomes `error: ...` and its exit code."""
+    """Run like `slipstack.cli.main`: a SlipstackError becomes `<label>: ...` and its exit code."""
     app = typer.Typer()
     register(app)
     result = CliRunner().invoke(app, list(args))
     if isinstance(result.exception, SlipstackError):
-        return result.exception.exit_code, result.stdout, f"error: {result.exception}"
+        return result.exception.exit_code, result.stdout, f"{result.exception.label}: {result.exception}"
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.stdout, result.stderr
 
@@ -187,7 +187,7 @@ def test_cli_detects_capture_and_scores_roc_auc_without_a_score_column(tmp_path:
         "--since", "30m", "--until", "2025-03-01T10:30:00Z",
     )  # fmt: skip
     result = json.loads((tmp_path / "q.json").read_text())
-    assert code == 1 and err.startswith("error: roc_auc is 0.")  # below 0.99: the verdict, after the JSON
+    assert code == 1 and err.startswith("alert: roc_auc is 0.")  # below 0.99: the verdict, after the JSON
     assert err.endswith("worse than the threshold 0.99")
     # Only b.jsonl (hour 10) is in the window: none of a.jsonl's rows or malformed records are read.
     read = result["joined_rows"] + result["predictions_without_label"]

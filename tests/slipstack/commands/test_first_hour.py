@@ -104,3 +104,20 @@ def test_package_outside_any_project_asks_for_the_project(tmp_path: Path) -> Non
     assert (written / "manifest.json").is_file()
     # Said where it wrote, as an absolute path since it is not below the working directory.
     assert f"packaged {written} " in result.stdout
+
+
+def test_a_detected_drift_prints_as_an_alert_not_an_error(tmp_path: Path, packaged_examples: dict[str, Path]) -> None:
+    import pandas as pd
+
+    package = packaged_examples["breast-cancer-screening@1.0.0"]
+    reference = pd.read_csv(REPO / "examples/artifacts/breast-cancer-screening/reference.csv")
+    shifted = reference.drop(columns="target")
+    shifted["mean_radius"] = shifted["mean_radius"] * 3  # a unit bug: every value far beyond the reference
+    current = tmp_path / "current.csv"
+    shifted.to_csv(current, index=False)
+    result = subprocess.run([*SLIPSTACK, "drift", "--current", str(current), "--method", "ks",
+                             "--profile", str(package / "manifest.json"), "--output", str(tmp_path / "drift.json")],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("alert: ") and "mean_radius" in result.stderr
+    assert "error:" not in result.stderr
