@@ -273,17 +273,43 @@ def register(app: typer.Typer) -> None:
         sample: Path = typer.Argument(..., help="CSV or Parquet reference sample (the model's inputs)."),
         output: Path = typer.Option(..., "--output", "-o", help="Where to write the profile JSON."),
         categorical: str = typer.Option("", help="Comma-separated columns to profile as categories."),
+        label_column: str | None = typer.Option(
+            None, "--label-column", help="A column of the sample that is the label, not an input: left out of the "
+            "profile (default: the spec's model.label_column)."
+        ),
+        spec: Path | None = typer.Option(None, help="Deployment spec: its model.label_column is left out."),
+        env: str = environment_option(),
     ) -> None:
-        """Build a reference profile from a sample (packaging does this for you)."""
+        """Build a reference profile from a sample (packaging does this for you); prints what it profiled."""
         import pandas as pd
 
+        from contracts.errors import shown_path
+        from monitoring.errors import InputDataError
         from monitoring.profile import build_profile
         from monitoring.sources import CurrentData
 
+        if label_column is None and spec is not None:
+            label_column = _resolved_spec(spec, env).spec.model.label_column
         frames = [f for _, f in CurrentData(str(sample), []).chunks()]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if label_column is not None:
+            if label_column not in frame.columns:
+                raise InputDataError(
+                    f"{shown_path(sample)}: no column '{label_column}' to leave out as the label "
+                    f"(columns: {', '.join(map(str, frame.columns))}); fix --label-column or model.label_column"
+                )
+            frame = frame.drop(columns=label_column)
         names = [c.strip() for c in categorical.split(",") if c.strip()]
-        _write_json(build_profile(frame, categorical=names).model_dump(mode="json"), output)
+        profile = build_profile(frame, categorical=names)
+        _write_json(profile.model_dump(mode="json"), output)
+        kinds: dict[str, list[str]] = {}
+        for name, feature in profile.features.items():
+            kinds.setdefault(str(getattr(feature, "kind", type(feature).__name__)), []).append(name)
+        summary = "; ".join(f"{len(found)} {kind} ({', '.join(found[:6])}{', ...' if len(found) > 6 else ''})"
+                            for kind, found in sorted(kinds.items()))
+        left_out = f"; label column '{label_column}' left out" if label_column is not None else ""
+        print(f"profiled {profile.row_count:,} rows of {shown_path(sample)}: {summary}{left_out}; "
+              f"wrote {shown_path(output)}", file=sys.stderr)
 
     drift_app = typer.Typer(
         invoke_without_command=True,

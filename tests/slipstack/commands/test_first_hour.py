@@ -121,3 +121,26 @@ def test_a_detected_drift_prints_as_an_alert_not_an_error(tmp_path: Path, packag
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("alert: ") and "mean_radius" in result.stderr
     assert "error:" not in result.stderr
+
+
+def test_profile_says_what_it_profiled_and_leaves_the_label_out(tmp_path: Path) -> None:
+    import json
+
+    sample = REPO / "examples/artifacts/breast-cancer-screening/reference.csv"
+    rows = len(sample.read_text().splitlines()) - 1
+    out = tmp_path / "profile.json"
+    result = subprocess.run([*SLIPSTACK, "profile", str(sample), "-o", str(out), "--spec",
+                             str(REPO / "deployments/breast-cancer-screening.yaml")],
+                            capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(f"profiled {rows:,} rows of examples/artifacts/breast-cancer-screening/"
+                                    "reference.csv: 30 numeric (mean_radius, ")
+    assert f"label column 'target' left out; wrote {out}" in result.stderr
+    features = json.loads(out.read_text())["features"]
+    assert "target" not in features and len(features) == 30
+
+    wrong = subprocess.run([*SLIPSTACK, "profile", str(sample), "-o", str(tmp_path / "other.json"),
+                            "--label-column", "diagnosis"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert "no column 'diagnosis' to leave out as the label" in wrong.stderr
+    assert not (tmp_path / "other.json").exists()
