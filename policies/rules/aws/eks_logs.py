@@ -22,7 +22,10 @@ RULE = Rule(
     description="EKS clusters enable all control-plane log types.",
     severity="medium",
     remediation="Set enabled_cluster_log_types to api, audit, authenticator, controllerManager, scheduler.",
-    anchors=("CN EKS2", "CK_AWS_37"),
+    anchors=(
+        "cdk-nag AwsSolutions-EKS2",
+        "CKV_AWS_37",
+    ),
     enforcement="M",
     resource_types=frozenset({t.EKS_CLUSTER}),
     check=check,

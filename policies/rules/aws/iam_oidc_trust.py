@@ -53,7 +53,7 @@ RULE = Rule(
         "Add StringEquals <provider>:sub = system:serviceaccount:<namespace>:<name> "
         "(or repo:<org>/<repo>:...) and <provider>:aud."
     ),
-    anchors=("CKV_AWS_393",),
+    anchors=("CKV_AWS_393", "CKV_AWS_358"),
     enforcement="M",
     resource_types=frozenset({t.IAM_ROLE}),
     check=check,

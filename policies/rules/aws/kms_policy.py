@@ -27,8 +27,7 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
 RULE = Rule(
     id="KMS-POLICY",
     description=(
-        "KMS keys have an explicit policy that allows no unconditioned Principal * "
-        "and keeps the lockout safety check."
+        "KMS keys have an explicit policy that allows no unconditioned Principal * and keeps the lockout safety check."
     ),
     severity="critical",
     remediation="Scope the key policy to account principals or add a Condition; leave the safety check on.",

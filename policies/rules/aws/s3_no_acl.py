@@ -37,7 +37,10 @@ RULE = Rule(
     description="S3 buckets disable ACLs (BucketOwnerEnforced) and grant no public ACL.",
     severity="critical",
     remediation="Use BucketOwnershipControls with BucketOwnerEnforced and drop BucketAcl resources.",
-    anchors=("CP disallow-public-acl", "CK_AWS_20"),
+    anchors=(
+        "CKV_AWS_20",
+        "compliance-policies aws/s3/Bucket/disallowPublicRead",
+    ),
     enforcement="M",
     resource_types=frozenset({t.S3_BUCKET_ACL, t.S3_OWNERSHIP_CONTROLS}),
     check=check,

@@ -44,7 +44,7 @@ RULE = Rule(
     anchors=(
         "cdk-nag NIST.800.53.R5-S3DefaultEncryptionKMS",
         "CKV_AWS_145",
-        "compliance-policies configureServerSideEncryptionCustomerManagedKey",
+        "compliance-policies aws/s3/Bucket/configureServerSideEncryptionCustomerManagedKey",
     ),
     enforcement="M",
     resource_types=frozenset({t.S3_SSE}),

@@ -24,9 +24,7 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
 
 RULE = Rule(
     id="SCHED-DLQ",
-    description=(
-        "EventBridge targets have a dead-letter queue; Scheduler schedules also an explicit retry policy."
-    ),
+    description=("EventBridge targets have a dead-letter queue; Scheduler schedules also an explicit retry policy."),
     severity="medium",
     remediation="Give the target dead_letter_config={'arn': queue.arn} and retry_policy (maximum attempts, event age).",
     anchors=("cdk-nag Serverless-EventBusDLQ",),

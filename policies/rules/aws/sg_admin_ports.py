@@ -45,7 +45,6 @@ RULE = Rule(
         "CKV_AWS_25",
         "cdk-nag NIST.800.53.R5-EC2RestrictedSSH",
         "cdk-nag NIST.800.53.R5-EC2RestrictedCommonPorts",
-        "compliance-policies disallowSensitivePorts",
     ),
     enforcement="M",
     resource_types=SECURITY_GROUP_TYPES,

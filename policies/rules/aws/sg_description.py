@@ -35,9 +35,9 @@ RULE = Rule(
     anchors=(
         "CKV_AWS_23",
         "cdk-nag AwsSolutions-EC27",
-        "compliance-policies missingDescription",
-        "compliance-policies missingIngressRuleDescription",
-        "compliance-policies missingEgressRuleDescription",
+        "compliance-policies aws/ec2/SecurityGroup/missingDescription",
+        "compliance-policies aws/ec2/SecurityGroup/missingIngressRuleDescription",
+        "compliance-policies aws/ec2/SecurityGroup/missingEgressRuleDescription",
     ),
     enforcement="M",
     resource_types=SECURITY_GROUP_TYPES,

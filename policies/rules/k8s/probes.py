@@ -33,7 +33,11 @@ RULE = Rule(
     description="Serving containers have readiness and liveness probes, and the two differ.",
     severity="medium",
     remediation="Probe the V2 endpoints: /v2/health/ready and /v2/health/live.",
-    anchors=("CKV_K8S_8", "CKV_K8S_9", "kube-score pod-probes"),
+    anchors=(
+        "CKV_K8S_8",
+        "CKV_K8S_9",
+        "kube-score pod-probes-identical",
+    ),
     enforcement="M(p)",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

@@ -78,8 +78,7 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
 RULE = Rule(
     id="K8S-PSS-EXTRA",
     description=(
-        "Pods use no unconfined AppArmor, custom SELinux, unmasked /proc, unsafe sysctls "
-        "or disallowed volume types."
+        "Pods use no unconfined AppArmor, custom SELinux, unmasked /proc, unsafe sysctls or disallowed volume types."
     ),
     severity="high",
     remediation="Drop the setting; use only the volume types of the restricted Pod Security Standard.",

@@ -31,8 +31,7 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
 RULE = Rule(
     id="K8S-ROLEBINDING",
     description=(
-        "Role bindings reference no cluster-admin/admin/edit and bind no group of everyone "
-        "or foreign service account."
+        "Role bindings reference no cluster-admin/admin/edit and bind no group of everyone or foreign service account."
     ),
     severity="critical",
     remediation="Bind a Role written for the subject, in its own namespace.",

@@ -70,7 +70,12 @@ RULE = Rule(
     description="Prod workloads have >= 2 replicas (or HPA min >= 2) and a PDB allowing some disruption.",
     severity="medium",
     remediation="Set scaling.min_instances >= 2 for prod; the stack creates the HPA and a PDB with maxUnavailable 1.",
-    anchors=("CP",),
+    anchors=(
+        "compliance-policies kubernetes/apps/v1/Deployment/configureMinimumReplicaCount",
+        "kube-score horizontalpodautoscaler-replicas",
+        "Polaris hpaMinAvailability",
+    ),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=frozenset({t.K8S_DEPLOYMENT, t.K8S_STATEFUL_SET}),
 )

@@ -64,13 +64,10 @@ def check(view: StackView, context: RuleContext) -> Outcome:
 RULE = Rule(
     id="K8S-HPA",
     description=(
-        "Autoscalers target a workload of the stack, have maxReplicas > minReplicas "
-        "and a PDB below their minimum."
+        "Autoscalers target a workload of the stack, have maxReplicas > minReplicas and a PDB below their minimum."
     ),
     severity="medium",
-    remediation=(
-        "Point scaleTargetRef at the Deployment; set max above min; keep PDB minAvailable below minReplicas."
-    ),
+    remediation=("Point scaleTargetRef at the Deployment; set max above min; keep PDB minAvailable below minReplicas."),
     anchors=(
         "kube-score horizontalpodautoscaler-has-target",
         "Polaris hpaMinAvailability",

@@ -41,7 +41,8 @@ RULE = Rule(
     description="Namespaces with workloads have a default-deny NetworkPolicy.",
     severity="high",
     remediation="Add a NetworkPolicy with podSelector {} and policyTypes [Ingress], then allow the ingress path.",
-    anchors=("CK2_K8S_6",),
+    anchors=("CKV2_K8S_6",),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=t.K8S_WORKLOADS,
 )

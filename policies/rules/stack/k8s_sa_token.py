@@ -44,7 +44,8 @@ RULE = Rule(
     description="Pods do not mount a service account token unless they need the API.",
     severity="medium",
     remediation="Set automountServiceAccountToken: false on the pod spec or its ServiceAccount.",
-    anchors=("CK_K8S_38",),
+    anchors=("CKV_K8S_38",),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=t.K8S_WORKLOADS,
 )

@@ -41,7 +41,12 @@ RULE = Rule(
     description="S3 buckets (other than the log bucket) have server access logging.",
     severity="medium",
     remediation="Create a BucketLogging for the bucket targeting the stack's log bucket.",
-    anchors=("CN S1", "CK_AWS_18", "AG"),
+    anchors=(
+        "cdk-nag AwsSolutions-S1",
+        "CKV_AWS_18",
+        "awsguard s3-bucket-logging-enabled",
+    ),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=frozenset({t.S3_BUCKET, t.S3_BUCKET_V2}),
 )
