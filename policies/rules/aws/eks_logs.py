@@ -12,7 +12,7 @@ REQUIRED = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
-    enabled = set(read_list(props, "enabledClusterLogTypes"))
+    enabled = {str(kind) for kind in read_list(props, "enabledClusterLogTypes")}
     missing = [kind for kind in REQUIRED if kind not in enabled]
     return verdict([f"enabledClusterLogTypes lacks {', '.join(missing)}"] if missing else [])
 

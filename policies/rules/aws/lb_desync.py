@@ -17,7 +17,7 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
         return NotApplicable(f"{kind} load balancers do not parse HTTP")
     mode = read(props, "desyncMitigationMode")
     # Unset means AWS's default, "defensive": the secure default needs no restating.
-    if mode is None or mode in SAFE_MODES:
+    if mode is None or (isinstance(mode, str) and mode in SAFE_MODES):
         return verdict([])
     return verdict([f"desyncMitigationMode is {mode!r}, must be 'defensive' or 'strictest'"])
 

@@ -18,7 +18,7 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     problems = []
     for index, _ in enumerate(rules):
         algorithm = read(props, "rules", index, "applyServerSideEncryptionByDefault", "sseAlgorithm")
-        if algorithm not in KMS_ALGORITHMS:
+        if not (isinstance(algorithm, str) and algorithm in KMS_ALGORITHMS):
             problems.append(
                 f"rules[{index}].applyServerSideEncryptionByDefault.sseAlgorithm is {algorithm!r}, must be aws:kms"
             )

@@ -38,7 +38,7 @@ def _context_problems(where: str, security: Mapping[str, Any]) -> list[str]:
         problems.append(f"{where}: appArmorProfile.type is Unconfined")
     selinux = read_map(security, "seLinuxOptions")
     kind = read(security, "seLinuxOptions", "type")
-    if kind is not None and kind not in SELINUX_TYPES:
+    if kind is not None and not (isinstance(kind, str) and kind in SELINUX_TYPES):
         problems.append(f"{where}: seLinuxOptions.type {kind!r} is not a container type")
     for key in ("user", "role"):
         if selinux.get(key):
@@ -56,7 +56,7 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
         problems += _context_problems(label, read_map(container, "securityContext"))
     for index, _ in enumerate(read_list(spec, "securityContext", "sysctls")):
         name = read(spec, "securityContext", "sysctls", index, "name")
-        if name not in SAFE_SYSCTLS:
+        if not (isinstance(name, str) and name in SAFE_SYSCTLS):
             problems.append(f"securityContext.sysctls[{index}] {name!r} is not a safe sysctl")
     for index, _ in enumerate(read_list(spec, "volumes")):
         volume = read_map(spec, "volumes", index)

@@ -15,12 +15,12 @@ EVERYONE = frozenset({"system:authenticated", "system:unauthenticated", "system:
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     problems = []
     role = read(props, "roleRef", "name")
-    if read(props, "roleRef", "kind") == "ClusterRole" and role in ADMIN_ROLES:
+    if read(props, "roleRef", "kind") == "ClusterRole" and isinstance(role, str) and role in ADMIN_ROLES:
         problems.append(f"roleRef is the built-in ClusterRole {role}")
     namespace = read(props, "metadata", "namespace")
     for index, _ in enumerate(read_list(props, "subjects")):
         kind, name = read(props, "subjects", index, "kind"), read(props, "subjects", index, "name")
-        if name in EVERYONE:
+        if isinstance(name, str) and name in EVERYONE:
             problems.append(f"subjects[{index}] is {name}, i.e. everyone of that kind")
         subject_namespace = read(props, "subjects", index, "namespace")
         if kind == "ServiceAccount" and namespace is not None and subject_namespace not in (None, namespace):

@@ -7,11 +7,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from contracts import type_tokens as t
+from policies.pod_specs import namespace_of
 from policies.rule import Outcome, Rule, RuleContext, StackResource, StackView, each, read, read_map
 
 
-def _namespace(resource: StackResource) -> Any:
-    return read(resource.props, "metadata", "namespace") or "default"
+def _namespace(resource: StackResource) -> str:
+    return namespace_of(resource.props)
 
 
 def _number(value: Any) -> int | None:

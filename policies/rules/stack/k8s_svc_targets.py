@@ -10,12 +10,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from contracts import type_tokens as t
-from policies.pod_specs import WORKLOAD_TYPES
+from policies.pod_specs import WORKLOAD_TYPES, namespace_of
 from policies.rule import Outcome, Rule, RuleContext, StackResource, StackView, each, read, read_list, read_map
 
 
-def _namespace(resource: StackResource) -> Any:
-    return read(resource.props, "metadata", "namespace") or "default"
+def _namespace(resource: StackResource) -> str:
+    return namespace_of(resource.props)
 
 
 def _pod_labels(workload: StackResource) -> Mapping[str, Any]:
@@ -53,7 +53,7 @@ def check(view: StackView, context: RuleContext) -> Outcome:
                     return
             yield f"spec.selector {dict(selector)} matches the pods of no workload in namespace {namespace}"
             return
-        names = {read(s.props, "metadata", "name") for s in services if _namespace(s) == namespace}
+        names = [read(s.props, "metadata", "name") for s in services if _namespace(s) == namespace]
         for where, name in _backends(resource):
             if name not in names:
                 yield f"{where} targets Service {name!r}, which the stack does not define in namespace {namespace}"

@@ -14,10 +14,12 @@ from policies.rule import Outcome, Rule, RuleContext, StackResource, StackView, 
 
 def _name(resource: StackResource, key: str) -> object:
     # A name unknown at preview just means "cannot tell source from target": the dependency still links them.
+    # A name of another shape than a string cannot name a bucket either.
     try:
-        return read(resource.props, key)
+        value = read(resource.props, key)
     except UnknownValue:
         return None
+    return value if isinstance(value, str) else None
 
 
 def check(view: StackView, context: RuleContext) -> Outcome:
