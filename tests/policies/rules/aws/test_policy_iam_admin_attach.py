@@ -34,7 +34,8 @@ CASES = [
         ROLE,
         {"managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]},
         [
-            "attaches arn:aws:iam::aws:policy/AmazonSageMakerFullAccess, which grants every action of a service on every resource"
+            "attaches arn:aws:iam::aws:policy/AmazonSageMakerFullAccess, "
+            "which grants every action of a service on every resource"
         ],
     ),
     ("missing", "prod", ROLE, {}, []),

@@ -55,7 +55,8 @@ CASES = [
         ROLE,
         {"inlinePolicies": [{"name": "x", "policy": doc("secretsmanager:GetSecretValue")["policy"]}]},
         [
-            "on Resource * without a Condition, reads data out: inlinePolicies[0].Statement[0]: secretsmanager:GetSecretValue"
+            "on Resource * without a Condition, reads data out: "
+            "inlinePolicies[0].Statement[0]: secretsmanager:GetSecretValue"
         ],
     ),
     ("missing", "prod", POLICY, {}, []),

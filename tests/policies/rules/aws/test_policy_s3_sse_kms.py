@@ -46,7 +46,11 @@ CASES += [
         "aws/s3 alias",
         "prod",
         None,
-        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "alias/aws/s3"}}]},
+        {
+            "rules": [
+                {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "alias/aws/s3"}}
+            ]
+        },
         ["rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId is the AWS-managed alias/aws/s3"],
     ),
     (

@@ -14,7 +14,8 @@ CASES = [
         None,
         {"kmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:alias/aws/scheduler"},
         [
-            "kmsKeyArn arn:aws:kms:eu-west-1:123456789012:alias/aws/scheduler is an AWS-managed alias, not a customer-managed key"
+            "kmsKeyArn arn:aws:kms:eu-west-1:123456789012:alias/aws/scheduler "
+            "is an AWS-managed alias, not a customer-managed key"
         ],
     ),
     (
