@@ -143,6 +143,19 @@ def _models_of_role(plan: dict[str, Any], role_urn: str) -> set[tuple[str, str]]
     }
 
 
+def _remove_capture(plan: dict[str, Any]) -> str:
+    """The drift job reads this endpoint's capture: dropping it must block the change in prod."""
+    config = _first(plan, "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+    del config["inputs"]["dataCaptureConfig"]
+    return config["urn"]
+
+
+def _attach_administrator(plan: dict[str, Any]) -> str:
+    attachment = _first(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    attachment["inputs"]["policyArn"] = "arn:aws:iam::aws:policy/AdministratorAccess"
+    return attachment["urn"]
+
+
 WEAKENINGS = [
     (_drop_kms_rotation, "KMS-ROTATION", None),
     (_open_bucket, "S3-PAB", None),
@@ -152,6 +165,8 @@ WEAKENINGS = [
     (_privileged_container, "K8S-PRIVILEGED", None),
     (_network_isolation_off, "SM-MODEL-NETISO", None),
     (_namespace_not_restricted, "K8S-NS-PSA", None),
+    (_remove_capture, "SM-CAPTURE-DRIFT", None),
+    (_attach_administrator, "IAM-ADMIN-ATTACH", None),
 ]
 
 
