@@ -741,8 +741,15 @@ MEANINGS: tuple[Meaning, ...] = (
     _m(
         "K8S-WL",
         WL,
-        "AppArmor/SELinux/procMount/sysctls/volume types at preview",
-        ("PSS-B AppArmor", "PSS-B SELinux", "PSS-B /proc Mount Type", "PSS-B Sysctls", "PSS-R Volume Types"),
+        "HostProcess/AppArmor/SELinux/procMount/sysctls/volume types at preview",
+        (
+            "PSS-B HostProcess",
+            "PSS-B AppArmor",
+            "PSS-B SELinux",
+            "PSS-B /proc Mount Type",
+            "PSS-B Sysctls",
+            "PSS-R Volume Types",
+        ),
         "part",
         ("K8S-PSS-EXTRA",),
     ),

@@ -1,5 +1,6 @@
 """K8S-PSS-EXTRA: the Pod Security Standards controls the other rules do not cover, judged at preview
-(admission would reject them only at deploy time): AppArmor, SELinux, /proc mount, sysctls, volume types."""
+(admission would reject them only at deploy time): HostProcess, AppArmor, SELinux, /proc mount, sysctls,
+volume types."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def _context_problems(where: str, security: Mapping[str, Any]) -> list[str]:
     for key in ("user", "role"):
         if selinux.get(key):
             problems.append(f"{where}: seLinuxOptions.{key} may not be set")
+    if read(security, "windowsOptions", "hostProcess") is True:
+        problems.append(f"{where}: windowsOptions.hostProcess is true (a HostProcess container is the node)")
     mount = read(security, "procMount")
     if mount is not None and mount != "Default":
         problems.append(f"{where}: procMount is {mount!r}, must be Default")
@@ -78,11 +81,19 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
 RULE = Rule(
     id="K8S-PSS-EXTRA",
     description=(
-        "Pods use no unconfined AppArmor, custom SELinux, unmasked /proc, unsafe sysctls or disallowed volume types."
+        "Pods use no HostProcess, unconfined AppArmor, custom SELinux, unmasked /proc, unsafe sysctls "
+        "or disallowed volume types."
     ),
     severity="high",
     remediation="Drop the setting; use only the volume types of the restricted Pod Security Standard.",
-    anchors=("PSS-B AppArmor", "PSS-B SELinux", "PSS-B /proc Mount Type", "PSS-B Sysctls", "PSS-R Volume Types"),
+    anchors=(
+        "PSS-B HostProcess",
+        "PSS-B AppArmor",
+        "PSS-B SELinux",
+        "PSS-B /proc Mount Type",
+        "PSS-B Sysctls",
+        "PSS-R Volume Types",
+    ),
     enforcement="M",
     resource_types=WORKLOAD_TYPES,
     check=check,

@@ -68,6 +68,17 @@ CASES = [
 ]
 
 
+CASES += [
+    (
+        "host process",
+        "prod",
+        None,
+        workload({"securityContext": {"windowsOptions": {"hostProcess": True}}}),
+        ["containers[0] model: windowsOptions.hostProcess is true (a HostProcess container is the node)"],
+    ),
+]
+
+
 @pytest.mark.parametrize(("env", "type_", "props", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_rule(env: str, type_: str | None, props: dict, expected: list[str]) -> None:
     assert messages(RULE, props, env, type_) == expected
