@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from policies.catalog import all_rules
 from policies.judgement import judge_resource, judge_stack
-from policies.rule import UNKNOWN_SENTINELS, Rule, RuleContext, StackResource, StackView
+from policies.rule import UNKNOWN_SENTINELS, Rule, RuleContext, StackResource, StackView, read_list, verdict
 
 KEYS = st.sampled_from(
     [
@@ -58,7 +58,7 @@ VALUES = st.recursive(
     LEAVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3), max_leaves=10
 )
 FUZZ = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 RULES = all_rules()
 
@@ -85,11 +85,8 @@ def _examples(plans: dict[str, dict[str, Any]], types: frozenset[str]) -> list[t
     ]
 
 
-@pytest.mark.parametrize("rule", [r for r in RULES if not r.is_stack_rule], ids=lambda r: r.id)
-@FUZZ
-@given(data=st.data())
-def test_resource_rule_never_crashes(rule: Rule, shipped_plans: dict[str, dict[str, Any]], data: Any) -> None:
-    examples = _examples(shipped_plans, rule.resource_types)
+def _judge_mutated_resource(rule: Rule, plans: dict[str, dict[str, Any]], data: Any) -> None:
+    examples = _examples(plans, rule.resource_types)
     if examples and data.draw(st.booleans()):
         environment, resource_type, props = data.draw(st.sampled_from(examples))
         props = _mutate(props, data)
@@ -101,6 +98,30 @@ def test_resource_rule_never_crashes(rule: Rule, shipped_plans: dict[str, dict[s
         props = {"value": props}
     findings, _ = judge_resource(rule, props, RuleContext(environment, resource_type, "urn:x", "x"))
     assert all(isinstance(f.message, str) and f.message for f in findings)
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if not r.is_stack_rule], ids=lambda r: r.id)
+@FUZZ
+@given(data=st.data())
+def test_resource_rule_never_crashes(rule: Rule, shipped_plans: dict[str, dict[str, Any]], data: Any) -> None:
+    _judge_mutated_resource(rule, shipped_plans, data)
+
+
+def test_the_fuzz_finds_a_rule_that_trusts_a_shape(shipped_plans: dict[str, dict[str, Any]]) -> None:
+    """The check above can fail: a rule that hashes list items (as EKS-LOGS once did) is caught."""
+
+    def fragile(props: Mapping[str, Any], context: RuleContext) -> Any:
+        return verdict([] if set(read_list(props, "enabledClusterLogTypes")) else ["no logs"])
+
+    rule = Rule("FRAGILE", "d", "low", "r", ("Slipstack",), "M", frozenset({"aws:eks/cluster:Cluster"}), check=fragile)
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def run(data: Any) -> None:
+        _judge_mutated_resource(rule, shipped_plans, data)
+
+    with pytest.raises(TypeError, match="unhashable"):
+        run()
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.is_stack_rule], ids=lambda r: r.id)
