@@ -48,6 +48,16 @@ def _principals(value: Any, where: str) -> tuple[str, ...]:
     return (str(value),)
 
 
+def _condition(value: Any, where: str) -> Mapping[str, Any]:
+    """A statement's Condition block; one of another shape is kept under "<malformed>" so it still
+    counts as present (IAM rejects it anyway) without crashing rules that walk operator blocks."""
+    if is_unknown(value):
+        raise UnknownValue(where)
+    if not value:
+        return {}
+    return value if isinstance(value, Mapping) else {"<malformed>": value}
+
+
 def parse_document(document: Any, where: str) -> list[Statement]:
     """Statements of one document; an unknown or unparsable document raises UnknownValue / gives []."""
     if document is None:
@@ -79,7 +89,7 @@ def parse_document(document: Any, where: str) -> list[Statement]:
                 not_actions=_strings(statement.get("NotAction"), f"{spot}.NotAction"),
                 resources=_strings(statement.get("Resource"), f"{spot}.Resource"),
                 principals=_principals(statement.get("Principal"), f"{spot}.Principal"),
-                condition=statement.get("Condition") or {},
+                condition=_condition(statement.get("Condition"), f"{spot}.Condition"),
             )
         )
     return parsed
@@ -103,3 +113,45 @@ def identity_statements(props: Mapping[str, Any], resource_type: str) -> list[St
 
 def allows(statements: list[Statement]) -> list[Statement]:
     return [s for s in statements if s.effect == "Allow"]
+
+
+# Cloudsplaining's risk categories (the ones Checkov's CKV_AWS_287/288/289 report), by its property name.
+RISK_CATEGORIES = {
+    "credentials_exposure": "returns credentials",
+    "allows_data_exfiltration_actions": "reads data out",
+    "permissions_management_without_constraints": "manages permissions or exposes resources",
+}
+# Checkov's exclusion too: a registry token cannot be scoped and only lets the holder pull images.
+UNSCOPABLE_BY_DESIGN = frozenset({"ecr:getauthorizationtoken"})
+
+
+def unconstrained_risks(statements: list[Statement]) -> dict[str, list[str]]:
+    """category -> actions allowed on every resource without a Condition, as cloudsplaining judges them.
+
+    Cloudsplaining (the library behind Checkov's IAM checks) knows every action's access level and
+    resource types from policy_sentry's IAM database, so the pack does not keep its own action lists.
+    A statement it cannot analyse is reported as such instead of passing.
+    """
+    from cloudsplaining.scan.policy_document import PolicyDocument
+    from cloudsplaining.shared.exclusions import Exclusions
+
+    found: dict[str, list[str]] = {}
+    for statement in statements:
+        if statement.effect != "Allow":
+            continue
+        raw: dict[str, Any] = {"Effect": "Allow", "Resource": list(statement.resources) or ["*"]}
+        if statement.actions:
+            raw["Action"] = list(statement.actions)
+        if statement.not_actions:
+            raw["NotAction"] = list(statement.not_actions)
+        if statement.condition:
+            raw["Condition"] = statement.condition
+        try:
+            document = PolicyDocument({"Version": "2012-10-17", "Statement": [raw]}, exclusions=Exclusions({}))
+            for category in RISK_CATEGORIES:
+                actions = [a for a in getattr(document, category) if a.lower() not in UNSCOPABLE_BY_DESIGN]
+                if actions:
+                    found.setdefault(category, []).extend(f"{statement.where}: {a}" for a in sorted(actions))
+        except Exception as error:
+            found.setdefault("unanalysable", []).append(f"{statement.where}: {type(error).__name__}")
+    return found

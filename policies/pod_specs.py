@@ -42,3 +42,16 @@ def effective(container: Mapping[str, Any], spec: Mapping[str, Any], key: str) -
     """A security setting as the kubelet applies it: the container's, else the pod's."""
     value = read(container, "securityContext", key)
     return value if value is not None else read(spec, "securityContext", key)
+
+
+def metadata_text(props: Mapping[str, Any], key: str, default: str = "") -> str:
+    """metadata.<key> as a string stack rules can index by; a value of another shape becomes its repr
+    (it then matches nothing, which is the truth: such a name names nothing)."""
+    value = read(props, "metadata", key)
+    if value is None or value == "":
+        return default
+    return value if isinstance(value, str) else repr(value)
+
+
+def namespace_of(props: Mapping[str, Any]) -> str:
+    return metadata_text(props, "namespace", "default")

@@ -200,6 +200,14 @@ class Rule:
     type_prefix: str = ""
     check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
+    # A stack rule's subjects: the types whose resources it reads and blames. Not used to dispatch
+    # (a stack rule sees the whole stack); the coverage table and the anchor test read it.
+    stack_types: frozenset[str] = frozenset()
+
+    @property
+    def judged_types(self) -> frozenset[str]:
+        """The resource types this rule passes judgement on, resource rule or stack rule alike."""
+        return self.resource_types | self.stack_types
 
     def applies_to(self, resource_type: str) -> bool:
         if resource_type in self.resource_types:

@@ -23,7 +23,10 @@ RULE = Rule(
     description="CloudWatch alarms have actions enabled and at least one action.",
     severity="medium",
     remediation="Point alarm_actions at the stack's alerts topic ARN.",
-    anchors=("CN CloudWatchAlarmAction", "CK_AWS_319"),
+    anchors=(
+        "cdk-nag NIST.800.53.R5-CloudWatchAlarmAction",
+        "CKV_AWS_319",
+    ),
     enforcement="M(p)",
     resource_types=frozenset({t.CW_METRIC_ALARM}),
     check=check,

@@ -18,7 +18,10 @@ RULE = Rule(
     description="CloudWatch log groups use a customer KMS key.",
     severity="low",
     remediation="Set kms_key_id; the key policy must allow logs.<region>.amazonaws.com.",
-    anchors=("CK_AWS_158",),
+    anchors=(
+        "CKV_AWS_158",
+        "cdk-nag NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+    ),
     enforcement="A",
     resource_types=frozenset({t.CW_LOG_GROUP}),
     check=check,

@@ -12,7 +12,7 @@ REQUIRED = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
-    enabled = set(read_list(props, "enabledClusterLogTypes"))
+    enabled = {str(kind) for kind in read_list(props, "enabledClusterLogTypes")}
     missing = [kind for kind in REQUIRED if kind not in enabled]
     return verdict([f"enabledClusterLogTypes lacks {', '.join(missing)}"] if missing else [])
 
@@ -22,7 +22,10 @@ RULE = Rule(
     description="EKS clusters enable all control-plane log types.",
     severity="medium",
     remediation="Set enabled_cluster_log_types to api, audit, authenticator, controllerManager, scheduler.",
-    anchors=("CN EKS2", "CK_AWS_37"),
+    anchors=(
+        "cdk-nag AwsSolutions-EKS2",
+        "CKV_AWS_37",
+    ),
     enforcement="M",
     resource_types=frozenset({t.EKS_CLUSTER}),
     check=check,

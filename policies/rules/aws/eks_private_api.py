@@ -25,7 +25,12 @@ RULE = Rule(
     description="EKS API endpoints are private or restricted to known CIDRs.",
     severity="high",
     remediation="Set vpc_config.endpoint_public_access=False, or public_access_cidrs to your ranges.",
-    anchors=("CN EKS1", "CK_AWS_38", "CK_AWS_39"),
+    anchors=(
+        "cdk-nag AwsSolutions-EKS1",
+        "CKV_AWS_38",
+        "CKV_AWS_39",
+        "compliance-policies aws/eks/Cluster/disallowApiEndpointPublicAccess",
+    ),
     enforcement="M(p)",
     resource_types=frozenset({t.EKS_CLUSTER}),
     check=check,

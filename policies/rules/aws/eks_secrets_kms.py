@@ -23,7 +23,10 @@ RULE = Rule(
     description="EKS clusters encrypt secrets with a KMS key.",
     severity="high",
     remediation="Set encryption_config={'resources': ['secrets'], 'provider': {'key_arn': key.arn}}.",
-    anchors=("CK_AWS_58", "CP"),
+    anchors=(
+        "CKV_AWS_58",
+        "compliance-policies aws/eks/Cluster/enableClusterEncryptionConfig",
+    ),
     enforcement="M",
     resource_types=frozenset({t.EKS_CLUSTER}),
     check=check,

@@ -22,7 +22,10 @@ RULE = Rule(
     description="IAM policies never grant Action * on Resource *.",
     severity="critical",
     remediation="List the actions the workload calls and the ARNs it touches.",
-    anchors=("CK_AWS_62",),
+    anchors=(
+        "CKV_AWS_62",
+        "cdk-nag NIST.800.53.R5-IAMPolicyNoStatementsWithAdminAccess",
+    ),
     enforcement="M",
     resource_types=IDENTITY_POLICY_TYPES,
     check=check,

@@ -10,17 +10,22 @@ from policies.rule import Outcome, Rule, RuleContext, verdict
 
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
-    kind = "access key" if context.resource_type == t.IAM_ACCESS_KEY else "user"
+    kinds = {t.IAM_ACCESS_KEY: "access key", t.IAM_USER_POLICY_ATTACHMENT: "user policy attachment"}
+    kind = kinds.get(context.resource_type, "user")
     return verdict([f"creates an IAM {kind}; use a role with temporary credentials"])
 
 
 RULE = Rule(
     id="IAM-NO-USERS",
-    description="No IAM users or access keys are created.",
+    description="No IAM users, access keys or user policy attachments are created.",
     severity="high",
     remediation="Use an IAM role (IRSA on EKS, execution role on SageMaker, OIDC in CI).",
-    anchors=("CK_AWS_40", "CK_AWS_273"),
+    anchors=(
+        "CKV_AWS_273",
+        "CKV_AWS_40",
+    ),
     enforcement="M",
-    resource_types=frozenset({t.IAM_USER, t.IAM_ACCESS_KEY}),
+    # Permissions attached to a user (CKV_AWS_40) only exist where a user does: the same finding.
+    resource_types=frozenset({t.IAM_USER, t.IAM_ACCESS_KEY, t.IAM_USER_POLICY_ATTACHMENT}),
     check=check,
 )

@@ -38,7 +38,10 @@ RULE = Rule(
     description="Role trust policies name principals and pin service principals with aws:SourceAccount.",
     severity="critical",
     remediation="Add Condition StringEquals aws:SourceAccount = <account id> to the service trust.",
-    anchors=("CK_AWS_60", "CK_AWS_61"),
+    anchors=(
+        "CKV_AWS_60",
+        "CKV_AWS_61",
+    ),
     enforcement="M",
     resource_types=frozenset({t.IAM_ROLE}),
     check=check,

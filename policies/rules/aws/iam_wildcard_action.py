@@ -28,7 +28,10 @@ RULE = Rule(
     description="IAM policies allow no wildcard actions.",
     severity="high",
     remediation="Replace the wildcard with the actions used, or exempt that one finding with a reason (match).",
-    anchors=("CN IAM5", "CK_AWS_63"),
+    anchors=(
+        "cdk-nag AwsSolutions-IAM5",
+        "CKV_AWS_63",
+    ),
     enforcement="M",
     resource_types=IDENTITY_POLICY_TYPES,
     check=check,

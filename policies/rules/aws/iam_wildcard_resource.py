@@ -67,7 +67,11 @@ RULE = Rule(
     description="IAM policies scope resources for actions that support it.",
     severity="medium",
     remediation="Name the ARNs (bucket/prefix, endpoint, key) the actions apply to.",
-    anchors=("CN IAM5", "CK_AWS_355"),
+    anchors=(
+        "cdk-nag AwsSolutions-IAM5",
+        "CKV_AWS_355",
+        "CKV_AWS_290",
+    ),
     enforcement="A",
     resource_types=IDENTITY_POLICY_TYPES,
     check=check,

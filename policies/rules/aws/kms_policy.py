@@ -11,6 +11,9 @@ from policies.rule import Outcome, Rule, RuleContext, read, verdict
 
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
+    if read(props, "policy") is None:
+        # Without one, AWS attaches the default policy: kms:* to the whole account, delegated to IAM.
+        return verdict(["policy is not set: the default key policy lets any IAM policy in the account use the key"])
     problems = [
         f"{s.where} allows Principal * without a Condition"
         for s in allows(parse_document(read(props, "policy"), "policy"))
@@ -23,10 +26,12 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
 
 RULE = Rule(
     id="KMS-POLICY",
-    description="KMS key policies allow no unconditioned Principal * and keep the lockout safety check.",
+    description=(
+        "KMS keys have an explicit policy that allows no unconditioned Principal * and keeps the lockout safety check."
+    ),
     severity="critical",
     remediation="Scope the key policy to account principals or add a Condition; leave the safety check on.",
-    anchors=("CK_AWS_33", "CP"),
+    anchors=("CKV_AWS_33", "CKV2_AWS_64"),
     enforcement="M",
     resource_types=frozenset({t.KMS_KEY}),
     check=check,

@@ -23,7 +23,12 @@ RULE = Rule(
     description="Symmetric KMS keys have automatic rotation enabled.",
     severity="medium",
     remediation="Set enable_key_rotation=True.",
-    anchors=("CN KMS5", "CK_AWS_7", "AG", "CP"),
+    anchors=(
+        "cdk-nag AwsSolutions-KMS5",
+        "CKV_AWS_7",
+        "awsguard cmk-backing-key-rotation-enabled",
+        "compliance-policies aws/kms/Key/enableKeyRotation",
+    ),
     enforcement="M",
     resource_types=frozenset({t.KMS_KEY}),
     check=check,

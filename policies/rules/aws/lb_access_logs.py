@@ -20,7 +20,12 @@ RULE = Rule(
     description="Load balancers have access logging enabled.",
     severity="medium",
     remediation="Set access_logs={'enabled': True, 'bucket': <log bucket>}.",
-    anchors=("CN ELB2", "CK_AWS_91", "AG"),
+    anchors=(
+        "cdk-nag AwsSolutions-ELB2",
+        "CKV_AWS_91",
+        "awsguard elb-logging-enabled",
+        "compliance-policies aws/lb/LoadBalancer/enableAccessLogging",
+    ),
     enforcement="M(p)",
     resource_types=frozenset({t.LB_LOAD_BALANCER}),
     check=check,

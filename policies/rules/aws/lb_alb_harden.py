@@ -22,7 +22,7 @@ RULE = Rule(
     description="Application load balancers drop invalid header fields.",
     severity="medium",
     remediation="Set drop_invalid_header_fields=True.",
-    anchors=("CK_AWS_131",),
+    anchors=("CKV_AWS_131",),
     enforcement="M",
     resource_types=frozenset({t.LB_LOAD_BALANCER}),
     check=check,

@@ -19,7 +19,11 @@ RULE = Rule(
     description="Load balancers have deletion protection.",
     severity="low",
     remediation="Set enable_deletion_protection=True.",
-    anchors=("CK_AWS_150", "AG"),
+    anchors=(
+        "CKV_AWS_150",
+        "awsguard elb-deletion-protection-enabled",
+        "cdk-nag NIST.800.53.R5-ELBDeletionProtectionEnabled",
+    ),
     enforcement="M(p)",
     resource_types=frozenset({t.LB_LOAD_BALANCER}),
     check=check,

@@ -28,7 +28,12 @@ RULE = Rule(
     description="HTTP listeners redirect to HTTPS.",
     severity="high",
     remediation="Make the port-80 listener's default action a redirect with protocol HTTPS.",
-    anchors=("CN ELB", "CK_AWS_2", "AG", "CP"),
+    anchors=(
+        "CKV_AWS_2",
+        "awsguard alb-http-to-https-redirection",
+        "cdk-nag NIST.800.53.R5-ALBHttpToHttpsRedirection",
+        "compliance-policies aws/lb/Listener/disallowUnencryptedTraffic",
+    ),
     enforcement="M",
     resource_types=frozenset({t.LB_LISTENER}),
     check=check,

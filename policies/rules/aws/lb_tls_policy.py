@@ -29,7 +29,10 @@ RULE = Rule(
     description="TLS listeners use a modern security policy.",
     severity="high",
     remediation="Set ssl_policy='ELBSecurityPolicy-TLS13-1-2-2021-06'.",
-    anchors=("CK_AWS_103", "CP"),
+    anchors=(
+        "CKV_AWS_103",
+        "compliance-policies aws/lb/Listener/configureSecureTls",
+    ),
     enforcement="M",
     resource_types=frozenset({t.LB_LISTENER}),
     check=check,

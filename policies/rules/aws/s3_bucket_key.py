@@ -24,7 +24,7 @@ RULE = Rule(
     description="SSE-KMS default encryption enables the bucket key.",
     severity="low",
     remediation="Set bucket_key_enabled=True on the encryption rule.",
-    anchors=("CK_AWS_145 (part)",),
+    anchors=("AWS docs: S3 Bucket Keys (fewer KMS calls, same key)",),
     enforcement="A",
     resource_types=frozenset({t.S3_SSE}),
     check=check,

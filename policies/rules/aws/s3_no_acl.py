@@ -23,11 +23,11 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
         return verdict([f"rule.objectOwnership is {ownership!r}, must be BucketOwnerEnforced (ACLs disabled)"])
     problems = []
     acl = read(props, "acl")
-    if acl in PUBLIC_CANNED_ACLS:
+    if isinstance(acl, str) and acl in PUBLIC_CANNED_ACLS:
         problems.append(f"acl is {acl!r}, a public canned ACL")
     for index, _ in enumerate(read_list(props, "accessControlPolicy", "grants")):
         uri = read(props, "accessControlPolicy", "grants", index, "grantee", "uri")
-        if uri in PUBLIC_GRANTEES:
+        if isinstance(uri, str) and uri in PUBLIC_GRANTEES:
             problems.append(f"accessControlPolicy.grants[{index}] grants to {uri}")
     return verdict(problems)
 
@@ -37,7 +37,10 @@ RULE = Rule(
     description="S3 buckets disable ACLs (BucketOwnerEnforced) and grant no public ACL.",
     severity="critical",
     remediation="Use BucketOwnershipControls with BucketOwnerEnforced and drop BucketAcl resources.",
-    anchors=("CP disallow-public-acl", "CK_AWS_20"),
+    anchors=(
+        "CKV_AWS_20",
+        "compliance-policies aws/s3/Bucket/disallowPublicRead",
+    ),
     enforcement="M",
     resource_types=frozenset({t.S3_BUCKET_ACL, t.S3_OWNERSHIP_CONTROLS}),
     check=check,

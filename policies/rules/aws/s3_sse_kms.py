@@ -18,19 +18,34 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     problems = []
     for index, _ in enumerate(rules):
         algorithm = read(props, "rules", index, "applyServerSideEncryptionByDefault", "sseAlgorithm")
-        if algorithm not in KMS_ALGORITHMS:
+        if not (isinstance(algorithm, str) and algorithm in KMS_ALGORITHMS):
             problems.append(
                 f"rules[{index}].applyServerSideEncryptionByDefault.sseAlgorithm is {algorithm!r}, must be aws:kms"
+            )
+            continue
+        key = read(props, "rules", index, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
+        if not isinstance(key, str) or not key.strip():
+            problems.append(
+                f"rules[{index}].applyServerSideEncryptionByDefault.kmsMasterKeyId is not set: "
+                "S3 uses the AWS-managed aws/s3 key, whose policy nobody can scope"
+            )
+        elif key.endswith("alias/aws/s3"):
+            problems.append(
+                f"rules[{index}].applyServerSideEncryptionByDefault.kmsMasterKeyId is the AWS-managed {key}"
             )
     return verdict(problems)
 
 
 RULE = Rule(
     id="S3-SSE-KMS",
-    description="S3 default encryption uses SSE-KMS.",
+    description="S3 default encryption uses SSE-KMS with a customer-managed key.",
     severity="high",
     remediation="Use sse_algorithm='aws:kms' with the stack's KMS key.",
-    anchors=("CN S3DefaultEncryptionKMS", "CK_AWS_145"),
+    anchors=(
+        "cdk-nag NIST.800.53.R5-S3DefaultEncryptionKMS",
+        "CKV_AWS_145",
+        "compliance-policies aws/s3/Bucket/configureServerSideEncryptionCustomerManagedKey",
+    ),
     enforcement="M",
     resource_types=frozenset({t.S3_SSE}),
     check=check,

@@ -19,7 +19,10 @@ RULE = Rule(
     description="S3 bucket versioning is enabled.",
     severity="medium",
     remediation="Set versioning_configuration.status='Enabled'.",
-    anchors=("CK_AWS_21",),
+    anchors=(
+        "CKV_AWS_21",
+        "cdk-nag NIST.800.53.R5-S3BucketVersioningEnabled",
+    ),
     enforcement="M",
     resource_types=frozenset({t.S3_VERSIONING}),
     check=check,

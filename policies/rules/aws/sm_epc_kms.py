@@ -40,7 +40,10 @@ RULE = Rule(
     description="Endpoint configurations set kmsKeyArn unless every variant uses local NVMe storage.",
     severity="high",
     remediation="Pass kms_key_arn (the stack's customer-managed key) to the EndpointConfiguration.",
-    anchors=("CN SageMakerEndpointConfigurationKMSKeyConfigured", "CK_AWS_98"),
+    anchors=(
+        "cdk-nag NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
+        "CKV_AWS_98",
+    ),
     enforcement="M",
     resource_types=frozenset({t.SM_ENDPOINT_CONFIG}),
     check=check,

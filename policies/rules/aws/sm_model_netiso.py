@@ -22,7 +22,10 @@ RULE = Rule(
     description="SageMaker models run with network isolation.",
     severity="high",
     remediation="Set enable_network_isolation=True on the sagemaker.Model, or exempt it with a reason.",
-    anchors=("CK_AWS_370", "AWS Config sagemaker-model-isolation-enabled"),
+    anchors=(
+        "CKV_AWS_370",
+        "AWS Config sagemaker-model-isolation-enabled",
+    ),
     enforcement="M(p)",
     resource_types=frozenset({t.SM_MODEL}),
     check=check,

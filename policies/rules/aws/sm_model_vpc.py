@@ -27,7 +27,7 @@ RULE = Rule(
     description="SageMaker models run in a VPC with >= 2 subnets and security groups.",
     severity="high",
     remediation="Pass vpc_config with subnets in two availability zones and a security group.",
-    anchors=("AWS SageMaker VPC hosting guide",),
+    anchors=("AWS docs: SageMaker VPC hosting",),
     enforcement="M(p)",
     resource_types=frozenset({t.SM_MODEL}),
     check=check,

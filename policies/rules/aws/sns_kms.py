@@ -18,7 +18,10 @@ RULE = Rule(
     description="SNS topics are encrypted with KMS.",
     severity="medium",
     remediation="Set kms_master_key_id to the stack's key (its policy must allow cloudwatch.amazonaws.com).",
-    anchors=("CN SNSEncryptedKMS", "CK_AWS_26"),
+    anchors=(
+        "cdk-nag NIST.800.53.R5-SNSEncryptedKMS",
+        "CKV_AWS_26",
+    ),
     enforcement="M",
     resource_types=frozenset({t.SNS_TOPIC}),
     check=check,

@@ -26,7 +26,12 @@ RULE = Rule(
     description="Containers drop all capabilities.",
     severity="high",
     remediation="Set securityContext.capabilities: {drop: [ALL]}.",
-    anchors=("PSS-R", "CK_K8S_28", "CK_K8S_37"),
+    anchors=(
+        "PSS-R Capabilities",
+        "PSS-B Capabilities",
+        "CKV_K8S_28",
+        "CKV_K8S_37",
+    ),
     enforcement="M",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

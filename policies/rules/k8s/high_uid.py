@@ -25,7 +25,7 @@ RULE = Rule(
     description="Containers run with a high UID.",
     severity="low",
     remediation="Set runAsUser (and runAsGroup) >= 10000.",
-    anchors=("CK_K8S_40",),
+    anchors=("CKV_K8S_40",),
     enforcement="A",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

@@ -20,7 +20,12 @@ RULE = Rule(
     description="Pods do not use host namespaces.",
     severity="critical",
     remediation="Remove hostNetwork/hostPID/hostIPC from the pod spec.",
-    anchors=("PSS-B", "CK_K8S_17", "CK_K8S_18", "CK_K8S_19"),
+    anchors=(
+        "PSS-B Host Namespaces",
+        "CKV_K8S_17",
+        "CKV_K8S_18",
+        "CKV_K8S_19",
+    ),
     enforcement="M",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

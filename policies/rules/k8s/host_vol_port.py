@@ -29,7 +29,12 @@ RULE = Rule(
     description="Pods use no hostPath volumes and no hostPort.",
     severity="high",
     remediation="Use a PVC or emptyDir instead of hostPath; expose ports with a Service.",
-    anchors=("PSS-B", "CK_K8S_26", "CK_K8S_27"),
+    anchors=(
+        "PSS-B HostPath Volumes",
+        "PSS-B Host Ports",
+        "CKV_K8S_26",
+        "CKV_K8S_27",
+    ),
     enforcement="M",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

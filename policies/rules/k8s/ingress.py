@@ -11,16 +11,17 @@ from policies.rule import Outcome, Rule, RuleContext, read, read_list, read_map,
 
 def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
     hosts = [read(props, "spec", "rules", i, "host") for i, _ in enumerate(read_list(props, "spec", "rules"))]
-    covered = {
+    # A list, not a set: a host of another shape (a list, an object) must not crash the comparison.
+    covered = [
         host
         for i, _ in enumerate(read_list(props, "spec", "tls"))
         for host in read_list(props, "spec", "tls", i, "hosts")
-    }
+    ]
     problems = [f"host {host or '*'} is not covered by spec.tls" for host in hosts if host not in covered]
     problems += [
         f"annotation {key} allows arbitrary nginx configuration"
         for key in read_map(props, "metadata", "annotations")
-        if key.endswith("-snippet")
+        if str(key).endswith("-snippet")
     ]
     return verdict(problems)
 
@@ -30,7 +31,7 @@ RULE = Rule(
     description="Ingresses terminate TLS for every host and use no snippet annotations.",
     severity="high",
     remediation="Add every host to spec.tls[].hosts; drop *-snippet annotations.",
-    anchors=("CK_K8S_153",),
+    anchors=("CKV_K8S_153",),
     enforcement="M",
     resource_types=frozenset({t.K8S_INGRESS}),
     check=check,

@@ -25,7 +25,10 @@ RULE = Rule(
     description="Containers set allowPrivilegeEscalation: false.",
     severity="high",
     remediation="Set securityContext.allowPrivilegeEscalation: false on every container.",
-    anchors=("PSS-R", "CK_K8S_20"),
+    anchors=(
+        "PSS-R Privilege Escalation",
+        "CKV_K8S_20",
+    ),
     enforcement="M",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

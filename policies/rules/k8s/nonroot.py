@@ -26,7 +26,11 @@ RULE = Rule(
     description="Containers run as non-root.",
     severity="high",
     remediation="Set runAsNonRoot: true and a non-zero runAsUser in the pod securityContext.",
-    anchors=("PSS-R", "CK_K8S_23"),
+    anchors=(
+        "PSS-R Running as Non-root",
+        "PSS-R Running as Non-root user",
+        "CKV_K8S_23",
+    ),
     enforcement="M",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

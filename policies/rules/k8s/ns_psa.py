@@ -21,7 +21,10 @@ RULE = Rule(
     description="Namespaces enforce the restricted Pod Security Standard.",
     severity="high",
     remediation=f"Label the namespace {LABEL}=restricted.",
-    anchors=("PSS admission",),
+    anchors=(
+        "PSS-R Volume Types",
+        "PSS-B HostProcess",
+    ),
     enforcement="M",
     resource_types=frozenset({t.K8S_NAMESPACE}),
     check=check,

@@ -23,7 +23,10 @@ RULE = Rule(
     description="Containers are not privileged.",
     severity="critical",
     remediation="Remove securityContext.privileged.",
-    anchors=("PSS-B", "CK_K8S_16"),
+    anchors=(
+        "PSS-B Privileged Containers",
+        "CKV_K8S_16",
+    ),
     enforcement="M",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

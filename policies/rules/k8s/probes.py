@@ -21,15 +21,23 @@ def check(props: Mapping[str, Any], context: RuleContext) -> Outcome:
         for probe in ("readinessProbe", "livenessProbe"):
             if read(container, probe) is None:
                 problems.append(f"containers[{index}] {name}: {probe} is missing")
+        ready, live = read(container, "readinessProbe"), read(container, "livenessProbe")
+        if ready is not None and ready == live:
+            # An identical pair restarts a pod that is merely busy instead of taking it out of rotation.
+            problems.append(f"containers[{index}] {name}: readinessProbe is identical to livenessProbe")
     return verdict(problems)
 
 
 RULE = Rule(
     id="K8S-PROBES",
-    description="Serving containers have readiness and liveness probes.",
+    description="Serving containers have readiness and liveness probes, and the two differ.",
     severity="medium",
     remediation="Probe the V2 endpoints: /v2/health/ready and /v2/health/live.",
-    anchors=("CK_K8S_8", "CK_K8S_9"),
+    anchors=(
+        "CKV_K8S_8",
+        "CKV_K8S_9",
+        "kube-score pod-probes-identical",
+    ),
     enforcement="M(p)",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

@@ -26,7 +26,12 @@ RULE = Rule(
     description="Containers set cpu/memory requests and a memory limit.",
     severity="medium",
     remediation="Set resources in the spec's onprem section (requests.cpu, requests.memory, limits.memory).",
-    anchors=("CK_K8S_10", "CK_K8S_11", "CK_K8S_12", "CK_K8S_13"),
+    anchors=(
+        "CKV_K8S_10",
+        "CKV_K8S_12",
+        "CKV_K8S_13",
+        "kube-score container-resources",
+    ),
     enforcement="M",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

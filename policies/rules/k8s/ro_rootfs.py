@@ -23,7 +23,10 @@ RULE = Rule(
     description="Containers use a read-only root filesystem.",
     severity="medium",
     remediation="Set readOnlyRootFilesystem: true and mount an emptyDir for scratch space.",
-    anchors=("CK_K8S_22", "CP"),
+    anchors=(
+        "CKV_K8S_22",
+        "compliance-policies kubernetes/apps/v1/Deployment/enableReadOnlyRootFilesystem",
+    ),
     enforcement="M(p)",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

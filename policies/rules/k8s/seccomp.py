@@ -26,7 +26,11 @@ RULE = Rule(
     description="Containers use a RuntimeDefault or Localhost seccomp profile.",
     severity="medium",
     remediation="Set securityContext.seccompProfile: {type: RuntimeDefault} on the pod.",
-    anchors=("PSS-R", "CK_K8S_31"),
+    anchors=(
+        "PSS-R Seccomp",
+        "PSS-B Seccomp",
+        "CKV_K8S_31",
+    ),
     enforcement="M",
     resource_types=frozenset(t.K8S_WORKLOADS),
     check=check,

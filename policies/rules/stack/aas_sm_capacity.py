@@ -43,7 +43,8 @@ RULE = Rule(
     description="Endpoint variants have a scalable target and policy; prod minimum >= 2; max > min.",
     severity="medium",
     remediation="Set scaling.min_instances/max_instances in the spec; the stack creates target and policy.",
-    anchors=("derived from AWS Config sagemaker-endpoint-config-prod-instance-count",),
+    anchors=("AWS Config sagemaker-endpoint-config-prod-instance-count (derived for autoscaling)",),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=frozenset({t.AAS_TARGET, t.SM_ENDPOINT}),
 )

@@ -36,7 +36,8 @@ RULE = Rule(
     description="Prod endpoints have alarms on Invocation5XXErrors and ModelLatency.",
     severity="high",
     remediation="Keep the endpoint alarms the AWS stack creates (observability.alarms in the spec).",
-    anchors=("Slipstack (no anchor)",),
+    anchors=("Slipstack (no anchor): endpoint alarms",),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=frozenset({t.SM_ENDPOINT}),
 )

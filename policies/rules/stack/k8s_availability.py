@@ -7,11 +7,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from contracts import type_tokens as t
+from policies.pod_specs import namespace_of
 from policies.rule import NotApplicable, Outcome, Rule, RuleContext, StackResource, StackView, each, read, read_map
 
 
-def _namespace(resource: StackResource) -> object:
-    return read(resource.props, "metadata", "namespace") or "default"
+def _namespace(resource: StackResource) -> str:
+    return namespace_of(resource.props)
 
 
 def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
@@ -70,7 +71,12 @@ RULE = Rule(
     description="Prod workloads have >= 2 replicas (or HPA min >= 2) and a PDB allowing some disruption.",
     severity="medium",
     remediation="Set scaling.min_instances >= 2 for prod; the stack creates the HPA and a PDB with maxUnavailable 1.",
-    anchors=("CP",),
+    anchors=(
+        "compliance-policies kubernetes/apps/v1/Deployment/configureMinimumReplicaCount",
+        "kube-score horizontalpodautoscaler-replicas",
+        "Polaris hpaMinAvailability",
+    ),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=frozenset({t.K8S_DEPLOYMENT, t.K8S_STATEFUL_SET}),
 )

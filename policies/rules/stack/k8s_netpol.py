@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from contracts import type_tokens as t
-from policies.rule import Outcome, Rule, RuleContext, StackResource, StackView, each, read, read_list, read_map
+from policies.pod_specs import namespace_of
+from policies.rule import Outcome, Rule, RuleContext, StackResource, StackView, each, read_list, read_map
 
 
-def _namespace(resource: StackResource) -> object:
-    return read(resource.props, "metadata", "namespace") or "default"
+def _namespace(resource: StackResource) -> str:
+    return namespace_of(resource.props)
 
 
 def _is_default_deny(policy: StackResource) -> bool:
@@ -41,7 +42,8 @@ RULE = Rule(
     description="Namespaces with workloads have a default-deny NetworkPolicy.",
     severity="high",
     remediation="Add a NetworkPolicy with podSelector {} and policyTypes [Ingress], then allow the ingress path.",
-    anchors=("CK2_K8S_6",),
+    anchors=("CKV2_K8S_6",),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=t.K8S_WORKLOADS,
 )

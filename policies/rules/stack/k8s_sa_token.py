@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from contracts import type_tokens as t
-from policies.pod_specs import pod_spec_path
+from policies.pod_specs import metadata_text, namespace_of, pod_spec_path
 from policies.rule import Outcome, Rule, RuleContext, StackResource, StackView, each, read
 
 
-def _namespace(resource: StackResource) -> object:
-    return read(resource.props, "metadata", "namespace") or "default"
+def _namespace(resource: StackResource) -> str:
+    return namespace_of(resource.props)
 
 
 def check(view: StackView, context: RuleContext) -> Outcome:
-    accounts = {(_namespace(sa), read(sa.props, "metadata", "name")): sa for sa in view.of_type(t.K8S_SERVICE_ACCOUNT)}
+    accounts = {(_namespace(sa), metadata_text(sa.props, "name")): sa for sa in view.of_type(t.K8S_SERVICE_ACCOUNT)}
 
     def judge(workload: StackResource) -> Iterator[str]:
         path = pod_spec_path(workload.props)
@@ -29,7 +29,8 @@ def check(view: StackView, context: RuleContext) -> Outcome:
             yield "pod spec sets automountServiceAccountToken: true"
             return
         account_name = read(workload.props, *path, "serviceAccountName") or "default"
-        account = accounts.get((_namespace(workload), account_name))
+        key = (_namespace(workload), account_name if isinstance(account_name, str) else repr(account_name))
+        account = accounts.get(key)
         if account is None or read(account.props, "automountServiceAccountToken") is not False:
             yield f"automountServiceAccountToken is unset on the pod and not false on ServiceAccount {account_name}"
 
@@ -44,7 +45,8 @@ RULE = Rule(
     description="Pods do not mount a service account token unless they need the API.",
     severity="medium",
     remediation="Set automountServiceAccountToken: false on the pod spec or its ServiceAccount.",
-    anchors=("CK_K8S_38",),
+    anchors=("CKV_K8S_38",),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=t.K8S_WORKLOADS,
 )

@@ -14,10 +14,12 @@ from policies.rule import Outcome, Rule, RuleContext, StackResource, StackView, 
 
 def _name(resource: StackResource, key: str) -> object:
     # A name unknown at preview just means "cannot tell source from target": the dependency still links them.
+    # A name of another shape than a string cannot name a bucket either.
     try:
-        return read(resource.props, key)
+        value = read(resource.props, key)
     except UnknownValue:
         return None
+    return value if isinstance(value, str) else None
 
 
 def check(view: StackView, context: RuleContext) -> Outcome:
@@ -41,7 +43,12 @@ RULE = Rule(
     description="S3 buckets (other than the log bucket) have server access logging.",
     severity="medium",
     remediation="Create a BucketLogging for the bucket targeting the stack's log bucket.",
-    anchors=("CN S1", "CK_AWS_18", "AG"),
+    anchors=(
+        "cdk-nag AwsSolutions-S1",
+        "CKV_AWS_18",
+        "awsguard s3-bucket-logging-enabled",
+    ),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=frozenset({t.S3_BUCKET, t.S3_BUCKET_V2}),
 )

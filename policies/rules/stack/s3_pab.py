@@ -33,7 +33,15 @@ RULE = Rule(
     description="Every S3 bucket has a public access block with all four flags true.",
     severity="critical",
     remediation="Create a BucketPublicAccessBlock for the bucket with all four flags True.",
-    anchors=("CN S2", "CK_AWS_53", "CK_AWS_54", "CK_AWS_55", "CK_AWS_56"),
+    anchors=(
+        "cdk-nag AwsSolutions-S2",
+        "CKV_AWS_53",
+        "CKV_AWS_54",
+        "CKV_AWS_55",
+        "CKV_AWS_56",
+        "CKV2_AWS_6",
+    ),
     enforcement="M",
     stack_check=check,
+    stack_types=frozenset({t.S3_BUCKET, t.S3_BUCKET_V2, t.S3_PUBLIC_ACCESS_BLOCK}),
 )

@@ -44,7 +44,8 @@ RULE = Rule(
     description="Bucket policies deny non-TLS requests to the bucket and its objects.",
     severity="high",
     remediation="Add a Deny statement for s3:* with Condition Bool aws:SecureTransport=false on arn and arn/*.",
-    anchors=("CN S10",),
+    anchors=("cdk-nag AwsSolutions-S10",),
     enforcement="M",
     stack_check=check,
+    stack_types=frozenset({t.S3_BUCKET, t.S3_BUCKET_V2}),
 )

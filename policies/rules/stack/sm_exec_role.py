@@ -48,7 +48,11 @@ RULE = Rule(
     description="SageMaker execution roles carry no FullAccess policy and no wildcard or escalating grants.",
     severity="critical",
     remediation="Let the component build the role: S3 read on the artifact prefix, ECR pull, KMS decrypt, logs.",
-    anchors=("CN IAM4", "CN IAM5"),
+    anchors=(
+        "cdk-nag AwsSolutions-IAM4",
+        "cdk-nag AwsSolutions-IAM5",
+    ),
     enforcement="M",
     stack_check=check,
+    stack_types=frozenset({t.SM_MODEL}),
 )

@@ -30,6 +30,16 @@ CASES = [
 ]
 
 
+CASES += [
+    (
+        "user policy attachment",
+        "prod",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        {"user": "u", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+        ["creates an IAM user policy attachment; use a role with temporary credentials"],
+    ),
+]
+
 @pytest.mark.parametrize(("env", "type_", "props", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_iam_no_users(env: str, type_: str | None, props: dict, expected: list[str]) -> None:
     assert messages(RULE, props, env, type_) == expected

@@ -49,10 +49,17 @@ CASES = [
         "bypass",
         "prod",
         None,
-        {"bypassPolicyLockoutSafetyCheck": True},
+        {"bypassPolicyLockoutSafetyCheck": True, "policy": {"Statement": []}},
         ["bypassPolicyLockoutSafetyCheck is true; a bad policy could lock the key forever"],
     ),
-    ("missing", "prod", None, {}, []),
+    # CKV2_AWS_64: no policy means AWS's default one, which delegates the key to every IAM policy.
+    (
+        "missing",
+        "prod",
+        None,
+        {},
+        ["policy is not set: the default key policy lets any IAM policy in the account use the key"],
+    ),
     ("unknown", "prod", None, {"policy": UNKNOWN}, [undecided("policy")]),
 ]
 

@@ -25,6 +25,28 @@ CASES = [
 ]
 
 
+SA = "kubernetes:core/v1:ServiceAccount"
+BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+CASES += [
+    ("own account n/a", "prod", SA, {"metadata": {"name": "model"}}, []),
+    ("default without token", "prod", SA, {"metadata": {"name": "default"}, "automountServiceAccountToken": False}, []),
+    (
+        "default mounts token",
+        "prod",
+        SA,
+        {"metadata": {"name": "default"}},
+        ["automountServiceAccountToken is None on the default account"],
+    ),
+    (
+        "binding to default",
+        "prod",
+        BINDING,
+        {"subjects": [{"kind": "Group", "name": "g"}, {"kind": "ServiceAccount", "name": "default"}]},
+        ["subjects[1] is the default service account"],
+    ),
+    ("binding unknown", "prod", BINDING, {"subjects": UNKNOWN}, [undecided("subjects")]),
+]
+
 @pytest.mark.parametrize(("env", "type_", "props", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_default_sa(env: str, type_: str | None, props: dict, expected: list[str]) -> None:
     assert messages(RULE, props, env, type_) == expected

@@ -37,6 +37,18 @@ CASES = [
 ]
 
 
+SAME = {"httpGet": {"path": "/v2/health/ready", "port": "http"}}
+CASES += [
+    # kube-score pod-probes-identical: an identical pair restarts a busy pod instead of draining it.
+    (
+        "identical probes",
+        "prod",
+        None,
+        workload({"readinessProbe": SAME, "livenessProbe": dict(SAME)}),
+        ["containers[0] model: readinessProbe is identical to livenessProbe"],
+    ),
+]
+
 @pytest.mark.parametrize(("env", "type_", "props", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_probes(env: str, type_: str | None, props: dict, expected: list[str]) -> None:
     assert messages(RULE, props, env, type_) == expected

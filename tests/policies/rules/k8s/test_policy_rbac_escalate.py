@@ -43,6 +43,31 @@ CASES = [
 ]
 
 
+CASES += [
+    (
+        "services/status",
+        "prod",
+        None,
+        {"rules": [{"apiGroups": [""], "resources": ["services/status"], "verbs": ["patch", "get"]}]},
+        ["rules[0] grants patch on services/status"],
+    ),
+    (
+        "read services/status",
+        "prod",
+        None,
+        {"rules": [{"apiGroups": [""], "resources": ["services/status"], "verbs": ["get"]}]},
+        [],
+    ),
+    (
+        "write rolebindings",
+        "prod",
+        None,
+        {"rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"], "verbs": ["create"]}]},
+        ["rules[0] grants create on rolebindings"],
+    ),
+    ("verbs of odd shape", "prod", None, {"rules": [{"resources": ["pods"], "verbs": [["get"], {"a": 1}]}]}, []),
+]
+
 @pytest.mark.parametrize(("env", "type_", "props", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_rbac_escalate(env: str, type_: str | None, props: dict, expected: list[str]) -> None:
     assert messages(RULE, props, env, type_) == expected
