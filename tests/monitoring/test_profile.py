@@ -32,7 +32,7 @@ def test_profile_is_compact_versioned_and_round_trips() -> None:
     profile = build_profile(_reference(), categorical=["zip"])
     data = profile.model_dump(mode="json")
     text = json.dumps(data)
-    assert data["profile_version"] == 1
+    assert data["profile_version"] == 2
     assert len(text) < 10_000
     assert ReferenceProfile.model_validate(json.loads(text)) == profile
     age = profile.features["age"]
