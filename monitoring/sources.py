@@ -267,12 +267,21 @@ def _parquet_chunks(file: Path, where: str, chunk_rows: int) -> Iterator[Batch]:
         raise InputDataError(f"{where}: not a readable Parquet file ({error})") from None
 
 
+# pyarrow's own null spellings plus Python's "None" (str(None) written by many pipelines): without
+# it one "None" turns a numeric column into text and the whole file into a type error.
+CSV_NULL_VALUES = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null", "none",
+)
+_CSV_CONVERT = pa_csv.ConvertOptions(null_values=list(CSV_NULL_VALUES), strings_can_be_null=True)
+
+
 def _csv_chunks(file: Path, where: str, chunk_rows: int) -> Iterator[Batch]:
     # About 64 bytes per row of a few numeric columns: the block size keeps chunks near chunk_rows
     # rows without knowing the row width in advance.
     options = pa_csv.ReadOptions(block_size=max(1 << 20, chunk_rows * 64))
     try:
-        reader = pa_csv.open_csv(file, read_options=options)
+        reader = pa_csv.open_csv(file, read_options=options, convert_options=_CSV_CONVERT)
         empty = True
         for batch in reader:
             empty = False

@@ -170,6 +170,8 @@ def _drift_settings(
             "alert_threshold": drift.alert_threshold,
             "p_value": drift.p_value,
             "features": tuple(drift.features),
+            "min_rows": drift.min_window,
+            "missing_rate_min_effect": drift.missing_rate_min_effect,
         }
     overrides = {
         "method": method,
@@ -526,9 +528,14 @@ def register(app: typer.Typer) -> None:
         values: dict[str, Any] = {}
         if resolved is not None:
             values["task"] = resolved.spec.model.task
-            if resolved.spec.monitoring.quality is not None:
-                values["metric"] = resolved.spec.monitoring.quality.metric
-                values["threshold"] = resolved.spec.monitoring.quality.threshold
+            spec_quality = resolved.spec.monitoring.quality
+            if spec_quality is not None:
+                values["metric"] = spec_quality.metric
+                values["threshold"] = spec_quality.threshold
+                values["classes"] = tuple(spec_quality.classes)
+                values["max_dropped_share"] = spec_quality.max_dropped_share
+                if spec_quality.positive_label is not None and positive_label is None:
+                    positive_label = spec_quality.positive_label
         values.update(
             {k: v for k, v in {"task": task, "metric": metric, "threshold": threshold}.items() if v is not None}
         )
@@ -579,9 +586,7 @@ def register(app: typer.Typer) -> None:
         model_name = model or (resolved.name if resolved is not None else "model")
         _publish("quality", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
         if result.status == "alert" and fail_on_alert:
-            raise QualityAlertError(
-                f"{result.metric} is {result.value:.4g}, worse than the threshold {result.threshold}"
-            )
+            raise QualityAlertError("; ".join(result.reasons))
 
     @app.command("smoke")
     def smoke_command(
