@@ -263,7 +263,9 @@ def _coerced_numbers(column: Any, name: str, where: str, first_row: int) -> np.n
     """
     import pandas as pd
 
-    series = pd.Series(column.to_numpy(dtype=object) if hasattr(column, "to_numpy") else column, dtype=object)
+    if not isinstance(column, pd.Series):  # an Arrow column
+        column = column.to_pandas()
+    series = pd.Series(column.to_numpy(dtype=object), dtype=object)
     text = series.map(lambda v: v.strip() if isinstance(v, str) else v)
     nullish = text.isna() | text.map(lambda v: isinstance(v, str) and v.lower() in NULL_TEXT)
     numbers = pd.to_numeric(text.where(~nullish, None), errors="coerce")
