@@ -296,6 +296,13 @@ def numeric_partial(values: np.ndarray, edges: np.ndarray | NumericLayout) -> Nu
 EXAMPLE_CHARS = 80
 
 
+def _example(label: str) -> str:
+    """A label short enough to report: its start and its end, which is where long ids differ."""
+    if len(label) <= EXAMPLE_CHARS:
+        return label
+    return label[: EXAMPLE_CHARS - 20] + "..." + label[-17:]
+
+
 def _number_labels(numbers: np.ndarray) -> np.ndarray:
     """Canonical text of numbers: whole values without a fraction ("1", not "1.0"), others repr-like."""
     # formatted once per distinct value: a million-row column of a few codes costs one np.unique
@@ -354,7 +361,7 @@ def categorical_partial(column: pd.Series, categories: tuple[str, ...], form: La
     counts = np.bincount(codes[codes >= 0], minlength=len(categories)).astype(np.int64, copy=False)
     examples: tuple[str, ...] = ()
     if unseen_mask.any():
-        examples = tuple(str(v)[:EXAMPLE_CHARS] for v in pd.unique(labels[unseen_mask])[:UNSEEN_EXAMPLES])
+        examples = tuple(_example(str(v)) for v in pd.unique(labels[unseen_mask])[:UNSEEN_EXAMPLES])
     return CategoricalPartial(counts, int(unseen_mask.sum()), int(missing.sum()), examples)
 
 
