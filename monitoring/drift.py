@@ -13,8 +13,10 @@ Which test, and why (method "ks", the default):
   pooled rare cells (a rare flag or a never-seen value cannot hide in a pooled cell);
 - every feature: a one-sided two-proportion test of its missing rate (alerting only above a
   minimum effect), and an alert when it is entirely missing.
-Every p-value of every feature goes into one Holm step-down correction, which keeps the chance of
-any false alarm across the whole check at `p_value`; warn is the same at twice that level.
+Every p-value of every feature goes into one weighted Holm step-down correction, which keeps the
+chance of any false alarm across the whole check at `p_value`; warn is the same at twice that
+level. Each feature carries one unit of weight, most of it on its distribution test, so the
+evidence tests cost the other features no power.
 
 Sample-size honesty: a distribution test needs `min_rows` present values; below it the feature is
 `insufficient_data` (published and shown, never an alert) unless an exact test (range, missing)
@@ -123,6 +125,7 @@ class DriftTest(BaseModel):
     p_value: float
     p_value_adjusted: float | None = Field(default=None, description="Holm-adjusted over every test that decides")
     decides: bool = Field(default=True, description="whether it can change the status (psi/kl: range, missing)")
+    weight: float = Field(default=1.0, description="its share of its feature's significance budget (weighted Holm)")
     detail: str = ""
 
 
@@ -351,16 +354,45 @@ def accumulate(
     return total
 
 
-def _holm(p_values: list[float]) -> list[float]:
-    """Holm step-down adjusted p-values (family-wise error control, more power than Bonferroni)."""
+def _holm(p_values: list[float], weights: list[float] | None = None) -> list[float]:
+    """Weighted Holm step-down adjusted p-values (Holm 1979): family-wise error control at any level.
+
+    Hypothesis i is rejected at level a when its adjusted p-value is below a; with weights w the
+    step at which it is tested compares p_i with a * w_i / (sum of the weights not yet rejected).
+    Equal weights give the ordinary Holm procedure.
+    """
     m = len(p_values)
-    order = np.argsort(p_values, kind="stable")
+    w = np.ones(m) if weights is None else np.asarray(weights, dtype=np.float64)
+    p = np.asarray(p_values, dtype=np.float64)
+    order = np.argsort(p / w, kind="stable")
     adjusted = np.empty(m)
+    remaining = float(w.sum())
     running = 0.0
-    for rank, index in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[index]))
+    for index in order:
+        running = max(running, min(1.0, float(p[index]) * remaining / float(w[index])))
         adjusted[index] = running
+        remaining -= float(w[index])
     return adjusted.tolist()
+
+
+# Each feature gets one unit of the family's significance budget, so adding evidence tests does not
+# dilute the other features' power; within a feature the distribution test gets most of it. The
+# weights depend only on the feature's kind and profile, never on the current data's outcome.
+_CONTINUOUS_WEIGHTS = {"ks": 0.5, "out_of_range": 0.15, "mean": 0.2, "std": 0.05, "missing_rate": 0.1}
+_CELL_WEIGHTS = {"chi2": 0.9, "missing_rate": 0.1}
+
+
+def _assign_weights(tests: list[DriftTest], continuous: bool) -> None:
+    if not continuous:
+        for test in tests:
+            test.weight = _CELL_WEIGHTS[test.test]
+        return
+    moments_decide = all(t.decides for t in tests if t.test in ("mean", "std"))
+    for test in tests:
+        weight = _CONTINUOUS_WEIGHTS[test.test]
+        if test.test == "ks" and not moments_decide:
+            weight += _CONTINUOUS_WEIGHTS["mean"] + _CONTINUOUS_WEIGHTS["std"]  # heavy tails: KS takes their share
+        test.weight = weight
 
 
 def _fractions(counts: np.ndarray) -> np.ndarray:
@@ -834,13 +866,15 @@ def check_drift(
     statistical = settings.method == "ks"
     family: list[DriftTest] = []
     for item in evaluated:
+        _assign_weights(item.tests, item.drift.test == "ks")
         for test in item.tests:
             if not test.decides:  # a moment test of a heavy-tailed feature
                 continue
             test.decides = statistical or test.test in ("out_of_range", "missing_rate")
             if test.decides:
                 family.append(test)
-    for test, adjusted in zip(family, _holm([t.p_value for t in family]), strict=True):
+    adjusted_p = _holm([t.p_value for t in family], [t.weight for t in family])
+    for test, adjusted in zip(family, adjusted_p, strict=True):
         test.p_value_adjusted = adjusted
 
     decided: list[FeatureDrift] = []

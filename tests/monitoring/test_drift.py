@@ -288,7 +288,8 @@ def test_binned_ks_tracks_scipy_exact_ks() -> None:
         x = _feature(result, "x")
         exact = stats.ks_2samp(reference, current)
         assert x.ks_statistic <= exact.statistic + 1e-12 and x.ks_statistic == pytest.approx(exact.statistic, abs=0.01)
-        assert (x.status == "alert") == verdict == (exact.pvalue < 0.05 / len(x.tests))
+        ks_weight = next(t.weight for t in x.tests if t.test == "ks")
+        assert (x.status == "alert") == verdict == (exact.pvalue < 0.05 * ks_weight)
 
 
 def test_one_holm_family_keeps_healthy_false_alarms_near_the_level() -> None:
@@ -308,3 +309,16 @@ def test_one_holm_family_keeps_healthy_false_alarms_near_the_level() -> None:
         for _ in range(100)
     )
     assert alarms <= 10
+
+
+def test_weighted_holm_reduces_to_holm_and_spends_one_unit_per_feature() -> None:
+    from monitoring.drift import _holm
+
+    p = [0.01, 0.04, 0.03, 0.005]
+    # ordinary Holm (sorted p times 4, 3, 2, 1, made monotone), worked out by hand
+    assert _holm(p) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert _holm(p, [1.0] * 4) == _holm(p)
+    # weighted: p_i is compared with level * w_i / (weights not yet rejected)
+    assert _holm([0.01, 0.03]) == pytest.approx([0.02, 0.03])
+    assert _holm([0.01, 0.03], [1.5, 0.5]) == pytest.approx([0.01 * 2 / 1.5, 0.03])
+    assert _holm([0.01, 0.03], [0.5, 1.5]) == pytest.approx([0.04, 0.04])
