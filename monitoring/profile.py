@@ -208,6 +208,9 @@ def _quantile_edges(values: np.ndarray, bins: int) -> np.ndarray:
 
 
 def _numeric_layout(finite: np.ndarray, bins: int, discrete_values: int) -> NumericLayout:
+    # a head of the column with more distinct values than the cut-off settles it without sorting all
+    if np.unique(finite[: 4 * (discrete_values + 1)]).size > discrete_values:
+        return NumericLayout(_quantile_edges(finite, bins))
     distinct = np.unique(finite)
     if distinct.size <= discrete_values and distinct.size * DISCRETE_MIN_MEAN_COUNT <= finite.size:
         return NumericLayout(np.empty(0, dtype=np.float64), distinct)
