@@ -256,6 +256,12 @@ def _drift_outputs(
             f"{result.input.malformed_examples[0]}",
             file=sys.stderr,
         )
+    if result.insufficient_features:
+        print(
+            f"note: {len(result.insufficient_features)} feature(s) had too little data in this window to test "
+            f"(status insufficient_data, never an alert): {', '.join(result.insufficient_features)}",
+            file=sys.stderr,
+        )
     if result.status == "alert" and fail_on_alert:
         raise DriftAlertError(
             f"drift over the alert threshold in {len(result.drifted_features)} feature(s): "

@@ -143,3 +143,12 @@ def test_huge_categories_get_a_bounded_verdict(tmp_path: Path) -> None:
     city = json.loads((tmp_path / "out.json").read_text())["features"][0]
     assert code == 1 and city["status"] == "alert" and city["unseen_categories"] == 50_000
     assert len(city["unseen_examples"]) == 10 and all(len(e) <= 80 for e in city["unseen_examples"])
+
+
+def test_a_tiny_window_is_insufficient_data_and_exits_0(tmp_path: Path, profile_path: Path) -> None:
+    pd.DataFrame({"a": [0.1, 0.5, -0.3], "b": [0.0, 0.2, 0.1]}).to_csv(tmp_path / "tiny.csv", index=False)
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "tiny.csv"), "--profile", str(profile_path),
+                           "-o", str(tmp_path / "tiny.json"))
+    result = json.loads((tmp_path / "tiny.json").read_text())
+    assert code == 0 and result["status"] == "insufficient_data" and result["drifted_features"] == []
+    assert "2 feature(s) had too little data" in err
