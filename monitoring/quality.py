@@ -270,14 +270,14 @@ def partial_of_predictions(
         scores = _numbers(frame[score_column], f"score column {score_column!r}", where)[kept]
         # A row without a score (a reply without probabilities) counts in the other metrics, not in AUC.
         scored = np.isfinite(scores)
-        positive = (truth_kept == positive_class(settings, truth_kept.tolist())).to_numpy(dtype=bool)
+        positive = (truth_kept == positive_class(settings)).to_numpy(dtype=bool)
         partial.positive_scores = ScoreCounts.of(scores[scored & positive])
         partial.negative_scores = ScoreCounts.of(scores[scored & ~positive])
         partial.unscored = int((~scored).sum())
     return partial, joined, unlabelled
 
 
-def positive_class(settings: QualitySettings, observed: Iterable[str] = ()) -> str:
+def positive_class(settings: QualitySettings) -> str:
     """The positive class of binary metrics: the setting, else '1', else the second declared class."""
     if settings.positive_label is not None:
         return settings.positive_label
@@ -368,7 +368,7 @@ def _classification_metrics(partial: ClassificationPartial, settings: QualitySet
     classes = declared or observed
     positive: str | None = None
     if binary:
-        positive = positive_class(settings, observed)
+        positive = positive_class(settings)
         precision, recall, f1 = prf(positive)
         if precision is None:
             undefined["precision"] = f"no row was predicted as the positive class {positive!r}"
