@@ -119,8 +119,11 @@ def test_windowed_drift_command_runs_through_the_cli(tmp_path: Path) -> None:
     now = datetime.now(UTC)
 
     def capture(hour: datetime, shift: float) -> None:
-        rows = "\n".join(f"{a:.4f},{b:.4f}" for a, b in rng.normal(shift, 1, (400, 2)))
-        lines = [capture_line(f"e{i}", ("1", "text/csv"), input_csv=rows) for i in range(3)]
+        # each record its own rows: three copies of the same 400 would not be a sample of 1,200
+        def rows() -> str:
+            return "\n".join(f"{a:.4f},{b:.4f}" for a, b in rng.normal(shift, 1, (400, 2)))
+
+        lines = [capture_line(f"e{i}", ("1", "text/csv"), input_csv=rows()) for i in range(3)]
         write_lines(tmp_path / "capture" / "ep" / "AllTraffic" / hour_key(hour), lines)
 
     capture(now, 0.0)  # this hour: no drift
