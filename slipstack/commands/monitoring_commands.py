@@ -154,6 +154,8 @@ def _drift_settings(
     p_value: float | None,
     features: str | None,
     allow_extra_columns: bool,
+    min_window: int | None = None,
+    missing_rate_min_effect: float | None = None,
 ) -> Any:
     """DriftSettings from the spec's monitoring.drift, overridden by the options given."""
     from pydantic import ValidationError
@@ -179,6 +181,8 @@ def _drift_settings(
         "alert_threshold": alert_threshold,
         "p_value": p_value,
         "features": tuple(f.strip() for f in features.split(",") if f.strip()) if features else None,
+        "min_rows": min_window,
+        "missing_rate_min_effect": missing_rate_min_effect,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["allow_extra_columns"] = allow_extra_columns
@@ -269,6 +273,9 @@ def _drift_outputs(
         )
 
 
+MIN_WINDOW_HELP = "Present values a distribution test needs; fewer: insufficient_data (overrides the spec)."
+MISSING_EFFECT_HELP = "Smallest missing-rate rise that alerts, e.g. 0.01 (overrides the spec)."
+CLASSES_HELP = "Comma-separated declared classes: two mean binary metrics, more macro (overrides the spec)."
 ENGINE_HELP = "local (one process, chunked) or dask (partials on a Dask cluster, merged here)."
 SCHEDULER_HELP = "Dask scheduler address (tcp://host:8786); without it --engine dask starts a LocalCluster."
 
@@ -314,6 +321,8 @@ def register(app: typer.Typer) -> None:
         alert_threshold: float | None = typer.Option(None, help="PSI/KL alert score (overrides the spec)."),
         p_value: float | None = typer.Option(None, help="KS family-wise significance (overrides the spec)."),
         features: str | None = typer.Option(None, help="Comma-separated features to check (default: all)."),
+        min_window: int | None = typer.Option(None, help=MIN_WINDOW_HELP),
+        missing_rate_min_effect: float | None = typer.Option(None, help=MISSING_EFFECT_HELP),
         allow_extra_columns: bool = typer.Option(False, help="Ignore current columns the profile lacks."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here, not stdout."),
         report: Path | None = typer.Option(None, help="Write a self-contained HTML report here."),
@@ -370,7 +379,8 @@ def register(app: typer.Typer) -> None:
         resolved = _resolved_spec(spec, env)
         reference = _profile_for(profile, resolved)
         settings = _drift_settings(
-            resolved, method, warn_threshold, alert_threshold, p_value, features, allow_extra_columns
+            resolved, method, warn_threshold, alert_threshold, p_value, features, allow_extra_columns,
+            min_window, missing_rate_min_effect,
         )
 
         cluster = _cluster_settings(engine, scheduler, workers, worker_memory, connect_timeout)
@@ -437,6 +447,8 @@ def register(app: typer.Typer) -> None:
         alert_threshold: float | None = typer.Option(None, help="PSI/KL alert score (overrides the spec)."),
         p_value: float | None = typer.Option(None, help="KS family-wise significance (overrides the spec)."),
         features: str | None = typer.Option(None, help="Comma-separated features (the same as the shards')."),
+        min_window: int | None = typer.Option(None, help=MIN_WINDOW_HELP),
+        missing_rate_min_effect: float | None = typer.Option(None, help=MISSING_EFFECT_HELP),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here, not stdout."),
         report: Path | None = typer.Option(None, help="Write a self-contained HTML report here."),
         model: str | None = typer.Option(None, help="Model name for metrics (default: the spec's metadata.name)."),
@@ -456,7 +468,10 @@ def register(app: typer.Typer) -> None:
 
         resolved = _resolved_spec(spec, env)
         reference = _profile_for(profile, resolved)
-        settings = _drift_settings(resolved, method, warn_threshold, alert_threshold, p_value, features, False)
+        settings = _drift_settings(
+            resolved, method, warn_threshold, alert_threshold, p_value, features, False,
+            min_window, missing_rate_min_effect,
+        )
         layouts = reference.layouts(checked_feature_names(reference, settings))
         s3_client = None
         if partials.startswith("s3://") and region is not None:
@@ -506,6 +521,10 @@ def register(app: typer.Typer) -> None:
             "row", help="Labels: row index within a multi-row captured request (else key labels '<id>#<row>')."
         ),
         positive_label: str | None = typer.Option(None, help="Positive class of a binary classifier (default 1)."),
+        classes: str | None = typer.Option(None, help=CLASSES_HELP),
+        max_dropped_share: float | None = typer.Option(
+            None, help="Largest share of missing/NaN predictions before an alert (overrides the spec; default 0.05)."
+        ),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here."),
         model: str | None = typer.Option(None, help="Model name for metrics (default: the spec's)."),
         cloudwatch: bool = typer.Option(False, help="Publish to CloudWatch."),
@@ -542,9 +561,14 @@ def register(app: typer.Typer) -> None:
                 values["max_dropped_share"] = spec_quality.max_dropped_share
                 if spec_quality.positive_label is not None and positive_label is None:
                     positive_label = spec_quality.positive_label
-        values.update(
-            {k: v for k, v in {"task": task, "metric": metric, "threshold": threshold}.items() if v is not None}
-        )
+        overrides = {
+            "task": task,
+            "metric": metric,
+            "threshold": threshold,
+            "classes": tuple(c.strip() for c in classes.split(",") if c.strip()) if classes else None,
+            "max_dropped_share": max_dropped_share,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
         values.update(
             id_column=id_column,
             prediction_column=prediction_column,

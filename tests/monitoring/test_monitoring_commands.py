@@ -152,3 +152,17 @@ def test_a_tiny_window_is_insufficient_data_and_exits_0(tmp_path: Path, profile_
     result = json.loads((tmp_path / "tiny.json").read_text())
     assert code == 0 and result["status"] == "insufficient_data" and result["drifted_features"] == []
     assert "2 feature(s) had too little data" in err
+
+
+def test_quality_with_declared_classes_and_no_positive_is_undefined_not_perfect(tmp_path: Path) -> None:
+    ids = [f"r{i}" for i in range(40)]
+    pd.DataFrame({"inference_id": ids, "prediction": [0] * 40}).to_csv(tmp_path / "p.csv", index=False)
+    pd.DataFrame({"inference_id": ids, "label": [0] * 40}).to_csv(tmp_path / "l.csv", index=False)
+    code, out, err = _invoke(
+        "quality", "--predictions", str(tmp_path / "p.csv"), "--labels", str(tmp_path / "l.csv"),
+        "--task", "classification", "--metric", "recall", "--threshold", "0.8", "--classes", "0,1",
+    )  # fmt: skip
+    result = json.loads(out)
+    assert code == 0, err
+    assert result["status"] == "insufficient_data" and result["value"] is None
+    assert result["metrics"]["precision"] is None and "positive class '1'" in result["undefined"]["recall"]
