@@ -5,10 +5,12 @@ Run with plain python from the repo root:  .venv/bin/python bench/drift_bench.py
 Measures, side by side and in the same run:
 - Slipstack: `slipstack drift`'s code path (Parquet in chunks -> partials -> check) in a child process:
   whole-process wall time, in-process check time, and the child's peak RSS.
-- Evidently's DataDriftPreset on the same data (reference 1,000,000 rows) in /work/main/.venv-bench,
-  also in a child process: whole-process wall time and in-process `Report.run` time.
+- Evidently's DataDriftPreset on the same data (reference 1,000,000 rows) in .venv-bench (built by
+  `make bench-setup`; skipped with a note when it is absent), also in a child process: whole-process
+  wall time and in-process `Report.run` time.
 - Detection quality: a 0.1-sd mean shift in 5 of 20 features at the default settings (KS, Holm,
   p 0.05) over several seeds: how often the 5 are flagged, and the false-positive rate on the 15.
+  Calibration at small windows and on other kinds of data: bench/drift_calibration_bench.py.
 """
 
 from __future__ import annotations
@@ -108,9 +110,12 @@ def main() -> None:
             f"slipstack drift: whole process {ours_wall:.2f} s, check in-process {ours['check_s']:.2f} s, "
             f"peak RSS {ours_rss:.0f} MB, drifted {ours['drifted']}"
         )
-        if not options.skip_evidently:
+        evidently_python = ROOT / ".venv-bench/bin/python"
+        if not options.skip_evidently and not evidently_python.exists():
+            print(f"evidently: {evidently_python} is missing (run `make bench-setup`); comparison skipped")
+        elif not options.skip_evidently:
             ev_wall, ev_rss, ev = _child(
-                str(ROOT / ".venv-bench/bin/python"),
+                str(evidently_python),
                 EVIDENTLY,
                 str(work / "reference.parquet"),
                 str(work / "current.parquet"),

@@ -374,6 +374,20 @@ class Drift(SpecModel):
     warn_threshold: float = Field(default=0.1, gt=0, le=10, description="Score at which drift is a warning.")
     alert_threshold: float = Field(default=0.2, gt=0, le=10, description="Score at which drift alerts.")
     p_value: float = Field(default=0.05, gt=0, lt=1, description="KS significance level (corrected for features).")
+    min_window: int = Field(
+        default=30,
+        ge=2,
+        le=1_000_000,
+        description="Present values a feature needs in the window for a distribution test (KS, chi-square); with "
+        "fewer its status is insufficient_data, which is published and shown but never alerts.",
+    )
+    missing_rate_min_effect: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="Smallest rise of a feature's missing rate over the reference's (0.01 = one percentage point) "
+        "that alerts, when the rise is also statistically significant; an entirely missing feature always alerts.",
+    )
     schedule: CronExpression = Field(default="0 * * * *", description="When the drift job runs (five-field cron).")
     dask_scheduler: str | None = Field(
         default=None,
@@ -390,6 +404,32 @@ class Quality(SpecModel):
     threshold: float = Field(description="Alert when the metric is worse than this.")
     label_delay_hours: int = Field(default=24, ge=0, le=720, description="How long labels take to arrive.")
     labels_uri: str | None = Field(default=None, description="Where delayed labels land (s3:// or path).")
+    classes: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="The classifier's classes (as labels, e.g. ['0', '1']): two mean binary metrics of "
+        "positive_label, more mean macro averages over all of them, whichever classes a window happens to hold. "
+        "Empty: the classes seen in the window.",
+    )
+    positive_label: str | None = Field(
+        default=None, min_length=1, max_length=128,
+        description="Positive class of a binary classifier (default: '1', or the second of two declared classes).",
+    )
+    max_dropped_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Largest share of labelled predictions that may be missing or NaN (dropped from the metrics) "
+        "before the quality check alerts.",
+    )
+
+    @model_validator(mode="after")
+    def _positive_label_is_declared(self) -> Quality:
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes {self.classes} name a class twice")
+        if self.positive_label is not None and self.classes and self.positive_label not in self.classes:
+            raise ValueError(f"positive_label '{self.positive_label}' is not one of classes {self.classes}")
+        return self
 
 
 class Monitoring(SpecModel):

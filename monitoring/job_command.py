@@ -63,6 +63,10 @@ class DriftJobSettings(BaseModel):
     alert_threshold: float = 0.2
     p_value: float = 0.05
     features: tuple[str, ...] = ()
+    min_window: int | None = Field(default=None, ge=2, description="monitoring.drift.min_window (None: default)")
+    missing_rate_min_effect: float | None = Field(
+        default=None, ge=0, le=1, description="monitoring.drift.missing_rate_min_effect (None: default)"
+    )
     engine: Literal["local", "dask"] = "local"
     dask_scheduler: str | None = Field(default=None, description="tcp://host:8786; only with engine dask")
     local_dask_workers: int = Field(default=2, ge=1, le=64, description="LocalCluster workers without a scheduler")
@@ -101,6 +105,16 @@ class DriftJobSettings(BaseModel):
         return self
 
 
+def _drift_window_options(settings: DriftJobSettings) -> list[str]:
+    """The sample-size options, only when set, so jobs planned before they existed are unchanged."""
+    argv: list[str] = []
+    if settings.min_window is not None:
+        argv += ["--min-window", str(settings.min_window)]
+    if settings.missing_rate_min_effect is not None:
+        argv += ["--missing-rate-min-effect", f"{settings.missing_rate_min_effect:g}"]
+    return argv
+
+
 def drift_job_command(settings: DriftJobSettings) -> list[str]:
     """The argv of the drift job container (``slipstack drift ...``)."""
     argv = [
@@ -117,6 +131,7 @@ def drift_job_command(settings: DriftJobSettings) -> list[str]:
     ]  # fmt: skip
     if settings.features:
         argv += ["--features", ",".join(settings.features)]
+    argv += _drift_window_options(settings)
     window = settings.capture_window()
     if window is not None:
         argv += ["--since", window]
@@ -162,6 +177,7 @@ def drift_merge_command(
     ]  # fmt: skip
     if settings.features:
         argv += ["--features", ",".join(settings.features)]
+    argv += _drift_window_options(settings)
     if output is not None:
         argv += ["--output", output]
     if report is not None:
@@ -189,6 +205,11 @@ class QualityJobSettings(BaseModel):
     task: Literal["classification", "regression"]
     metric: Literal["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"]
     threshold: float
+    classes: tuple[str, ...] = Field(default=(), description="monitoring.quality.classes (empty: observed)")
+    positive_label: str | None = Field(default=None, description="monitoring.quality.positive_label")
+    max_dropped_share: float | None = Field(
+        default=None, ge=0, le=1, description="monitoring.quality.max_dropped_share (None: default)"
+    )
     output: str | None = Field(default=None, description="write the JSON result here")
     cloudwatch: bool = Field(default=False, description="publish to CloudWatch (AWS)")
     region: str | None = None
@@ -229,6 +250,12 @@ def quality_job_command(settings: QualityJobSettings) -> list[str]:
         "--metric", settings.metric,
         "--threshold", f"{settings.threshold:g}",
     ]  # fmt: skip
+    if settings.classes:
+        argv += ["--classes", ",".join(settings.classes)]
+    if settings.positive_label is not None:
+        argv += ["--positive-label", settings.positive_label]
+    if settings.max_dropped_share is not None:
+        argv += ["--max-dropped-share", f"{settings.max_dropped_share:g}"]
     window = settings.capture_window()
     if window is not None:
         argv += ["--since", window]

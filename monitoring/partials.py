@@ -44,7 +44,8 @@ from monitoring.statistics import (
 )
 
 PARTIALS_FORMAT = "slipstack-drift-partials"
-PARTIALS_VERSION = 1
+# 2: numeric partials count infinite values, and discrete features by value (profile version 2)
+PARTIALS_VERSION = 2
 # Where SageMaker tells a Processing container which host it is and which hosts run the job.
 SAGEMAKER_RESOURCE_CONFIG = Path("/opt/ml/config/resourceconfig.json")
 
@@ -154,6 +155,7 @@ def partial_to_json(partial: DataPartial) -> dict[str, Any]:
                 },
                 "minimum": _float_out(feature.minimum),
                 "maximum": _float_out(feature.maximum),
+                "infinite": int(feature.infinite),
             }
         else:
             features[name] = {
@@ -190,6 +192,7 @@ def partial_from_json(data: Any) -> DataPartial:
                 ),
                 minimum=_float_in(item.get("minimum"), f"{where}.minimum"),
                 maximum=_float_in(item.get("maximum"), f"{where}.maximum"),
+                infinite=_int_in(item.get("infinite"), f"{where}.infinite"),
             )
         elif kind == "categorical":
             examples = item.get("unseen_examples", [])
@@ -350,7 +353,7 @@ def _check_layout(shard: ShardPartial, layouts: dict[str, FeatureLayout]) -> Non
         )
     for name, layout in layouts.items():
         feature = shard.partial.features[name]
-        expected = len(layout.categories) if isinstance(layout, CategoricalLayout) else layout.edges.size + 1
+        expected = len(layout.categories) if isinstance(layout, CategoricalLayout) else layout.cells
         kind = "categorical" if isinstance(layout, CategoricalLayout) else "numeric"
         if feature.kind != kind or feature.counts.size != expected:
             raise PartialsError(

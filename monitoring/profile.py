@@ -1,11 +1,16 @@
 """The reference profile: compact, versioned statistics of the reference sample.
 
 Built once at packaging time (`build_profile`) and stored in the artifact manifest under
-``reference_profile``. Per numeric feature it keeps quantile bin edges fine enough for the
-Kolmogorov-Smirnov statistic (100 bins by default) with their counts, plus count, missing count,
-mean, std, min and max; per categorical feature the most frequent categories with their counts.
-The current data is counted into exactly these bins (see `monitoring.statistics`), so PSI, KL and
-KS are computed from counts and the reference sample itself is never needed again.
+``reference_profile``. Per numeric feature it keeps either
+- exact value counts, when the reference has few distinct values (at most `discrete_values`, each
+  seen five times on average): binary flags, small integers and constants keep every value apart;
+- or quantile bin edges (100 bins by default, plus extra edges in the outer 1% on each side) that
+  start at the reference minimum and end just past its maximum, so the first and last bins hold
+  the values beyond the reference's range: a change in the tails or a unit bug moves mass;
+plus count, missing count, mean, std, kurtosis, min and max. Per categorical feature it keeps the
+most frequent categories with their counts and the label form (number or text) fixed here, so a
+current value gets the same label whichever rows share its chunk. The current data is counted
+into exactly these cells (see `monitoring.statistics`), so the reference sample is never needed again.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from monitoring.statistics import (
     CategoricalLayout,
     CategoricalPartial,
     FeatureLayout,
+    LabelForm,
     NumericLayout,
     NumericPartial,
     category_labels,
@@ -32,37 +38,71 @@ from monitoring.statistics import (
 if TYPE_CHECKING:  # pandas is needed to build a profile, not to check drift against one
     import pandas as pd
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 MANIFEST_KEY = "reference_profile"
 DEFAULT_BINS = 100
 DEFAULT_MAX_CATEGORIES = 100
+# A numeric feature with at most this many distinct reference values is counted value by value.
+DEFAULT_DISCRETE_VALUES = 32
+# ... provided each value was seen this often on average: 20 distinct values in 30 rows are a
+# small continuous sample, not a 20-level code.
+DISCRETE_MIN_MEAN_COUNT = 5
+# Extra quantile levels in the outer 1%: with 100 equal-mass bins the top 1% is one bin, so a
+# change confined to it would move no mass between bins.
+TAIL_LEVELS = (0.001, 0.0025, 0.005, 0.0075, 0.9925, 0.995, 0.9975, 0.999)
+REBUILD_HINT = "rebuild it with `slipstack profile SAMPLE --output PROFILE.json` (or repackage the model)"
 
 
 class NumericFeatureProfile(BaseModel):
-    """Quantile bins and moments of one numeric feature in the reference sample."""
+    """Exact value counts or quantile bins, and moments, of one numeric feature in the reference sample."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["numeric"] = "numeric"
     dtype: str = Field(description="pandas dtype of the reference column, for messages")
-    edges: list[float] = Field(description="inner bin edges, strictly ascending; bin k is [edges[k-1], edges[k])")
-    counts: list[int] = Field(description="reference values per bin, len(edges) + 1 entries")
+    values: list[float] | None = Field(
+        default=None,
+        description="discrete features: the distinct reference values, ascending, each its own cell; "
+        "null for continuous features",
+    )
+    edges: list[float] = Field(
+        default_factory=list,
+        description="continuous features: bin edges, strictly ascending, from the reference min to just past "
+        "its max; bin k is [edges[k-1], edges[k]), bin 0 and the last bin lie beyond the reference range",
+    )
+    counts: list[int] = Field(
+        description="reference values per cell: len(edges) + 1 bins, or one per value plus a last 'other' cell"
+    )
     count: int = Field(ge=1, description="non-missing reference values")
     missing: int = Field(ge=0, description="missing (null, NaN or infinite) reference values")
     mean: float
     std: float = Field(ge=0)
+    kurtosis: float = Field(default=3.0, ge=1, description="fourth standardised moment (3 for a normal)")
     min: float
     max: float
 
     @model_validator(mode="after")
-    def _bins_are_consistent(self) -> NumericFeatureProfile:
-        if len(self.counts) != len(self.edges) + 1:
-            raise ValueError(f"{len(self.edges)} edges need {len(self.edges) + 1} counts, got {len(self.counts)}")
-        if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
-            raise ValueError("edges must be strictly ascending")
+    def _cells_are_consistent(self) -> NumericFeatureProfile:
+        if self.values is not None:
+            if self.edges:
+                raise ValueError("a discrete feature (values) has no edges")
+            if len(self.counts) != len(self.values) + 1:
+                needed = len(self.values) + 1
+                raise ValueError(f"{len(self.values)} values need {needed} counts, got {len(self.counts)}")
+            if any(b <= a for a, b in zip(self.values, self.values[1:], strict=False)):
+                raise ValueError("values must be strictly ascending")
+        else:
+            if len(self.counts) != len(self.edges) + 1:
+                raise ValueError(f"{len(self.edges)} edges need {len(self.edges) + 1} counts, got {len(self.counts)}")
+            if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
+                raise ValueError("edges must be strictly ascending")
         if sum(self.counts) != self.count:
-            raise ValueError(f"bin counts sum to {sum(self.counts)}, not count {self.count}")
+            raise ValueError(f"cell counts sum to {sum(self.counts)}, not count {self.count}")
         return self
+
+    @property
+    def discrete(self) -> bool:
+        return self.values is not None
 
     @property
     def missing_rate(self) -> float:
@@ -76,6 +116,11 @@ class CategoricalFeatureProfile(BaseModel):
 
     kind: Literal["categorical"] = "categorical"
     dtype: str = Field(description="pandas dtype of the reference column, for messages")
+    label_form: LabelForm = Field(
+        default="text",
+        description="how values become labels: 'number' (the reference was numeric: 1, 1.0 and '1.0' are all "
+        "'1') or 'text' (strings verbatim, numbers canonical)",
+    )
     categories: list[str] = Field(description="the most frequent categories, most frequent first")
     counts: list[int] = Field(description="reference count per category")
     other: int = Field(ge=0, description="reference values in categories beyond the kept ones")
@@ -103,10 +148,15 @@ class ReferenceProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    profile_version: Literal[1] = Field(
-        default=1, description="format version; a reader refuses versions it does not know"
+    profile_version: Literal[2] = Field(
+        default=2, description="format version; a reader refuses versions it does not know"
     )
     row_count: int = Field(ge=1, description="rows in the reference sample")
+    discrete_values: int = Field(
+        default=DEFAULT_DISCRETE_VALUES,
+        ge=0,
+        description="cut-off: numeric features with at most this many distinct values were counted by value",
+    )
     features: dict[str, FeatureProfile] = Field(
         description="per feature, in the model's input column order (capture CSV rows are positional)"
     )
@@ -117,9 +167,10 @@ class ReferenceProfile(BaseModel):
         layouts: dict[str, FeatureLayout] = {}
         for name, feature in chosen.items():
             if isinstance(feature, NumericFeatureProfile):
-                layouts[name] = NumericLayout(np.asarray(feature.edges, dtype=np.float64))
+                values = np.asarray(feature.values, dtype=np.float64) if feature.values is not None else None
+                layouts[name] = NumericLayout(np.asarray(feature.edges, dtype=np.float64), values)
             else:
-                layouts[name] = CategoricalLayout(tuple(feature.categories))
+                layouts[name] = CategoricalLayout(tuple(feature.categories), feature.label_form)
         return layouts
 
 
@@ -143,10 +194,35 @@ def _is_supported_categorical(column: pd.Series) -> bool:
 
 
 def _quantile_edges(values: np.ndarray, bins: int) -> np.ndarray:
-    # Quantile edges give every bin about the same reference mass, which keeps PSI and KL stable
-    # (no near-empty reference bins) and spreads the KS grid evenly over the CDF. Ties collapse.
-    inner = np.quantile(values, np.linspace(0.0, 1.0, bins + 1)[1:-1])
-    return np.unique(inner)
+    """Edges from the reference min to just past its max, quantiles in between, extra ones in the tails.
+
+    Quantile edges give every inner bin about the same reference mass, which keeps PSI and KL
+    stable and spreads the KS grid evenly over the CDF; ties collapse. The first edge is the
+    minimum and the last the next float above the maximum, so bin 0 and the last bin hold exactly
+    the values beyond the reference's range (empty in the reference).
+    """
+    levels = np.union1d(np.linspace(0.0, 1.0, bins + 1)[1:-1], TAIL_LEVELS)
+    inner = np.quantile(values, levels)
+    low, high = float(values.min()), float(values.max())
+    return np.unique(np.concatenate([[low], inner, [np.nextafter(high, np.inf)]]))
+
+
+def _numeric_layout(finite: np.ndarray, bins: int, discrete_values: int) -> NumericLayout:
+    # a head of the column with more distinct values than the cut-off settles it without sorting all
+    if np.unique(finite[: 4 * (discrete_values + 1)]).size > discrete_values:
+        return NumericLayout(_quantile_edges(finite, bins))
+    distinct = np.unique(finite)
+    if distinct.size <= discrete_values and distinct.size * DISCRETE_MIN_MEAN_COUNT <= finite.size:
+        return NumericLayout(np.empty(0, dtype=np.float64), distinct)
+    return NumericLayout(_quantile_edges(finite, bins))
+
+
+def _kurtosis(finite: np.ndarray, mean: float, std: float) -> float:
+    if finite.size < 4 or std == 0:
+        return 3.0
+    deviations = (finite - mean) / std
+    np.multiply(deviations, deviations, out=deviations)
+    return max(1.0, float(np.mean(deviations * deviations)))
 
 
 def build_profile(
@@ -155,6 +231,7 @@ def build_profile(
     categorical: Iterable[str] = (),
     bins: int = DEFAULT_BINS,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    discrete_values: int = DEFAULT_DISCRETE_VALUES,
 ) -> ReferenceProfile:
     """Profile every column of `frame`; columns named in `categorical` (and non-numeric ones) by category.
 
@@ -184,17 +261,24 @@ def build_profile(
                     f"column {name!r} has type {column.dtype}, which cannot be profiled: "
                     "convert it to numbers or strings, or drop it from the reference sample"
                 )
-            labels = category_labels(column).dropna()
+            form: LabelForm = "number" if _is_numeric(column) else "text"
+            labels = category_labels(column, form).dropna()
             if labels.empty:
                 raise ProfileError(f"column {name!r} is all missing in the reference sample: drop it or fill it")
-            top = labels.value_counts(sort=True).index[:max_categories]
-            layouts[name] = CategoricalLayout(tuple(str(v) for v in top))
+            # ties in frequency are broken by label so the same sample always keeps the same categories
+            frequencies = labels.value_counts(sort=False)
+            ranked = sorted(frequencies.items(), key=lambda item: (-int(item[1]), str(item[0])))
+            layouts[name] = CategoricalLayout(tuple(str(v) for v, _ in ranked[:max_categories]), form)
         else:
             values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-            finite = values[np.isfinite(values)]
+            finite_mask = np.isfinite(values)
+            if not finite_mask.all():
+                # infinite reference values count as missing: no range or moment can include them
+                frame[name] = np.where(finite_mask, values, np.nan)
+            finite = values[finite_mask]
             if finite.size == 0:
                 raise ProfileError(f"column {name!r} is all missing in the reference sample: drop it or fill it")
-            layouts[name] = NumericLayout(_quantile_edges(finite, bins))
+            layouts[name] = _numeric_layout(finite, bins, discrete_values)
 
     partial = partial_from_frame(frame, layouts)
     features: dict[str, NumericFeatureProfile | CategoricalFeatureProfile] = {}
@@ -202,26 +286,31 @@ def build_profile(
         layout = layouts[name]
         dtype = str(frame[name].dtype)
         if isinstance(stats, NumericPartial) and isinstance(layout, NumericLayout):
+            finite = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            finite = finite[np.isfinite(finite)]
             features[name] = NumericFeatureProfile(
                 dtype=dtype,
+                values=[float(v) for v in layout.values] if layout.values is not None else None,
                 edges=[float(e) for e in layout.edges],
                 counts=[int(c) for c in stats.counts],
                 count=stats.moments.count,
                 missing=stats.missing,
                 mean=stats.moments.mean,
                 std=stats.moments.std,
+                kurtosis=_kurtosis(finite, stats.moments.mean, stats.moments.std),
                 min=stats.minimum,
                 max=stats.maximum,
             )
         elif isinstance(stats, CategoricalPartial) and isinstance(layout, CategoricalLayout):
             features[name] = CategoricalFeatureProfile(
                 dtype=dtype,
+                label_form=layout.label_form,
                 categories=list(layout.categories),
                 counts=[int(c) for c in stats.counts],
                 other=stats.unseen,
                 missing=stats.missing,
             )
-    return ReferenceProfile(row_count=len(frame), features=features)
+    return ReferenceProfile(row_count=len(frame), discrete_values=discrete_values, features=features)
 
 
 def load_profile(path: Path) -> ReferenceProfile:
@@ -239,10 +328,16 @@ def load_profile(path: Path) -> ReferenceProfile:
             f"{path}: neither a reference profile nor a manifest with a {MANIFEST_KEY!r} key; "
             "package the model with a reference sample or pass --profile"
         )
-    if isinstance(data, dict) and data.get("profile_version") not in (None, PROFILE_VERSION):
+    version = data.get("profile_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version < PROFILE_VERSION:
         raise ProfileError(
-            f"{path}: profile_version {data.get('profile_version')!r} is not supported "
-            f"(this slipstack reads version {PROFILE_VERSION}); rebuild the profile"
+            f"{path}: profile_version {version} was written by an older slipstack and lacks what the drift "
+            f"tests need (exact value counts, the reference range, label forms); {REBUILD_HINT}"
+        )
+    if version is not None and version != PROFILE_VERSION:
+        raise ProfileError(
+            f"{path}: profile_version {version!r} is not supported (this slipstack reads version "
+            f"{PROFILE_VERSION}); {REBUILD_HINT} with this slipstack"
         )
     try:
         return ReferenceProfile.model_validate(data)

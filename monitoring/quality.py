@@ -1,8 +1,15 @@
 """Model quality on delayed labels: join predictions with labels by request id, then score.
 
-Partials merge by addition like the drift statistics: a confusion matrix and per-class score
-histograms for classifiers (ROC AUC from 1000 score bins, exact up to ties within a bin), and
-count, absolute and squared error sums plus label moments for regressors.
+Partials merge by addition like the drift statistics: a confusion matrix and, per true class
+(positive / negative), the count of every distinct score for classifiers, so ROC AUC is exact
+(the Mann-Whitney statistic with ties counted half, what scikit-learn's `roc_auc_score` computes)
+for probabilities, logits or any other score range; count, absolute and squared error sums plus
+label moments for regressors. Metrics follow scikit-learn with ``zero_division=np.nan``: a metric
+a window cannot define (precision with no predicted positive, recall with no actual positive, AUC
+with one class) is null with a reason, never 1.0 or 0.0. Averaging is decided by the declared
+classes (binary of `positive_label` for two, macro over all for more), not by the classes a window
+happens to hold. Labelled predictions that are missing or NaN are dropped from the metrics and
+counted; above `max_dropped_share` the check alerts.
 
 Predictions come from a table (CSV/Parquet with the id, prediction and optional score columns) or
 from SageMaker data-capture records (`monitoring.capture_records`). How labels are keyed for
@@ -48,7 +55,7 @@ CLOUDWATCH_SUFFIX: dict[str, str] = {
     "rmse": "RMSE",
     "r2": "R2",
 }
-SCORE_BINS = 1000
+# Memory of the exact AUC: 16 bytes per distinct score and class; a million continuous scores ~16 MB.
 
 
 class QualitySettings(BaseModel):
@@ -63,25 +70,75 @@ class QualitySettings(BaseModel):
     prediction_column: str = "prediction"
     score_column: str | None = Field(default=None, description="positive-class probability, for roc_auc")
     label_column: str = "label"
-    positive_label: str | None = Field(default=None, description="binary positive class; default '1'")
+    positive_label: str | None = Field(
+        default=None, description="binary positive class; default '1', or the second of two declared classes"
+    )
+    classes: tuple[str, ...] = Field(
+        default=(), description="declared classes: two mean binary metrics, more mean macro averages; empty: observed"
+    )
+    max_dropped_share: float = Field(
+        default=0.05, ge=0, le=1, description="largest share of labelled predictions that may be missing or NaN"
+    )
     row_column: str = Field(
         default="row", description="labels: row index within a multi-row captured request (optional column)"
     )
 
 
+@dataclass(frozen=True)
+class ScoreCounts:
+    """How often each distinct score occurred: sorted unique values and their counts; merges exactly."""
+
+    values: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
+    counts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    @classmethod
+    def of(cls, scores: np.ndarray) -> ScoreCounts:
+        values, counts = np.unique(scores, return_counts=True)
+        return cls(values.astype(np.float64), counts.astype(np.int64))
+
+    def merge(self, other: ScoreCounts) -> ScoreCounts:
+        if other.values.size == 0:
+            return self
+        if self.values.size == 0:
+            return other
+        values, inverse = np.unique(np.concatenate([self.values, other.values]), return_inverse=True)
+        counts = np.bincount(inverse.reshape(-1), weights=np.concatenate([self.counts, other.counts]))
+        return ScoreCounts(values, counts.astype(np.int64))
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+
+def exact_auc(positives: ScoreCounts, negatives: ScoreCounts) -> float | None:
+    """ROC AUC: the share of (positive, negative) pairs ranked right, ties counted half; None with one class."""
+    if positives.total == 0 or negatives.total == 0:
+        return None
+    below = np.concatenate([[0], np.cumsum(negatives.counts)])
+    # negatives strictly below each positive score, and those tied with it
+    lower = below[np.searchsorted(negatives.values, positives.values, side="left")]
+    upto = below[np.searchsorted(negatives.values, positives.values, side="right")]
+    pairs = float((positives.counts * (lower + 0.5 * (upto - lower))).sum())
+    return pairs / (positives.total * negatives.total)
+
+
 @dataclass
 class ClassificationPartial:
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
-    positive_scores: np.ndarray = field(default_factory=lambda: np.zeros(SCORE_BINS, np.int64))
-    negative_scores: np.ndarray = field(default_factory=lambda: np.zeros(SCORE_BINS, np.int64))
+    positive_scores: ScoreCounts = field(default_factory=ScoreCounts)
+    negative_scores: ScoreCounts = field(default_factory=ScoreCounts)
     ambiguous_rows: int = 0  # captured rows of multi-row requests whose label names only the request
+    dropped: int = 0  # labelled predictions that were missing or NaN
+    unscored: int = 0  # scored rows (in the confusion matrix) without a finite score, left out of AUC
 
     def merge(self, other: ClassificationPartial) -> ClassificationPartial:
         return ClassificationPartial(
             self.confusion + other.confusion,
-            self.positive_scores + other.positive_scores,
-            self.negative_scores + other.negative_scores,
+            self.positive_scores.merge(other.positive_scores),
+            self.negative_scores.merge(other.negative_scores),
             self.ambiguous_rows + other.ambiguous_rows,
+            self.dropped + other.dropped,
+            self.unscored + other.unscored,
         )
 
 
@@ -92,6 +149,7 @@ class RegressionPartial:
     squared_error: float = 0.0
     labels: Moments = field(default_factory=Moments)
     ambiguous_rows: int = 0
+    dropped: int = 0  # labelled predictions that were missing, NaN or infinite
 
     def merge(self, other: RegressionPartial) -> RegressionPartial:
         return RegressionPartial(
@@ -100,6 +158,7 @@ class RegressionPartial:
             self.squared_error + other.squared_error,
             self.labels.merge(other.labels),
             self.ambiguous_rows + other.ambiguous_rows,
+            self.dropped + other.dropped,
         )
 
 
@@ -107,11 +166,21 @@ class QualityResult(BaseModel):
     task: Task
     metric: QualityMetric
     threshold: float
-    value: float | None
-    status: Literal["ok", "alert"]
+    value: float | None = Field(description="the configured metric; null when this window cannot define it")
+    status: Literal["ok", "alert", "insufficient_data"] = Field(
+        description="insufficient_data: the configured metric is undefined in this window (see undefined)"
+    )
+    reasons: list[str] = Field(default_factory=list)
     joined_rows: int
     predictions_without_label: int
+    scored_rows: int = Field(default=0, description="labelled predictions the metrics were computed on")
+    dropped_predictions: int = Field(default=0, description="labelled predictions that were missing or NaN")
+    dropped_share: float = Field(default=0.0, description="dropped_predictions / joined_rows")
+    unscored_rows: int = Field(default=0, description="scored rows without a finite score, not in roc_auc")
+    classes: list[str] = Field(default_factory=list, description="classes the metrics average over")
+    positive_label: str | None = Field(default=None, description="positive class of binary metrics; null: macro")
     metrics: dict[str, float | None]
+    undefined: dict[str, str] = Field(default_factory=dict, description="why a null metric is undefined")
     ambiguous_rows: int = Field(
         default=0, description="captured rows of multi-row requests whose label is keyed by the request id alone"
     )
@@ -173,33 +242,70 @@ def partial_of_predictions(
     truth = joined_labels[has_label]
     joined, unlabelled = int(has_label.sum()), int((~has_label).sum())
     if settings.task == "regression":
-        try:
-            predicted = frame[prediction_column].to_numpy(dtype=np.float64, na_value=np.nan)
-            actual = truth.to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            raise InputDataError(f"{where}: regression predictions and labels must be numbers") from None
-        errors = predicted - actual
+        predicted = _numbers(frame[prediction_column], f"prediction column {prediction_column!r}", where)
+        actual = _numbers(truth, f"label column {settings.label_column!r}", where)
+        # a prediction the model did not give (null, NaN, inf) is dropped and counted, never a NaN metric
+        usable = np.isfinite(predicted) & np.isfinite(actual)
+        errors = predicted[usable] - actual[usable]
         partial_r = RegressionPartial(
-            joined, float(np.abs(errors).sum()), float(np.dot(errors, errors)), Moments.of(actual), ambiguous
+            int(usable.sum()),
+            float(np.abs(errors).sum()),
+            float(np.dot(errors, errors)),
+            Moments.of(actual[usable]),
+            ambiguous,
+            int((~usable).sum()),
         )
         return partial_r, joined, unlabelled
     predicted_labels = category_labels(frame[prediction_column].reset_index(drop=True))
     true_labels = category_labels(truth.reset_index(drop=True))
+    predicted_missing = predicted_labels.isna().to_numpy()
+    kept = ~predicted_missing
+    truth_kept, predicted_kept = true_labels[kept], predicted_labels[kept]
     partial = ClassificationPartial(
-        Counter(zip(true_labels.tolist(), predicted_labels.tolist(), strict=True)), ambiguous_rows=ambiguous
+        Counter(zip(truth_kept.tolist(), predicted_kept.tolist(), strict=True)),
+        ambiguous_rows=ambiguous,
+        dropped=int(predicted_missing.sum()),
     )
     if score_column:
-        try:
-            scores = frame[score_column].to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            raise InputDataError(f"{where}: scores in {score_column!r} must be numbers") from None
+        scores = _numbers(frame[score_column], f"score column {score_column!r}", where)[kept]
         # A row without a score (a reply without probabilities) counts in the other metrics, not in AUC.
         scored = np.isfinite(scores)
-        bins = np.clip((scores[scored] * SCORE_BINS).astype(np.int64), 0, SCORE_BINS - 1)
-        positive = (true_labels == (settings.positive_label or "1")).to_numpy(dtype=bool)[scored]
-        partial.positive_scores = np.bincount(bins[positive], minlength=SCORE_BINS)
-        partial.negative_scores = np.bincount(bins[~positive], minlength=SCORE_BINS)
+        positive = (truth_kept == positive_class(settings)).to_numpy(dtype=bool)
+        partial.positive_scores = ScoreCounts.of(scores[scored & positive])
+        partial.negative_scores = ScoreCounts.of(scores[scored & ~positive])
+        partial.unscored = int((~scored).sum())
     return partial, joined, unlabelled
+
+
+def positive_class(settings: QualitySettings) -> str:
+    """The positive class of binary metrics: the setting, else '1', else the second declared class."""
+    if settings.positive_label is not None:
+        return settings.positive_label
+    if len(settings.classes) == 2 and "1" not in settings.classes:
+        return settings.classes[1]
+    return "1"
+
+
+def _numbers(column: pd.Series, what: str, where: str) -> np.ndarray:
+    """A column as float64 (null as NaN); text that is not a number is bad input, named by row."""
+    try:
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        pass
+    values = column.reset_index(drop=True)
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    text = values[bad].astype(str).str.strip().str.lower()
+    bad[bad] = ~text.isin(["", "none", "null", "nan", "na", "n/a"]).to_numpy()
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        shown = ", ".join(str(int(i) + 1) for i in rows[:5])
+        sample = [str(v)[:40] for v in values[bad].head(3)]
+        raise InputDataError(
+            f"{where}: {what} must hold numbers, but {rows.size} joined row(s) do not (rows {shown} of this "
+            f"chunk's labelled rows: {sample}); fix the data"
+        )
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def is_captured(frame: pd.DataFrame) -> bool:
@@ -227,40 +333,87 @@ def _captured_labels(frame: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series,
     return truth, ambiguous
 
 
-def _classification_metrics(partial: ClassificationPartial, positive_label: str | None) -> dict[str, float | None]:
-    total = sum(partial.confusion.values())
-    classes = sorted({c for pair in partial.confusion for c in pair})
-    correct = sum(n for (t, p), n in partial.confusion.items() if t == p)
+@dataclass(frozen=True)
+class _Metrics:
+    values: dict[str, float | None]
+    undefined: dict[str, str]
+    classes: list[str]
+    positive: str | None
 
-    def prf(cls: str) -> tuple[float, float, float]:
+
+def _classification_metrics(partial: ClassificationPartial, settings: QualitySettings) -> _Metrics:
+    """scikit-learn's metrics with zero_division=np.nan: undefined ones are null with a reason."""
+    total = sum(partial.confusion.values())
+    observed = sorted({c for pair in partial.confusion for c in pair})
+    correct = sum(n for (t, p), n in partial.confusion.items() if t == p)
+    undefined: dict[str, str] = {}
+
+    def counts(cls: str) -> tuple[int, int, int]:
         tp = partial.confusion[(cls, cls)]
         predicted = sum(n for (_, p), n in partial.confusion.items() if p == cls)
         actual = sum(n for (t, _), n in partial.confusion.items() if t == cls)
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return tp, predicted, actual
+
+    def prf(cls: str) -> tuple[float | None, float | None, float | None]:
+        tp, predicted, actual = counts(cls)
+        precision = tp / predicted if predicted else None
+        recall = tp / actual if actual else None
+        f1 = 2 * tp / (predicted + actual) if predicted + actual else None
         return precision, recall, f1
 
-    positive = positive_label or "1"
-    if len(classes) <= 2 and (positive in classes or positive_label is not None):
+    declared = list(settings.classes)
+    binary = len(declared) == 2 if declared else (
+        settings.positive_label is not None or set(observed) <= {"0", "1"}
+    )
+    classes = declared or observed
+    positive: str | None = None
+    if binary:
+        positive = positive_class(settings)
         precision, recall, f1 = prf(positive)
-    else:  # multiclass (or a binary task without a recognisable positive class): macro average
-        scores = [prf(c) for c in classes]
-        precision, recall, f1 = (float(np.mean([s[i] for s in scores])) for i in range(3))
+        if precision is None:
+            undefined["precision"] = f"no row was predicted as the positive class {positive!r}"
+        if recall is None:
+            undefined["recall"] = f"no row's label is the positive class {positive!r}"
+        if f1 is None:
+            undefined["f1"] = f"the positive class {positive!r} was neither predicted nor a label"
+    else:
+        # macro: the mean over the classes whose value is defined, as scikit-learn does with nan
+        per_class = [prf(c) for c in classes]
+        means: list[float | None] = []
+        for index, name in enumerate(("precision", "recall", "f1")):
+            defined = [v[index] for v in per_class if v[index] is not None]
+            means.append(float(np.mean(defined)) if defined else None)
+            if not defined:
+                undefined[name] = f"no class of {classes} has a defined {name} in this window"
+        precision, recall, f1 = means
     auc: float | None = None
-    positives, negatives = partial.positive_scores, partial.negative_scores
-    if positives.sum() and negatives.sum():
-        negatives_below = np.concatenate([[0], np.cumsum(negatives)[:-1]])
-        # A positive beats every negative in a lower bin and half of those in its own bin (ties).
-        auc = float((positives * (negatives_below + 0.5 * negatives)).sum() / (positives.sum() * negatives.sum()))
-    return {"accuracy": correct / total, "precision": precision, "recall": recall, "f1": f1, "roc_auc": auc}
+    if settings.score_column is None:
+        undefined["roc_auc"] = "no score column: pass --score-column (a positive-class probability or score per row)"
+    elif not binary:
+        undefined["roc_auc"] = f"roc_auc is computed for binary classifiers; the classes are {classes}"
+    else:
+        auc = exact_auc(partial.positive_scores, partial.negative_scores)
+        if auc is None:
+            which = "positive" if partial.positive_scores.total == 0 else "negative"
+            undefined["roc_auc"] = f"no scored row with a {which} label in this window (AUC needs both classes)"
+    values = {"accuracy": correct / total if total else None, "precision": precision, "recall": recall, "f1": f1,
+              "roc_auc": auc}
+    if total == 0:
+        undefined["accuracy"] = "no labelled prediction was left after dropping missing ones"
+    return _Metrics(values, undefined, classes, positive)
 
 
-def _regression_metrics(partial: RegressionPartial) -> dict[str, float | None]:
+def _regression_metrics(partial: RegressionPartial) -> _Metrics:
+    undefined: dict[str, str] = {}
+    if partial.count == 0:
+        reason = "no labelled prediction was left after dropping missing ones"
+        return _Metrics({"mae": None, "rmse": None, "r2": None}, dict.fromkeys(("mae", "rmse", "r2"), reason), [], None)
     mae = partial.absolute_error / partial.count
     rmse = float(np.sqrt(partial.squared_error / partial.count))
     r2 = 1.0 - partial.squared_error / partial.labels.m2 if partial.labels.m2 > 0 else None
-    return {"mae": mae, "rmse": rmse, "r2": r2}
+    if r2 is None:
+        undefined["r2"] = "the labels do not vary in this window"
+    return _Metrics({"mae": mae, "rmse": rmse, "r2": r2}, undefined, [], None)
 
 
 def quality_partial(
@@ -314,28 +467,49 @@ def decide_quality(
             f"no prediction has a label yet ({unlabelled} predictions, {label_count} labels): the ids in "
             f"{settings.id_column!r} do not match, or the labels have not arrived{hint}"
         )
-    values = (
-        _regression_metrics(total)
-        if isinstance(total, RegressionPartial)
-        else _classification_metrics(total, settings.positive_label)
+    computed = _regression_metrics(total) if isinstance(total, RegressionPartial) else _classification_metrics(
+        total, settings
     )
-    value = values.get(settings.metric)
-    if value is None:
+    if settings.metric == "roc_auc" and settings.score_column is None:
         raise InputDataError(
-            f"{settings.metric} cannot be computed from these rows (roc_auc needs a positive-class probability per "
-            "row, from --score-column or a binary classifier's captured probabilities, and both classes; r2 needs "
-            "labels that vary)"
+            "roc_auc needs a positive-class probability or score per row: pass --score-column, or check captured "
+            "replies of a binary classifier (they carry probabilities)"
         )
-    failing = value > settings.threshold if settings.metric in LOWER_IS_BETTER else value < settings.threshold
+    value = computed.values.get(settings.metric)
+    dropped = total.dropped
+    share = dropped / joined
+    reasons: list[str] = []
+    status: Literal["ok", "alert", "insufficient_data"] = "ok"
+    if value is None:
+        status = "insufficient_data"
+        reasons.append(f"{settings.metric} is undefined in this window: {computed.undefined.get(settings.metric)}")
+    elif value > settings.threshold if settings.metric in LOWER_IS_BETTER else value < settings.threshold:
+        status = "alert"
+        reasons.append(f"{settings.metric} is {value:.4g}, worse than the threshold {settings.threshold:g}")
+    if share > settings.max_dropped_share:
+        status = "alert"
+        reasons.append(
+            f"{dropped} of {joined} labelled predictions ({share:.1%}) are missing or NaN, more than "
+            f"max_dropped_share {settings.max_dropped_share:.1%}: the model or the capture is failing"
+        )
+    scored = total.count if isinstance(total, RegressionPartial) else sum(total.confusion.values())
     return QualityResult(
         task=settings.task,
         metric=settings.metric,
         threshold=settings.threshold,
         value=value,
-        status="alert" if failing else "ok",
+        status=status,
+        reasons=reasons,
         joined_rows=joined,
         predictions_without_label=unlabelled,
-        metrics=values,
+        scored_rows=scored,
+        dropped_predictions=dropped,
+        dropped_share=share,
+        unscored_rows=total.unscored if isinstance(total, ClassificationPartial) else 0,
+        classes=computed.classes,
+        positive_label=computed.positive,
+        metrics=computed.values,
+        undefined=computed.undefined,
         ambiguous_rows=total.ambiguous_rows,
         malformed_records=summary.malformed_records if summary else 0,
         malformed_examples=list(summary.malformed_examples) if summary else [],

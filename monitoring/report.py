@@ -12,7 +12,7 @@ from pathlib import Path
 
 from monitoring.drift import DriftResult, FeatureDrift
 
-_COLOURS = {"ok": "#2e7d32", "warn": "#ef6c00", "alert": "#c62828"}
+_COLOURS = {"ok": "#2e7d32", "warn": "#ef6c00", "alert": "#c62828", "insufficient_data": "#607d8b"}
 
 
 def _bars(feature: FeatureDrift, width: int = 560, height: int = 150) -> str:
@@ -69,7 +69,8 @@ def render_html(result: DriftResult, title: str) -> str:
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>Status: <b style="color:{_COLOURS[result.status]}">{result.status}</b> &middot; method {result.method}
-&middot; {result.rows:,} rows &middot; drifted: {html.escape(", ".join(result.drifted_features) or "none")}</p>
+&middot; {result.rows:,} rows &middot; drifted: {html.escape(", ".join(result.drifted_features) or "none")}
+&middot; too little data to test: {html.escape(", ".join(result.insufficient_features) or "none")}</p>
 {malformed}
 <table><thead><tr><th>feature</th><th>status</th><th>score ({result.method})</th><th>p (Holm)</th><th>PSI</th>
 <th>missing ref &rarr; cur</th><th>mean shift (sd)</th><th>why</th></tr></thead><tbody>

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -267,21 +268,57 @@ def _parquet_chunks(file: Path, where: str, chunk_rows: int) -> Iterator[Batch]:
         raise InputDataError(f"{where}: not a readable Parquet file ({error})") from None
 
 
+# pyarrow's own null spellings plus Python's "None" (str(None) written by many pipelines): without
+# it one "None" turns a numeric column into text and the whole file into a type error.
+CSV_NULL_VALUES = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null", "none",
+)
+
+
+_CSV_COLUMN = re.compile(r"In CSV column #(\d+)")
+
+
 def _csv_chunks(file: Path, where: str, chunk_rows: int) -> Iterator[Batch]:
+    """Chunks of a CSV file; a column whose type changes after the first block is re-read as text.
+
+    pyarrow infers each column's type from the first block. When a later block holds text in a
+    column inferred as numbers, the file is reopened with that column as text and the rows already
+    yielded are skipped: the drift check then names the column and the offending rows itself.
+    """
     # About 64 bytes per row of a few numeric columns: the block size keeps chunks near chunk_rows
     # rows without knowing the row width in advance.
     options = pa_csv.ReadOptions(block_size=max(1 << 20, chunk_rows * 64))
-    try:
-        reader = pa_csv.open_csv(file, read_options=options)
-        empty = True
-        for batch in reader:
-            empty = False
-            yield where, batch
-        if empty:
-            yield where, pa.RecordBatch.from_pylist([], schema=reader.schema)
-    except (pa.ArrowException, OSError) as error:
-        hint = "" if "Empty CSV" in str(error) else "; a column probably mixes numbers and text"
-        raise InputDataError(f"{where}: cannot read CSV ({error}){hint}") from None
+    as_text: dict[str, pa.DataType] = {}
+    yielded = 0
+    while True:
+        convert = pa_csv.ConvertOptions(
+            null_values=list(CSV_NULL_VALUES), strings_can_be_null=True, column_types=as_text
+        )
+        names: list[str] = []
+        try:
+            reader = pa_csv.open_csv(file, read_options=options, convert_options=convert)
+            names = list(reader.schema.names)
+            seen, empty = 0, True
+            for batch in reader:
+                empty = False
+                start = seen
+                seen += batch.num_rows
+                if seen <= yielded:
+                    continue
+                batch = batch.slice(max(0, yielded - start))
+                yielded += batch.num_rows
+                yield where, batch
+            if empty:
+                yield where, pa.RecordBatch.from_pylist([], schema=reader.schema)
+            return
+        except (pa.ArrowException, OSError) as error:
+            column = _CSV_COLUMN.search(str(error))
+            if column is not None and int(column.group(1)) < len(names) and names[int(column.group(1))] not in as_text:
+                as_text[names[int(column.group(1))]] = pa.string()
+                continue
+            hint = "" if "Empty CSV" in str(error) else "; a column probably mixes numbers and text"
+            raise InputDataError(f"{where}: cannot read CSV ({error}){hint}") from None
 
 
 def _parse_number(value: Any) -> float | None:

@@ -61,13 +61,21 @@ class Moments:
 
 @dataclass(frozen=True)
 class NumericPartial:
-    """Counts in the profile's bins (len(edges) + 1 of them), missing count, moments, range."""
+    """Counts in the layout's cells, missing (null/NaN) count, infinite count, moments, range.
+
+    Cells: for a continuous layout the bins of its edges (len(edges) + 1, the first and last lying
+    beyond the reference's min and max); for a discrete layout one cell per reference value plus a
+    last cell for values the reference never had. Infinite values are counted in the cells (they
+    are out-of-range evidence) and in `infinite`, but not in the moments, which they would make
+    meaningless; `minimum`/`maximum` are those of the finite values.
+    """
 
     counts: np.ndarray
     missing: int
     moments: Moments
     minimum: float = float("inf")
     maximum: float = float("-inf")
+    infinite: int = 0
     kind: Literal["numeric"] = "numeric"
 
     def merge(self, other: NumericPartial) -> NumericPartial:
@@ -77,7 +85,13 @@ class NumericPartial:
             moments=self.moments.merge(other.moments),
             minimum=min(self.minimum, other.minimum),
             maximum=max(self.maximum, other.maximum),
+            infinite=self.infinite + other.infinite,
         )
+
+    @property
+    def present(self) -> int:
+        """Values counted in the cells: finite and infinite, not missing."""
+        return int(self.moments.count + self.infinite)
 
 
 @dataclass(frozen=True)
@@ -162,21 +176,39 @@ class BinCounter:
 
 @dataclass(frozen=True)
 class NumericLayout:
-    """Where a numeric feature's values are counted: the profile's inner bin edges, ascending."""
+    """Where a numeric feature's values are counted.
+
+    Continuous: the profile's bin edges, ascending (`values` is None). Discrete: the reference's
+    distinct values, ascending, each its own cell, plus one cell for any other value (`edges` is
+    empty), so a recoding or a rate change between close values is never merged away by binning.
+    """
 
     edges: np.ndarray
+    values: np.ndarray | None = None
     kind: Literal["numeric"] = "numeric"
 
     @cached_property
     def counter(self) -> BinCounter:
         return BinCounter(self.edges)
 
+    @property
+    def cells(self) -> int:
+        return self.values.size + 1 if self.values is not None else self.edges.size + 1
+
+
+LabelForm = Literal["number", "text"]
+
 
 @dataclass(frozen=True)
 class CategoricalLayout:
-    """The reference categories a categorical feature's values are counted against."""
+    """The reference categories a categorical feature's values are counted against.
+
+    `label_form` is fixed at profile time: how a current value becomes a label (see
+    `category_labels`), so a chunk's labels never depend on which other rows it holds.
+    """
 
     categories: tuple[str, ...]
+    label_form: LabelForm = "text"
     kind: Literal["categorical"] = "categorical"
 
 
@@ -211,7 +243,7 @@ def empty_partial(layouts: Mapping[str, FeatureLayout]) -> DataPartial:
     features: dict[str, FeaturePartial] = {}
     for name, layout in layouts.items():
         if isinstance(layout, NumericLayout):
-            features[name] = NumericPartial(np.zeros(layout.edges.size + 1, np.int64), 0, Moments())
+            features[name] = NumericPartial(np.zeros(layout.cells, np.int64), 0, Moments())
         else:
             features[name] = CategoricalPartial(np.zeros(len(layout.categories), np.int64), 0, 0)
     return DataPartial(0, features)
@@ -222,50 +254,114 @@ def numeric_values(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def numeric_partial(values: np.ndarray, edges: np.ndarray | NumericLayout) -> NumericPartial:
-    """Bin counts and moments of float64 values; NaN and +-inf count as missing.
+def _discrete_counts(values: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Counts per reference value (exact equality) plus a last cell for every other value."""
+    position = np.searchsorted(support, values, side="left")
+    np.minimum(position, support.size - 1, out=position)
+    matched = support[position] == values
+    counts = np.bincount(position[matched], minlength=support.size).astype(np.int64)
+    return np.append(counts, np.int64(values.size - int(counts.sum())))
 
-    Infinite values are counted as missing rather than binned because they would make the mean
-    and standard deviation meaningless, and an upstream pipeline sending them is broken the same
-    way as one sending nulls.
+
+def numeric_partial(values: np.ndarray, edges: np.ndarray | NumericLayout) -> NumericPartial:
+    """Cell counts and moments of float64 values; NaN counts as missing.
+
+    Infinite values are counted in the cells (beyond the reference's range: a unit or overflow
+    bug is out-of-range evidence) but not in the moments, which they would make meaningless.
     """
-    finite = np.isfinite(values)
-    present = values if finite.all() else values[finite]
-    # side="right": a value equal to an edge belongs to the bin that starts at that edge, so
-    # bin k holds edges[k-1] <= x < edges[k]; the reference counts were made the same way.
-    counter = edges.counter if isinstance(edges, NumericLayout) else BinCounter(edges)
-    counts = counter.counts(present)
+    layout = edges if isinstance(edges, NumericLayout) else NumericLayout(np.asarray(edges, dtype=np.float64))
+    nan = np.isnan(values)
+    counted = values[~nan] if nan.any() else values
+    infinite = np.isinf(counted)
+    infinite_count = int(infinite.sum())
+    finite = counted[~infinite] if infinite_count else counted
+    if layout.values is not None:
+        counts = _discrete_counts(counted, layout.values)
+    else:
+        # side="right": a value equal to an edge belongs to the bin that starts at that edge, so
+        # bin k holds edges[k-1] <= x < edges[k]; the reference counts were made the same way.
+        counter = layout.counter if isinstance(edges, NumericLayout) else BinCounter(layout.edges)
+        counts = counter.counts(counted)
     return NumericPartial(
         counts=counts,
-        missing=int(values.size - present.size),
-        moments=Moments.of(present),
-        minimum=float(present.min()) if present.size else float("inf"),
-        maximum=float(present.max()) if present.size else float("-inf"),
+        missing=int(values.size - counted.size),
+        moments=Moments.of(finite),
+        minimum=float(finite.min()) if finite.size else float("inf"),
+        maximum=float(finite.max()) if finite.size else float("-inf"),
+        infinite=infinite_count,
     )
 
 
-def category_labels(column: pd.Series) -> pd.Series:
-    """Category values as strings; whole floats (ints that gained NaN on the way) lose their ``.0``."""
+# Longest unseen category kept as an example: a hostile column of huge strings cannot bloat a partial.
+EXAMPLE_CHARS = 80
+
+
+def _example(label: str) -> str:
+    """A label short enough to report: its start and its end, which is where long ids differ."""
+    if len(label) <= EXAMPLE_CHARS:
+        return label
+    return label[: EXAMPLE_CHARS - 20] + "..." + label[-17:]
+
+
+def _number_labels(numbers: np.ndarray) -> np.ndarray:
+    """Canonical text of numbers: whole values without a fraction ("1", not "1.0"), others repr-like."""
+    # formatted once per distinct value: a million-row column of a few codes costs one np.unique
+    distinct, inverse = np.unique(numbers, return_inverse=True)
+    whole = np.isfinite(distinct) & (distinct == np.round(distinct)) & (np.abs(distinct) < 1e15)
+    texts = np.array([str(int(v)) if w else repr(float(v)) for v, w in zip(distinct, whole, strict=True)], dtype=object)
+    return texts[inverse.reshape(-1)] if numbers.size else np.empty(0, dtype=object)
+
+
+def category_labels(column: pd.Series, form: LabelForm = "text") -> pd.Series:
+    """Category labels of a column, decided value by value, so chunking can never change them.
+
+    Numbers (numeric dtypes, and Python ints/floats in object columns) always get their canonical
+    text: 1, 1.0 and np.int64(1) are all "1". With `form="number"` (the reference column was
+    numeric) text that reads as a number is canonicalised too, so "1.0" from a CSV is "1"; with
+    `form="text"` text is kept verbatim ("007" stays "007"). Missing values stay missing.
+    """
     import pandas as pd
 
-    if pd.api.types.is_float_dtype(column.dtype):
-        present = column.dropna()
-        if len(present) and bool((present == present.round()).all()):
-            column = column.astype("Int64")
-    return column.astype("string")
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return column.astype("string")
+    if pd.api.types.is_numeric_dtype(dtype):
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        labels = np.full(numbers.size, None, dtype=object)
+        present = ~np.isnan(numbers)
+        labels[present] = _number_labels(numbers[present])
+        return pd.Series(labels, index=column.index, dtype="string")
+    values = column.to_numpy(dtype=object)
+    missing = column.isna().to_numpy()
+    labels = np.full(values.size, None, dtype=object)
+    if form == "number":
+        numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        numeric = ~np.isnan(numbers) & ~missing
+        labels[numeric] = _number_labels(numbers[numeric])
+    else:
+        numeric = np.fromiter(
+            (isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) for v in values),
+            dtype=bool,
+            count=values.size,
+        ) & ~missing
+        if numeric.any():
+            labels[numeric] = _number_labels(values[numeric].astype(np.float64))
+    text = ~numeric & ~missing
+    labels[text] = [str(v).strip() if isinstance(v, str) else str(v) for v in values[text]]
+    return pd.Series(labels, index=column.index, dtype="string")
 
 
-def categorical_partial(column: pd.Series, categories: tuple[str, ...]) -> CategoricalPartial:
+def categorical_partial(column: pd.Series, categories: tuple[str, ...], form: LabelForm = "text") -> CategoricalPartial:
     import pandas as pd
 
-    labels = category_labels(column)
+    labels = category_labels(column, form)
     missing = labels.isna().to_numpy()
     codes = pd.Categorical(labels, categories=list(categories)).codes
     unseen_mask = (codes < 0) & ~missing
     counts = np.bincount(codes[codes >= 0], minlength=len(categories)).astype(np.int64, copy=False)
     examples: tuple[str, ...] = ()
     if unseen_mask.any():
-        examples = tuple(str(v) for v in pd.unique(labels[unseen_mask])[:UNSEEN_EXAMPLES])
+        examples = tuple(_example(str(v)) for v in pd.unique(labels[unseen_mask])[:UNSEEN_EXAMPLES])
     return CategoricalPartial(counts, int(unseen_mask.sum()), int(missing.sum()), examples)
 
 
@@ -276,5 +372,5 @@ def partial_from_frame(frame: pd.DataFrame, layouts: Mapping[str, FeatureLayout]
         if isinstance(layout, NumericLayout):
             features[name] = numeric_partial(numeric_values(frame[name]), layout)
         else:
-            features[name] = categorical_partial(frame[name], layout.categories)
+            features[name] = categorical_partial(frame[name], layout.categories, layout.label_form)
     return DataPartial(len(frame), features)

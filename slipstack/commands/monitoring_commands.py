@@ -156,6 +156,8 @@ def _drift_settings(
     p_value: float | None,
     features: str | None,
     allow_extra_columns: bool,
+    min_window: int | None = None,
+    missing_rate_min_effect: float | None = None,
 ) -> Any:
     """DriftSettings from the spec's monitoring.drift, overridden by the options given."""
     from pydantic import ValidationError
@@ -172,6 +174,8 @@ def _drift_settings(
             "alert_threshold": drift.alert_threshold,
             "p_value": drift.p_value,
             "features": tuple(drift.features),
+            "min_rows": drift.min_window,
+            "missing_rate_min_effect": drift.missing_rate_min_effect,
         }
     overrides = {
         "method": method,
@@ -179,6 +183,8 @@ def _drift_settings(
         "alert_threshold": alert_threshold,
         "p_value": p_value,
         "features": tuple(f.strip() for f in features.split(",") if f.strip()) if features else None,
+        "min_rows": min_window,
+        "missing_rate_min_effect": missing_rate_min_effect,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["allow_extra_columns"] = allow_extra_columns
@@ -256,6 +262,12 @@ def _drift_outputs(
             f"{result.input.malformed_examples[0]}",
             file=sys.stderr,
         )
+    if result.insufficient_features:
+        print(
+            f"note: {len(result.insufficient_features)} feature(s) had too little data in this window to test "
+            f"(status insufficient_data, never an alert): {', '.join(result.insufficient_features)}",
+            file=sys.stderr,
+        )
     if result.status == "alert" and fail_on_alert:
         raise DriftAlertError(
             f"drift over the alert threshold in {len(result.drifted_features)} feature(s): "
@@ -263,6 +275,9 @@ def _drift_outputs(
         )
 
 
+MIN_WINDOW_HELP = "Present values a distribution test needs; fewer: insufficient_data (overrides the spec)."
+MISSING_EFFECT_HELP = "Smallest missing-rate rise that alerts, e.g. 0.01 (overrides the spec)."
+CLASSES_HELP = "Comma-separated declared classes: two mean binary metrics, more macro (overrides the spec)."
 ENGINE_HELP = "local (one process, chunked) or dask (partials on a Dask cluster, merged here)."
 SCHEDULER_HELP = "Dask scheduler address (tcp://host:8786); without it --engine dask starts a LocalCluster."
 
@@ -334,6 +349,8 @@ def register(app: typer.Typer) -> None:
         alert_threshold: float | None = typer.Option(None, help="PSI/KL alert score (overrides the spec)."),
         p_value: float | None = typer.Option(None, help="KS family-wise significance (overrides the spec)."),
         features: str | None = typer.Option(None, help="Comma-separated features to check (default: all)."),
+        min_window: int | None = typer.Option(None, help=MIN_WINDOW_HELP),
+        missing_rate_min_effect: float | None = typer.Option(None, help=MISSING_EFFECT_HELP),
         allow_extra_columns: bool = typer.Option(False, help="Ignore current columns the profile lacks."),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here, not stdout."),
         report: Path | None = typer.Option(None, help="Write a self-contained HTML report here."),
@@ -390,7 +407,8 @@ def register(app: typer.Typer) -> None:
         resolved = _resolved_spec(spec, env)
         reference = _profile_for(profile, resolved)
         settings = _drift_settings(
-            resolved, method, warn_threshold, alert_threshold, p_value, features, allow_extra_columns
+            resolved, method, warn_threshold, alert_threshold, p_value, features, allow_extra_columns,
+            min_window, missing_rate_min_effect,
         )
 
         cluster = _cluster_settings(engine, scheduler, workers, worker_memory, connect_timeout)
@@ -457,6 +475,8 @@ def register(app: typer.Typer) -> None:
         alert_threshold: float | None = typer.Option(None, help="PSI/KL alert score (overrides the spec)."),
         p_value: float | None = typer.Option(None, help="KS family-wise significance (overrides the spec)."),
         features: str | None = typer.Option(None, help="Comma-separated features (the same as the shards')."),
+        min_window: int | None = typer.Option(None, help=MIN_WINDOW_HELP),
+        missing_rate_min_effect: float | None = typer.Option(None, help=MISSING_EFFECT_HELP),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here, not stdout."),
         report: Path | None = typer.Option(None, help="Write a self-contained HTML report here."),
         model: str | None = typer.Option(None, help="Model name for metrics (default: the spec's metadata.name)."),
@@ -476,7 +496,10 @@ def register(app: typer.Typer) -> None:
 
         resolved = _resolved_spec(spec, env)
         reference = _profile_for(profile, resolved)
-        settings = _drift_settings(resolved, method, warn_threshold, alert_threshold, p_value, features, False)
+        settings = _drift_settings(
+            resolved, method, warn_threshold, alert_threshold, p_value, features, False,
+            min_window, missing_rate_min_effect,
+        )
         layouts = reference.layouts(checked_feature_names(reference, settings))
         s3_client = None
         if partials.startswith("s3://") and region is not None:
@@ -526,6 +549,10 @@ def register(app: typer.Typer) -> None:
             "row", help="Labels: row index within a multi-row captured request (else key labels '<id>#<row>')."
         ),
         positive_label: str | None = typer.Option(None, help="Positive class of a binary classifier (default 1)."),
+        classes: str | None = typer.Option(None, help=CLASSES_HELP),
+        max_dropped_share: float | None = typer.Option(
+            None, help="Largest share of missing/NaN predictions before an alert (overrides the spec; default 0.05)."
+        ),
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON result here."),
         model: str | None = typer.Option(None, help="Model name for metrics (default: the spec's)."),
         cloudwatch: bool = typer.Option(False, help="Publish to CloudWatch."),
@@ -554,12 +581,22 @@ def register(app: typer.Typer) -> None:
         values: dict[str, Any] = {}
         if resolved is not None:
             values["task"] = resolved.spec.model.task
-            if resolved.spec.monitoring.quality is not None:
-                values["metric"] = resolved.spec.monitoring.quality.metric
-                values["threshold"] = resolved.spec.monitoring.quality.threshold
-        values.update(
-            {k: v for k, v in {"task": task, "metric": metric, "threshold": threshold}.items() if v is not None}
-        )
+            spec_quality = resolved.spec.monitoring.quality
+            if spec_quality is not None:
+                values["metric"] = spec_quality.metric
+                values["threshold"] = spec_quality.threshold
+                values["classes"] = tuple(spec_quality.classes)
+                values["max_dropped_share"] = spec_quality.max_dropped_share
+                if spec_quality.positive_label is not None and positive_label is None:
+                    positive_label = spec_quality.positive_label
+        overrides = {
+            "task": task,
+            "metric": metric,
+            "threshold": threshold,
+            "classes": tuple(c.strip() for c in classes.split(",") if c.strip()) if classes else None,
+            "max_dropped_share": max_dropped_share,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
         values.update(
             id_column=id_column,
             prediction_column=prediction_column,
@@ -607,9 +644,7 @@ def register(app: typer.Typer) -> None:
         model_name = model or (resolved.name if resolved is not None else "model")
         _publish("quality", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
         if result.status == "alert" and fail_on_alert:
-            raise QualityAlertError(
-                f"{result.metric} is {result.value:.4g}, worse than the threshold {result.threshold}"
-            )
+            raise QualityAlertError("; ".join(result.reasons))
 
     @app.command("smoke")
     def smoke_command(

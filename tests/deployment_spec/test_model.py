@@ -61,3 +61,17 @@ def test_exemption_needs_a_reason() -> None:
 
 def test_sms_numbers_are_e164() -> None:
     assert "sms" in errors_for(monitoring={"notifications": {"sms": ["0151 1234"]}})
+
+
+def test_drift_window_and_quality_class_fields_have_bounds() -> None:
+    assert "greater than or equal to 2" in errors_for(monitoring={"drift": {"min_window": 1}})
+    assert "less than or equal to 1" in errors_for(monitoring={"drift": {"missing_rate_min_effect": 1.5}})
+    quality = {"metric": "recall", "threshold": 0.8}
+    message = errors_for(monitoring={"quality": {**quality, "classes": ["0", "1"], "positive_label": "yes"}})
+    assert "positive_label 'yes' is not one of classes ['0', '1']" in message
+    assert "name a class twice" in errors_for(monitoring={"quality": {**quality, "classes": ["a", "a"]}})
+    spec = ModelDeployment.model_validate(
+        {**BASE, "monitoring": {"drift": {"min_window": 100}, "quality": {**quality, "max_dropped_share": 0.2}}}
+    )
+    assert spec.monitoring.drift.min_window == 100 and spec.monitoring.drift.missing_rate_min_effect == 0.01
+    assert spec.monitoring.quality is not None and spec.monitoring.quality.max_dropped_share == 0.2

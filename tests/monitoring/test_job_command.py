@@ -119,8 +119,11 @@ def test_windowed_drift_command_runs_through_the_cli(tmp_path: Path) -> None:
     now = datetime.now(UTC)
 
     def capture(hour: datetime, shift: float) -> None:
-        rows = "\n".join(f"{a:.4f},{b:.4f}" for a, b in rng.normal(shift, 1, (400, 2)))
-        lines = [capture_line(f"e{i}", ("1", "text/csv"), input_csv=rows) for i in range(3)]
+        # each record its own rows: three copies of the same 400 would not be a sample of 1,200
+        def rows() -> str:
+            return "\n".join(f"{a:.4f},{b:.4f}" for a, b in rng.normal(shift, 1, (400, 2)))
+
+        lines = [capture_line(f"e{i}", ("1", "text/csv"), input_csv=rows()) for i in range(3)]
         write_lines(tmp_path / "capture" / "ep" / "AllTraffic" / hour_key(hour), lines)
 
     capture(now, 0.0)  # this hour: no drift
@@ -155,3 +158,34 @@ def test_a_shard_with_no_file_in_the_window_writes_empty_partials(tmp_path: Path
     assert result.exit_code == 0, result.output
     shard = json.loads((tmp_path / "partials" / "shard-2-of-3.json").read_text())
     assert shard["partial"]["rows"] == 0
+
+
+def test_sample_size_and_class_settings_reach_the_cli(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    pd.DataFrame({"a": rng.normal(size=5000), "b": rng.normal(size=5000)}).to_parquet(tmp_path / "ref.parquet")
+    pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)}).to_parquet(tmp_path / "cur.parquet")
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    assert runner.invoke(app, ["profile", str(tmp_path / "ref.parquet"), "-o", str(tmp_path / "p.json")]).exit_code == 0
+    drift = DriftJobSettings(
+        **{**BASE, "current": str(tmp_path / "cur.parquet"), "profile": str(tmp_path / "p.json")},
+        min_window=1000, missing_rate_min_effect=0.02,
+    )  # fmt: skip
+    argv = drift_job_command(drift)
+    assert argv[argv.index("--min-window") + 1] == "1000" and "--missing-rate-min-effect" in argv
+    assert "--min-window" not in drift_job_command(DriftJobSettings(**BASE))  # unset: jobs as planned before
+    result = runner.invoke(app, argv[1:])
+    assert result.exit_code == 0, result.output
+    output = json.loads(result.stdout)
+    assert output["status"] == "insufficient_data" and output["settings"]["min_rows"] == 1000
+    assert output["settings"]["missing_rate_min_effect"] == 0.02
+    quality = quality_job_command(
+        QualityJobSettings(
+            model="m", environment="prod", predictions="p", labels="l", task="classification", metric="recall",
+            threshold=0.5, classes=("benign", "malignant"), positive_label="malignant", max_dropped_share=0.1,
+        )
+    )  # fmt: skip
+    assert quality[quality.index("--classes") + 1] == "benign,malignant"
+    assert quality[quality.index("--positive-label") + 1] == "malignant"
+    assert quality[quality.index("--max-dropped-share") + 1] == "0.1"

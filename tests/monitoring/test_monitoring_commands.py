@@ -106,3 +106,63 @@ def test_quality_and_smoke_commands(tmp_path: Path) -> None:
         "smoke", "--outputs", str(tmp_path / "outputs.json"), "--manifest", str(tmp_path / "manifest.json")
     )
     assert code == 2 and "no 'example' key" in err
+
+
+def test_hostile_csv_gets_a_verdict_or_an_error_naming_column_and_rows(tmp_path: Path, profile_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    rows = [f"{a},{b}" for a, b in zip(rng.normal(size=400), rng.normal(size=400), strict=True)]
+    # "None" text (Python's str(None)) is a missing value; infinities are values beyond the reference range
+    (tmp_path / "nones.csv").write_text("a,b\n" + "\n".join([*rows, "None,1.0", "inf,-inf", "0.5,None"]) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "nones.csv"), "--profile", str(profile_path),
+                           "-o", str(tmp_path / "nones.json"))
+    result = json.loads((tmp_path / "nones.json").read_text())
+    by_name = {f["feature"]: f for f in result["features"]}
+    assert by_name["a"]["infinite_values"] == 1 and by_name["b"]["infinite_values"] == 1
+    assert by_name["a"]["missing_rate_current"] == pytest.approx(1 / 403)
+    assert code in (0, 1) and "Traceback" not in err
+    # text after the first block (pyarrow inferred a number column): the column and the row are named
+    many = [f"{a},{b}" for a, b in zip(rng.normal(size=60_000), rng.normal(size=60_000), strict=True)]
+    many[50_000] = "12 kg,0.1"
+    (tmp_path / "mixed.csv").write_text("a,b\n" + "\n".join(many) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "mixed.csv"), "--profile", str(profile_path),
+                           "--chunk-rows", "1000", "-o", str(tmp_path / "mixed.json"))
+    assert code == 2 and "column 'a' should be numeric" in err and "rows 50001" in err and "'12 kg'" in err
+    assert not (tmp_path / "mixed.json").exists()
+
+
+def test_huge_categories_get_a_bounded_verdict(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    reference = pd.DataFrame({"city": rng.choice(["paris", "oslo", "rome"], 5_000)})
+    reference.to_parquet(tmp_path / "ref.parquet")
+    code, _, err = _invoke("profile", str(tmp_path / "ref.parquet"), "-o", str(tmp_path / "p.json"))
+    assert code == 0, err
+    current = pd.DataFrame({"city": [f"{'x' * 500}{i}" for i in range(50_000)]})  # 50k distinct huge labels
+    current.to_parquet(tmp_path / "cur.parquet")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "cur.parquet"), "--profile", str(tmp_path / "p.json"),
+                           "-o", str(tmp_path / "out.json"))
+    city = json.loads((tmp_path / "out.json").read_text())["features"][0]
+    assert code == 1 and city["status"] == "alert" and city["unseen_categories"] == 50_000
+    assert len(city["unseen_examples"]) == 10 and all(len(e) <= 80 for e in city["unseen_examples"])
+
+
+def test_a_tiny_window_is_insufficient_data_and_exits_0(tmp_path: Path, profile_path: Path) -> None:
+    pd.DataFrame({"a": [0.1, 0.5, -0.3], "b": [0.0, 0.2, 0.1]}).to_csv(tmp_path / "tiny.csv", index=False)
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "tiny.csv"), "--profile", str(profile_path),
+                           "-o", str(tmp_path / "tiny.json"))
+    result = json.loads((tmp_path / "tiny.json").read_text())
+    assert code == 0 and result["status"] == "insufficient_data" and result["drifted_features"] == []
+    assert "2 feature(s) had too little data" in err
+
+
+def test_quality_with_declared_classes_and_no_positive_is_undefined_not_perfect(tmp_path: Path) -> None:
+    ids = [f"r{i}" for i in range(40)]
+    pd.DataFrame({"inference_id": ids, "prediction": [0] * 40}).to_csv(tmp_path / "p.csv", index=False)
+    pd.DataFrame({"inference_id": ids, "label": [0] * 40}).to_csv(tmp_path / "l.csv", index=False)
+    code, out, err = _invoke(
+        "quality", "--predictions", str(tmp_path / "p.csv"), "--labels", str(tmp_path / "l.csv"),
+        "--task", "classification", "--metric", "recall", "--threshold", "0.8", "--classes", "0,1",
+    )  # fmt: skip
+    result = json.loads(out)
+    assert code == 0, err
+    assert result["status"] == "insufficient_data" and result["value"] is None
+    assert result["metrics"]["precision"] is None and "positive class '1'" in result["undefined"]["recall"]

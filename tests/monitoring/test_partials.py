@@ -59,7 +59,12 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(7)
     n = 20_000
     pd.DataFrame(
-        {"a": rng.normal(size=n), "b": rng.exponential(size=n), "c": rng.choice(["x", "y", "z"], size=n)}
+        {
+            "a": rng.normal(size=n),
+            "b": rng.exponential(size=n),
+            "c": rng.choice(["x", "y", "z"], size=n),
+            "k": rng.integers(0, 4, size=n),  # counted value by value (a discrete feature)
+        }
     ).to_parquet(root / "ref.parquet")
     code, _, err = _invoke("profile", str(root / "ref.parquet"), "-o", str(root / "profile.json"), "--categorical", "c")
     assert code == 0, err
@@ -70,8 +75,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "a": rng.normal(0.3, 1.0, rows),
                 "b": rng.exponential(size=rows),
                 "c": rng.choice(["x", "y", "z", "new"], size=rows, p=[0.3, 0.3, 0.3, 0.1]),
+                "k": rng.integers(0, 5, size=rows),
             }
         )
+        if index == 3:
+            frame.loc[frame.index[:7], "a"] = np.inf  # infinities: counted beyond the range, not in moments
         if index == 4:
             frame["b"] = np.nan  # a partition whose values are all missing
         frame.loc[frame.index % 97 == 0, "a"] = np.nan
@@ -96,6 +104,7 @@ def _assert_partials_equal(merged: DataPartial, single: DataPartial) -> None:
             assert mine.moments.mean == pytest.approx(theirs.moments.mean, abs=1e-9, rel=1e-9)
             assert mine.moments.m2 == pytest.approx(theirs.moments.m2, rel=1e-9)
             assert (mine.minimum, mine.maximum) == (theirs.minimum, theirs.maximum)
+            assert mine.infinite == theirs.infinite
         else:
             assert mine.unseen == theirs.unseen  # type: ignore[union-attr]
 
@@ -114,13 +123,15 @@ def test_json_form_round_trips_exactly(data: Path) -> None:
             if isinstance(feature, NumericPartial):
                 assert isinstance(restored, NumericPartial)
                 # exact, not approximate: repr round-trips a float64
-                assert (restored.moments, restored.minimum, restored.maximum) == (
-                    feature.moments, feature.minimum, feature.maximum)
+                assert (restored.moments, restored.minimum, restored.maximum, restored.infinite) == (
+                    feature.moments, feature.minimum, feature.maximum, feature.infinite)
             else:
                 assert isinstance(restored, CategoricalPartial)
                 assert (restored.unseen, restored.missing, restored.unseen_examples) == (
                     feature.unseen, feature.missing, feature.unseen_examples)
     assert empty.features["a"].minimum == float("inf")  # type: ignore[union-attr]
+    assert single.features["a"].infinite == 6  # type: ignore[union-attr]  # row 0 of the 7 is then made NaN
+    assert profile.features["k"].values == [0.0, 1.0, 2.0, 3.0]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("shards", [1, 2, 7, 9])

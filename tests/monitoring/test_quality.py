@@ -40,3 +40,95 @@ def test_regression_and_no_join() -> None:
         check_quality(iter([("p", frame)]), load_labels(iter([("l", other)]), settings), settings)
     with pytest.raises(InputDataError, match=r"lack column\(s\) \['label'\]"):
         load_labels(iter([("labels.csv", frame)]), settings)
+
+
+def _quality(frame: pd.DataFrame, truth, chunks: int = 3, **settings: object):
+    ids = [f"r{i}" for i in range(len(frame))]
+    predictions = frame.assign(inference_id=ids)
+    chosen = QualitySettings.model_validate({"task": "classification", "metric": "accuracy", "threshold": 0.0,
+                                             **settings})
+    labels = load_labels(iter([("l", pd.DataFrame({"inference_id": ids, "label": truth}))]), chosen)
+    parts = np.array_split(np.arange(len(frame)), chunks)
+    return check_quality(iter([(f"p{i}", predictions.iloc[p]) for i, p in enumerate(parts)]), labels, chosen)
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        pytest.param(lambda rng, y: rng.uniform(0, 1e-3, y.size) * (1 + y), id="small-probabilities"),
+        pytest.param(lambda rng, y: rng.normal(0, 3, y.size) + 1.5 * y, id="logits"),
+        pytest.param(lambda rng, y: np.round(rng.uniform(0, 1, y.size) + 0.2 * y, 1), id="heavy-ties"),
+    ],
+)
+def test_auc_is_exact_for_any_score_range_and_merges_across_chunks(scores) -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 2, 3000)
+    score = scores(rng, truth)
+    frame = pd.DataFrame({"prediction": (score > np.median(score)).astype(int), "p": score})
+    result = _quality(frame, truth, chunks=7, metric="roc_auc", threshold=0.5, score_column="p")
+    assert result.metrics["roc_auc"] == pytest.approx(skm.roc_auc_score(truth, score), abs=1e-12)
+
+
+def test_a_window_without_positives_reports_undefined_not_one() -> None:
+    truth = np.zeros(50, int)
+    frame = pd.DataFrame({"prediction": np.zeros(50, int), "p": np.linspace(0, 0.4, 50)})
+    result = _quality(frame, truth, metric="recall", threshold=0.8, score_column="p", classes=("0", "1"))
+    assert result.metrics["precision"] is None and result.metrics["recall"] is None
+    assert result.metrics["roc_auc"] is None and result.metrics["accuracy"] == 1.0
+    assert "no row's label is the positive class '1'" in result.undefined["recall"]
+    assert result.status == "insufficient_data" and result.value is None
+    for name, metric in (("precision", skm.precision_score), ("recall", skm.recall_score)):
+        assert np.isnan(metric(truth, frame["prediction"], zero_division=np.nan)), name
+
+
+def test_averaging_follows_the_declared_classes_not_the_window() -> None:
+    rng = np.random.default_rng(2)
+    truth = rng.choice(["a", "b"], 400)  # class "c" is declared but absent from this window
+    predicted = np.where(rng.random(400) < 0.8, truth, "c")
+    frame = pd.DataFrame({"prediction": predicted})
+    result = _quality(frame, truth, metric="f1", threshold=0.5, classes=("a", "b", "c"))
+    labels = ["a", "b", "c"]
+    for name, metric in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
+        expected = metric(truth, predicted, labels=labels, average="macro", zero_division=np.nan)
+        assert result.metrics[name] == pytest.approx(expected), name
+    assert result.classes == labels and result.positive_label is None
+    # two declared classes: binary metrics of the positive label, even if only one class was predicted
+    truth2 = rng.choice(["benign", "malignant"], 300)
+    only_benign = pd.DataFrame({"prediction": ["benign"] * 300})
+    binary = _quality(only_benign, truth2, metric="recall", threshold=0.5, classes=("benign", "malignant"))
+    assert binary.positive_label == "malignant" and binary.metrics["recall"] == 0.0
+    assert binary.metrics["precision"] is None and binary.status == "alert"
+    assert skm.recall_score(truth2, only_benign["prediction"], pos_label="malignant") == 0.0
+
+
+def test_missing_predictions_are_dropped_counted_and_alert_above_the_share() -> None:
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 2, 1000)
+    predicted = pd.Series(truth.astype(float))
+    predicted[:30] = np.nan  # 3% of the model's replies carried no prediction
+    frame = pd.DataFrame({"prediction": predicted})
+    result = _quality(frame, truth, metric="accuracy", threshold=0.9)
+    assert result.dropped_predictions == 30 and result.dropped_share == pytest.approx(0.03)
+    assert result.scored_rows == 970 and result.metrics["accuracy"] == 1.0 and result.status == "ok"
+    strict = _quality(frame, truth, metric="accuracy", threshold=0.9, max_dropped_share=0.01)
+    assert strict.status == "alert" and "30 of 1000 labelled predictions (3.0%) are missing" in strict.reasons[0]
+
+
+def test_regression_nan_predictions_are_dropped_never_a_nan_metric() -> None:
+    rng = np.random.default_rng(4)
+    truth = rng.normal(size=500)
+    predicted = truth + rng.normal(0, 0.1, 500)
+    predicted[:5] = np.nan
+    predicted[5] = np.inf
+    frame = pd.DataFrame({"prediction": predicted})
+    result = _quality(frame, truth, task="regression", metric="rmse", threshold=1.0)
+    kept = np.isfinite(predicted)
+    assert result.dropped_predictions == 6 and result.status == "ok"
+    assert result.metrics["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(truth[kept], predicted[kept])))
+    assert result.metrics["r2"] == pytest.approx(skm.r2_score(truth[kept], predicted[kept]))
+
+
+def test_text_in_a_regression_prediction_names_the_rows() -> None:
+    frame = pd.DataFrame({"prediction": pd.Series([1.0, "oops", None, 2.0], dtype=object)})
+    with pytest.raises(InputDataError, match=r"prediction column 'prediction' must hold numbers.*rows 2 .*'oops'"):
+        _quality(frame, [1.0, 2.0, 3.0, 4.0], chunks=1, task="regression", metric="mae", threshold=1.0)

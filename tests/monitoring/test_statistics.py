@@ -61,3 +61,42 @@ def test_unseen_categories_are_counted_with_examples() -> None:
     assert stats.counts.tolist() == [1, 0]
     assert (stats.unseen, stats.missing) == (2, 1)
     assert set(stats.unseen_examples) == {"new", "other"}
+
+
+def test_category_labels_do_not_depend_on_which_rows_share_a_chunk() -> None:
+    from monitoring.statistics import category_labels
+
+    # the same codes as ints, as floats that gained a NaN, as CSV text: one label each
+    assert category_labels(pd.Series([1, 2]), "number").tolist() == ["1", "2"]
+    assert category_labels(pd.Series([1.0, np.nan, 2.5]), "number").tolist() == ["1", pd.NA, "2.5"]
+    assert category_labels(pd.Series(["1.0", "2", " x "], dtype=object), "number").tolist() == ["1", "2", "x"]
+    assert category_labels(pd.Series(["007", 7, 7.0], dtype=object), "text").tolist() == ["007", "7", "7"]
+    profile = build_profile(pd.DataFrame({"code": [1, 2, 3, 1.5] * 50}), categorical=["code"], discrete_values=0)
+    current = pd.DataFrame({"code": [1.0, 2.0, 1.5, np.nan, 3.0, 2.0]})
+    whole = partial_from_frame(current, profile.layouts()).features["code"]
+    # chunk 1 is whole floats only (the old per-chunk rule made them ints), chunk 2 holds 1.5 and NaN
+    merged = partial_from_frame(current.iloc[:2], profile.layouts()).merge(
+        partial_from_frame(current.iloc[2:], profile.layouts())
+    ).features["code"]
+    assert isinstance(whole, CategoricalPartial) and isinstance(merged, CategoricalPartial)
+    assert whole.counts.tolist() == merged.counts.tolist() and whole.unseen == merged.unseen == 0
+
+
+@pytest.mark.parametrize("parts", [2, 5])
+def test_discrete_and_tail_cells_merge_exactly(parts: int) -> None:
+    rng = np.random.default_rng(parts)
+    reference = pd.DataFrame({"flag": rng.integers(0, 2, 3000), "x": rng.normal(size=3000)})
+    current = pd.DataFrame({"flag": rng.integers(0, 3, 4000), "x": rng.normal(0, 2, 4000)})
+    current.loc[::97, "x"] = np.inf
+    profile = build_profile(reference)
+    layouts = profile.layouts()
+    whole = partial_from_frame(current, layouts)
+    merged = empty_partial(layouts)
+    for chunk in np.array_split(np.arange(4000), parts):
+        merged = merged.merge(partial_from_frame(current.iloc[chunk], layouts))
+    for name in ("flag", "x"):
+        single, combined = whole.features[name], merged.features[name]
+        assert isinstance(single, NumericPartial) and isinstance(combined, NumericPartial)
+        assert combined.counts.tolist() == single.counts.tolist() and combined.infinite == single.infinite
+    flag = whole.features["flag"]
+    assert flag.counts.tolist() == [int((current.flag == v).sum()) for v in (0, 1)] + [int((current.flag == 2).sum())]
