@@ -8,12 +8,12 @@ name the exact field it blames.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.sagemaker_instances import KNOWN_FAMILIES, instance_family
+from deployment_spec import cron
 
 API_VERSION = "slipstack/v1"
 KIND = "ModelDeployment"
@@ -43,15 +43,9 @@ class SpecModel(BaseModel):
 
 def _cron(value: str) -> str:
     # Five fields, the form Kubernetes CronJobs and the drift scheduler take. The AWS stack converts it
-    # to EventBridge's six-field cron(...) form itself, so users write one syntax for both targets.
-    fields = value.split()
-    if len(fields) != 5:
-        raise ValueError(
-            f"'{value}' is not a five-field cron expression (minute hour day-of-month month day-of-week, "
-            "e.g. '0 * * * *')"
-        )
-    if not all(re.fullmatch(r"[0-9*/,\-A-Za-z?]+", f) for f in fields):
-        raise ValueError(f"'{value}' has characters a cron field cannot hold (allowed: digits * / , - names)")
+    # to EventBridge's six-field cron(...) form itself (deployment_spec.cron), so users write one syntax
+    # for both targets; what a target cannot run is a cross check, which knows the targets.
+    cron.parse(value)
     return value
 
 

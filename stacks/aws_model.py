@@ -19,7 +19,7 @@ import pulumi
 from contracts import tags as tag_keys
 from contracts.artifact_layout import MANIFEST_FILE, SAGEMAKER_ARCHIVE, bucket_prefix
 from contracts.errors import SlipstackError
-from deployment_spec import ResolvedSpec
+from deployment_spec import ResolvedSpec, cron
 from infra.aws.access_log_bucket import S3_LOG_PREFIX, AccessLogBucket, AccessLogBucketArgs
 from infra.aws.batch_transform_schedule import JOB_PREFIX_LENGTH, BatchTransformSchedule, BatchTransformScheduleArgs
 from infra.aws.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs
@@ -138,19 +138,11 @@ def ecr_repository_arn(image_uri: str) -> str:
 
 
 def eventbridge_cron(expression: str, field: str = "serving.batch.schedule") -> str:
-    """Five-field cron (0 = Sunday) -> EventBridge's `cron(m h dom mon dow year)` (1 = Sunday, one '?')."""
-    minute, hour, day, month, weekday = expression.split()
-    if weekday != "*" and day not in ("*", "?"):
-        raise AwsTranslationError(
-            f"{field}: '{expression}' sets both day-of-month and day-of-week, which "
-            "EventBridge cannot combine (set one of them to '*')"
-        )
-    if weekday == "*":
-        weekday = "?"
-    else:
-        day = "?"
-        weekday = re.sub(r"\d+", lambda m: str(int(m.group()) % 7 + 1), weekday)
-    return f"cron({minute} {hour} {day} {month} {weekday} *)"
+    """Five-field cron -> EventBridge's `cron(m h dom mon dow year)` (validate refuses what cannot convert)."""
+    try:
+        return cron.to_eventbridge(expression)
+    except cron.CronError as error:
+        raise AwsTranslationError(f"{field}: {error}") from None
 
 
 # --- the stack's access-log bucket --------------------------------------------------------------
