@@ -4,6 +4,8 @@ Creates: `aws.iam.Role` (trusted only by sagemaker.amazonaws.com, and only on be
 an `aws:SourceAccount` condition stops the confused-deputy case) and one inline `aws.iam.RolePolicy`
 whose statements name exact actions and resources:
 - read the model's artifact prefix, write its capture/output prefixes (and list only those prefixes);
+- read and list the external input prefixes (a batch transform's S3Prefix input lists its prefix before
+  it reads), write the external output prefixes;
 - use the model's KMS key (encrypt, decrypt, data keys);
 - pull the serving image from its ECR repository (`ecr:GetAuthorizationToken` has no resource scoping,
   so it is the one Resource `*` besides the Describe calls below);
@@ -69,8 +71,24 @@ def trust_policy(account: str) -> str:
 
 
 def s3_object_arn(uri: str) -> str:
-    """`s3://bucket/prefix/` -> `arn:aws:s3:::bucket/prefix/*` (objects under the prefix only)."""
-    return f"arn:aws:s3:::{uri.removeprefix('s3://').rstrip('*')}*"
+    """`s3://bucket/prefix/` -> `arn:aws:s3:::bucket/prefix/*` (objects under the prefix only).
+
+    A run-scoped location (`.../<aws.scheduler.scheduled-time>/`) is granted under its fixed part.
+    """
+    return f"arn:aws:s3:::{uri.removeprefix('s3://').split('<', 1)[0].rstrip('*')}*"
+
+
+def _by_bucket(uris: Sequence[str]) -> dict[str, list[str]]:
+    """`s3://bucket/prefix/` locations grouped by bucket (prefixes without the template part of a run)."""
+    grouped: dict[str, list[str]] = {}
+    for uri in uris:
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        # A run-scoped input (`daily/<aws.scheduler.scheduled-time>/`) lists under its fixed part.
+        fixed = prefix.split("<", 1)[0]
+        grouped.setdefault(bucket, [])
+        if fixed not in grouped[bucket]:
+            grouped[bucket].append(fixed)
+    return grouped
 
 
 def execution_policy(
@@ -97,6 +115,16 @@ def execution_policy(
                 "StringLike": {"s3:prefix": [f"{p}*" for p in (*args.read_prefixes, *args.write_prefixes)]}
             },
         },
+        *(
+            {
+                "Sid": f"ListInput{index}",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}"],
+                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+            }
+            for index, (bucket, prefixes) in enumerate(_by_bucket(args.external_read_uris).items())
+        ),
         {
             "Sid": "UseModelKey",
             "Effect": "Allow",
