@@ -15,7 +15,7 @@ import pytest
 from policies.offline import evaluate_plan
 
 REPO = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
+STACKS = ("dev", "staging", "prod", "modes")
 
 
 @pytest.fixture(scope="module")
