@@ -187,9 +187,6 @@ def _eventbridge_field(field: CronField, spec: _FieldSpec) -> str:
     text = field.text
     if spec.names:
         text = re.sub(r"[A-Za-z]{3}", lambda m: str(spec.names.index(m.group().upper()) + spec.names_start), text)
-    if text.startswith("*/"):
-        # EventBridge's documented step form starts at a value: `*/15` is `0/15`, `*/2` days is `1/2`.
-        return f"{spec.low}{text[1:]}"
     if _SIMPLE.match(text):
         return text
     return _compact(field.values)

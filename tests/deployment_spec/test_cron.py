@@ -18,7 +18,7 @@ TABLE = [
     # every field form: plain values, '*', ranges, steps, stepped ranges, lists, names, '#', 'L', 'W'
     ("0 * * * *", "cron(0 * * * ? *)"),
     ("30 2 * * 1-5", "cron(30 2 ? * 2-6 *)"),
-    ("*/15 9-17 * * MON-FRI", "cron(0/15 9-17 ? * 2-6 *)"),
+    ("*/15 9-17 * * MON-FRI", "cron(*/15 9-17 ? * 2-6 *)"),
     ("0 9 * * */2", "cron(0 9 ? * 1,3,5,7 *)"),  # Sun, Tue, Thu, Sat: not '*/3'
     ("0 9 * * 1-5/2", "cron(0 9 ? * 2,4,6 *)"),
     ("0 9 * * 5#3", "cron(0 9 ? * 6#3 *)"),  # third Friday: not '6#4'
@@ -37,12 +37,12 @@ TABLE = [
     ("0 12 * * 0-6", "cron(0 12 ? * * *)"),
     ("0 0 * * WED", "cron(0 0 ? * 4 *)"),
     ("0 6 1 JAN,JUL *", "cron(0 6 1 1,7 ? *)"),
-    ("0 6 1 */3 *", "cron(0 6 1 1/3 ? *)"),
+    ("0 6 1 */3 *", "cron(0 6 1 */3 ? *)"),
     ("0 6 1 FEB-APR *", "cron(0 6 1 2-4 ? *)"),
     ("5-55/10 * * * *", "cron(5,15,25,35,45,55 * * * ? *)"),
     ("0 0/6 * * *", "cron(0 0/6 * * ? *)"),
-    ("0 */4 * * *", "cron(0 0/4 * * ? *)"),
-    ("0 0 */2 * *", "cron(0 0 1/2 * ? *)"),
+    ("0 */4 * * *", "cron(0 */4 * * ? *)"),
+    ("0 0 */2 * *", "cron(0 0 */2 * ? *)"),
     ("0 0 1,15 * ?", "cron(0 0 1,15 * ? *)"),
     ("0,30 8,12-14 * * *", "cron(0,30 8,12-14 * * ? *)"),
     ("0 1-3,20 * * *", "cron(0 1-3,20 * * ? *)"),
@@ -63,7 +63,9 @@ def _eventbridge_values(field: str, low: int, high: int) -> set[int] | None:
     values: set[int] = set()
     for element in field.split(","):
         base, _, step = element.partition("/")
-        if "-" in base:
+        if base == "*":  # `*/n`: from the field's first value
+            start, end = low, high
+        elif "-" in base:
             start, end = (int(v) for v in base.split("-"))
         else:
             start = int(base)
