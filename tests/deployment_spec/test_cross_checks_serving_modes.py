@@ -84,3 +84,24 @@ def test_eventbridge_only_forms_are_valid_on_aws(tmp_path: Path) -> None:
     path, _ = write(tmp_path, serving=batch, rollout={"strategy": "all_at_once"},
                     monitoring={"capture": {"enabled": False}})
     assert problems(path) == []
+
+
+def test_slipstack_validate_refuses_the_shipped_examples_made_unrunnable(tmp_path: Path) -> None:
+    """As a user runs it: every problem at its file:line, exit 2, no traceback, from the shipped mode examples."""
+    import subprocess
+    import sys
+
+    deployments = Path(__file__).resolve().parents[2] / "deployments"
+    serverless = tmp_path / "serverless.yaml"
+    text = (deployments / "screening-serverless.yaml").read_text()
+    serverless.write_text(text.replace("network_isolation: false", "network_isolation: true"))
+    batch = tmp_path / "batch.yaml"
+    text = (deployments / "screening-batch.yaml").read_text()
+    batch.write_text(text.replace('schedule: "0 2 * * MON-FRI"', 'schedule: "0 2 1 * MON-FRI"'))
+    done = subprocess.run([sys.executable, "-m", "slipstack", "validate", str(serverless), str(batch)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    isolation_line = line_of(serverless.read_text().splitlines(), "network_isolation:")
+    schedule_line = line_of(batch.read_text().splitlines(), "schedule:")
+    assert f"{serverless}:{isolation_line}: security.network_isolation: serverless endpoints cannot run" in done.stderr
+    assert f"{batch}:{schedule_line}: serving.batch.schedule: '0 2 1 * MON-FRI' restricts both" in done.stderr
