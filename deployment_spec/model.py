@@ -199,10 +199,22 @@ class Serverless(SpecModel):
 
 class Batch(SpecModel):
     schedule: CronExpression = Field(description="When the batch transform runs (five-field cron, UTC).")
-    input_uri: str = Field(pattern=r"^(s3|pvc|file)://.+", description="Where input files are read from.")
-    output_uri: str = Field(pattern=r"^(s3|pvc|file)://.+", description="Where predictions are written.")
+    input_uri: str = Field(
+        pattern=r"^(s3|pvc|file)://.+",
+        description="Where input files are read from: CSV, no header, one record per line in signature order. On "
+        "AWS each run reads <input_uri><scheduled time>/ only (e.g. .../2026-12-02T02:00:00Z/).",
+    )
+    output_uri: str = Field(
+        pattern=r"^(s3|pvc|file)://.+",
+        description="Where predictions are written, one line per input record; on AWS under "
+        "<output_uri><scheduled time>/ per run.",
+    )
     instance_count: int = Field(default=1, ge=1, le=100, description="Transform instances (AWS) or parallelism (k8s).")
-    max_payload_mb: int = Field(default=6, ge=1, le=100, description="Largest mini-batch sent to the model.")
+    max_payload_mb: int = Field(
+        default=6, ge=1, le=100,
+        description="Largest mini-batch sent to the model, in MB. The AWS stack lowers it where a mini-batch of "
+        "the shortest possible records could exceed the handler's batch row cap (docs/serving-modes.md).",
+    )
 
 
 class AsyncSubscription(SpecModel):
