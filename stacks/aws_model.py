@@ -551,8 +551,8 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             endpoint_arn=endpoint.endpoint_arn,
             invoker_role_arns=invoker_roles,
             include_async=mode == "async",
-            input_object_arns=(s3_objects(async_paths.input),) if async_paths else (),
-            result_object_arns=(s3_objects(async_paths.output), s3_objects(async_paths.failure))
+            input_object_arns=(async_paths.input.objects_arn,) if async_paths else (),
+            result_object_arns=(async_paths.output.objects_arn, async_paths.failure.objects_arn)
             if async_paths else (),
             kms_key_arn=key.arn if async_paths else None,
             tags=tagged(f"{model}-invokers"),
@@ -569,10 +569,6 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         endpoint_config_name=endpoint.endpoint_config.name,
     )
     return outputs
-
-
-def s3_objects(location: S3Location) -> str:
-    return f"arn:aws:s3:::{location.bucket}/{location.prefix}*"
 
 
 def monitoring_image(context: StackContext) -> tuple[pulumi.Output[str], pulumi.Output[str]]:

@@ -57,6 +57,11 @@ class S3Location:
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
+    @property
+    def objects_arn(self) -> str:
+        """Every object under the prefix, as an IAM resource."""
+        return f"arn:aws:s3:::{self.bucket}/{self.prefix}*"
+
 
 @dataclass(frozen=True)
 class AsyncLocations:
