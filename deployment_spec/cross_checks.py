@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from deployment_spec import cron
 from deployment_spec.model import ModelDeployment
 
 Path = tuple[str | int, ...]
@@ -43,8 +44,23 @@ def prod_high_availability(spec: ModelDeployment, environment: str) -> Iterable[
 
 
 def serverless_limits(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    # SageMaker Serverless Inference excludes VPC placement, network isolation, data capture (and so the
+    # drift and quality jobs that read it), GPUs and the blue/green deployment config with its rollback
+    # alarms; CreateEndpointConfig or CreateEndpoint rejects each, so validate says it first.
     if spec.serving.mode != "serverless":
         return
+    if spec.security.network_isolation and "aws" in spec.targets:
+        yield (
+            ("security", "network_isolation"),
+            "serverless endpoints cannot run with network isolation (set security.network_isolation: false; in "
+            "prod add a security.exemptions entry for SM-MODEL-NETISO with the reason, or use mode 'online')",
+        )
+    if spec.rollout.extra_alarms:
+        yield (
+            ("rollout", "extra_alarms"),
+            "serverless endpoints take no blue/green deployment config, so no alarm can roll them back "
+            "(remove extra_alarms, or use mode 'online' or 'async')",
+        )
     if spec.security.vpc is not None:
         yield (("security", "vpc"), "serverless endpoints cannot run in a VPC (use mode 'online' or drop vpc)")
     if spec.monitoring.capture.enabled:
@@ -76,6 +92,29 @@ def mode_settings_present(spec: ModelDeployment, environment: str) -> Iterable[P
         )
     if spec.serving.mode == "batch" and spec.rollout.strategy != "all_at_once":
         yield (("rollout", "strategy"), "batch jobs have no traffic to shift (allowed: all_at_once)")
+
+
+def _schedules(spec: ModelDeployment) -> Iterable[tuple[Path, str]]:
+    """The cron schedules a target will run: the batch transform's and the drift check's."""
+    if spec.serving.mode == "batch" and spec.serving.batch is not None:
+        yield ("serving", "batch", "schedule"), spec.serving.batch.schedule
+    if spec.monitoring.drift.enabled and spec.monitoring.capture.enabled:
+        yield ("monitoring", "drift", "schedule"), spec.monitoring.drift.schedule
+
+
+def schedules_fit_their_targets(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    for path, expression in _schedules(spec):
+        if "aws" in spec.targets:
+            try:
+                cron.to_eventbridge(expression)
+            except cron.CronError as error:
+                yield path, f"{error} (AWS runs schedules with EventBridge)"
+        if "onprem" in spec.targets and cron.parse(expression).uses_eventbridge_extensions:
+            yield (
+                path,
+                f"'{expression}' uses L, W or #, which Kubernetes CronJobs do not run (write the days out, e.g. "
+                "'0 2 25-31 * *' for late in the month, or deploy this model to aws only)",
+            )
 
 
 def rollout_steps(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
@@ -359,6 +398,7 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     prod_high_availability,
     serverless_limits,
     mode_settings_present,
+    schedules_fit_their_targets,
     rollout_steps,
     rollback_has_alarms,
     restricted_stays_onprem,

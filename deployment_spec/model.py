@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.sagemaker_instances import KNOWN_FAMILIES, instance_family
+from deployment_spec import cron
 
 API_VERSION = "slipstack/v1"
 KIND = "ModelDeployment"
@@ -43,15 +44,9 @@ class SpecModel(BaseModel):
 
 def _cron(value: str) -> str:
     # Five fields, the form Kubernetes CronJobs and the drift scheduler take. The AWS stack converts it
-    # to EventBridge's six-field cron(...) form itself, so users write one syntax for both targets.
-    fields = value.split()
-    if len(fields) != 5:
-        raise ValueError(
-            f"'{value}' is not a five-field cron expression (minute hour day-of-month month day-of-week, "
-            "e.g. '0 * * * *')"
-        )
-    if not all(re.fullmatch(r"[0-9*/,\-A-Za-z?]+", f) for f in fields):
-        raise ValueError(f"'{value}' has characters a cron field cannot hold (allowed: digits * / , - names)")
+    # to EventBridge's six-field cron(...) form itself (deployment_spec.cron), so users write one syntax
+    # for both targets; what a target cannot run is a cross check, which knows the targets.
+    cron.parse(value)
     return value
 
 
@@ -204,15 +199,79 @@ class Serverless(SpecModel):
 
 class Batch(SpecModel):
     schedule: CronExpression = Field(description="When the batch transform runs (five-field cron, UTC).")
-    input_uri: str = Field(pattern=r"^(s3|pvc|file)://.+", description="Where input files are read from.")
-    output_uri: str = Field(pattern=r"^(s3|pvc|file)://.+", description="Where predictions are written.")
+    input_uri: str = Field(
+        pattern=r"^(s3|pvc|file)://.+",
+        description="Where input files are read from: CSV, no header, one record per line in signature order. On "
+        "AWS each run reads <input_uri><scheduled time>/ only (e.g. .../2026-12-02T02:00:00Z/).",
+    )
+    output_uri: str = Field(
+        pattern=r"^(s3|pvc|file)://.+",
+        description="Where predictions are written, one line per input record; on AWS under "
+        "<output_uri><scheduled time>/ per run.",
+    )
     instance_count: int = Field(default=1, ge=1, le=100, description="Transform instances (AWS) or parallelism (k8s).")
-    max_payload_mb: int = Field(default=6, ge=1, le=100, description="Largest mini-batch sent to the model.")
+    max_payload_mb: int = Field(
+        default=6, ge=1, le=100,
+        description="Largest mini-batch sent to the model, in MB. The AWS stack lowers it where a mini-batch of "
+        "the shortest possible records could exceed the handler's batch row cap (docs/serving-modes.md).",
+    )
+
+
+class AsyncSubscription(SpecModel):
+    protocol: Literal["sqs", "lambda", "https", "email"] = Field(
+        description="How the subscriber hears of a finished request: an SQS queue, a Lambda function, an HTTPS "
+        "endpoint or an e-mail address (SNS subscription protocols)."
+    )
+    endpoint: str = Field(
+        min_length=1,
+        description="The queue or function ARN, the https:// URL or the e-mail address. The subscriber must accept "
+        "SNS messages encrypted with the model's key (an SQS queue's key policy, a Lambda permission for SNS).",
+    )
+
+    @model_validator(mode="after")
+    def _endpoint_fits_protocol(self) -> AsyncSubscription:
+        patterns = {
+            "sqs": (r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$", "an SQS queue ARN"),
+            "lambda": (r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$",
+                       "a Lambda function ARN"),
+            "https": (r"^https://[^\s/]+(/\S*)?$", "an https:// URL"),
+            "email": (_EMAIL, "an e-mail address"),
+        }
+        pattern, what = patterns[self.protocol]
+        if not re.fullmatch(pattern, self.endpoint):
+            raise ValueError(f"endpoint '{self.endpoint}' is not {what} (protocol {self.protocol})")
+        return self
+
+
+class AsyncNotifications(SpecModel):
+    success: list[AsyncSubscription] = Field(
+        default_factory=list, description="Subscribers of the success topic (a result was written)."
+    )
+    error: list[AsyncSubscription] = Field(
+        default_factory=list, description="Subscribers of the error topic (a request failed)."
+    )
 
 
 class AsyncInference(SpecModel):
+    input_uri: str | None = Field(
+        default=None,
+        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.+/)?$",
+        description="S3 prefix callers upload request bodies to (InvokeEndpointAsync's InputLocation); "
+        "default: async-inputs/ in the model's artifact bucket. Ends with '/'.",
+    )
     output_uri: str | None = Field(
-        default=None, pattern=r"^s3://.+", description="S3 prefix for results; default: the artifact bucket."
+        default=None,
+        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.+/)?$",
+        description="S3 prefix SageMaker writes results to; default: async-results/ in the model's artifact bucket.",
+    )
+    failure_uri: str | None = Field(
+        default=None,
+        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/(.+/)?$",
+        description="S3 prefix SageMaker writes failed requests' errors to; default: async-failures/ in the "
+        "model's artifact bucket.",
+    )
+    notifications: AsyncNotifications = Field(
+        default_factory=lambda: AsyncNotifications(), description="Who hears of finished and failed requests."
     )
     max_concurrent_invocations_per_instance: int = Field(default=4, ge=1, le=1000, description="Per instance.")
     scale_to_zero: bool = Field(default=True, description="Let the endpoint scale to 0 instances when idle.")

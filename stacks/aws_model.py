@@ -19,7 +19,7 @@ import pulumi
 from contracts import tags as tag_keys
 from contracts.artifact_layout import MANIFEST_FILE, SAGEMAKER_ARCHIVE, bucket_prefix
 from contracts.errors import SlipstackError
-from deployment_spec import ResolvedSpec
+from deployment_spec import ResolvedSpec, cron
 from infra.aws.access_log_bucket import S3_LOG_PREFIX, AccessLogBucket, AccessLogBucketArgs
 from infra.aws.batch_transform_schedule import JOB_PREFIX_LENGTH, BatchTransformSchedule, BatchTransformScheduleArgs
 from infra.aws.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs
@@ -47,13 +47,22 @@ from infra.aws.serverless_concurrency_autoscaling import (
 )
 from stacks import serving_images
 from stacks.artifact import resolve_artifact
+from stacks.aws_serving_modes import (
+    ASYNC_FAILURES_PREFIX,
+    ASYNC_INPUT_PREFIX,
+    ASYNC_RESULTS_PREFIX,
+    S3Location,
+    async_locations,
+    batch_mini_batch,
+    run_scoped_uri,
+    serving_mode_environment,
+)
 from stacks.context import StackContext, aws_tags
 
 CAPTURE_PREFIX = "data-capture/"
 # The monitoring jobs' image when the stack config names none: the serving image holds slipstack.
 MONITORING_IMAGE_REPOSITORY = "slipstack/model-server"
 MONITORING_IMAGE_TAG = "0.1.0"
-ASYNC_RESULTS_PREFIX = "async-results/"
 # Metric names of the quality job (monitoring.quality.CLOUDWATCH_SUFFIX), and which way is better.
 QUALITY_SUFFIX = {
     "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
@@ -138,19 +147,11 @@ def ecr_repository_arn(image_uri: str) -> str:
 
 
 def eventbridge_cron(expression: str, field: str = "serving.batch.schedule") -> str:
-    """Five-field cron (0 = Sunday) -> EventBridge's `cron(m h dom mon dow year)` (1 = Sunday, one '?')."""
-    minute, hour, day, month, weekday = expression.split()
-    if weekday != "*" and day not in ("*", "?"):
-        raise AwsTranslationError(
-            f"{field}: '{expression}' sets both day-of-month and day-of-week, which "
-            "EventBridge cannot combine (set one of them to '*')"
-        )
-    if weekday == "*":
-        weekday = "?"
-    else:
-        day = "?"
-        weekday = re.sub(r"\d+", lambda m: str(int(m.group()) % 7 + 1), weekday)
-    return f"cron({minute} {hour} {day} {month} {weekday} *)"
+    """Five-field cron -> EventBridge's `cron(m h dom mon dow year)` (validate refuses what cannot convert)."""
+    try:
+        return cron.to_eventbridge(expression)
+    except cron.CronError as error:
+        raise AwsTranslationError(f"{field}: {error}") from None
 
 
 # --- the stack's access-log bucket --------------------------------------------------------------
@@ -251,7 +252,7 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             bucket_name=bucket_name,
             kms_key_arn=key.arn,
             expiring_prefixes=(
-                CAPTURE_PREFIX, ASYNC_RESULTS_PREFIX,
+                CAPTURE_PREFIX, ASYNC_INPUT_PREFIX, ASYNC_RESULTS_PREFIX, ASYNC_FAILURES_PREFIX,
                 *((PARTIALS_PREFIX, RESULTS_PREFIX) if runs_drift else ()),
                 *((QUALITY_RESULTS_PREFIX,) if runs_quality else ()),
             ),
@@ -323,12 +324,27 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
     batch = serving.batch
     external_reads: tuple[str, ...] = ()
     external_writes: tuple[str, ...] = ()
-    async_output = ""
+    read_prefixes: tuple[str, ...] = (model_prefix,)
+    write_prefixes: tuple[str, ...] = (CAPTURE_PREFIX,) if spec.monitoring.capture.enabled else ()
+    async_paths = None
     if mode == "async":
-        async_output = (async_settings.output_uri if async_settings and async_settings.output_uri
-                        else f"s3://{bucket_name}/{ASYNC_RESULTS_PREFIX}")
-        if not async_output.startswith(f"s3://{bucket_name}/"):
-            external_writes = (async_output,)
+        # The execution role reads what callers upload and writes results and failures, each in its own
+        # prefix; in the model's bucket as prefixes, elsewhere as external locations.
+        async_paths = async_locations(
+            async_settings.input_uri if async_settings else None,
+            async_settings.output_uri if async_settings else None,
+            async_settings.failure_uri if async_settings else None,
+            bucket_name, str(resolved.source),
+        )
+
+        def split(location: S3Location) -> tuple[tuple[str, ...], tuple[str, ...]]:
+            return ((location.prefix,), ()) if location.bucket == bucket_name else ((), (location.uri,))
+
+        (own_in, ext_in), (own_out, ext_out), (own_fail, ext_fail) = (
+            split(async_paths.input), split(async_paths.output), split(async_paths.failure))
+        read_prefixes += own_in
+        write_prefixes += own_out + own_fail
+        external_reads, external_writes = ext_in, ext_out + ext_fail
     if mode == "batch":
         assert batch is not None  # the spec requires it for mode batch
         for field, uri in (("input_uri", batch.input_uri), ("output_uri", batch.output_uri)):
@@ -337,10 +353,12 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
                     f"{resolved.source}: serving.batch.{field}: '{uri}' is not an s3:// URI (a SageMaker batch "
                     "transform reads and writes S3 only)"
                 )
-        external_reads, external_writes = (batch.input_uri,), (batch.output_uri,)
+        external_reads = (S3Location.parse(batch.input_uri).uri,)
+        external_writes = (S3Location.parse(batch.output_uri).uri,)
 
     async_topics: list[NotificationTopic] = []
     if mode == "async":
+        subscribers = async_settings.notifications if async_settings else None
         for outcome in ("success", "error"):
             async_topics.append(
                 NotificationTopic(
@@ -350,6 +368,9 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
                         kms_key_arn=key.arn,
                         account_id=context.account_id,
                         publisher_services=(),  # SageMaker publishes with the execution role
+                        subscriptions=tuple(
+                            (item.protocol, item.endpoint) for item in getattr(subscribers, outcome, [])
+                        ) if subscribers else (),
                         tags=tagged(f"{model}-async-{outcome}"),
                     ),
                 )
@@ -362,8 +383,8 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             region=region,
             artifact_bucket_arn=bucket_arn,
             kms_key_arn=key.arn,
-            read_prefixes=(model_prefix,),
-            write_prefixes=(CAPTURE_PREFIX,) if spec.monitoring.capture.enabled else (),
+            read_prefixes=read_prefixes,
+            write_prefixes=write_prefixes,
             external_read_uris=external_reads,
             external_write_uris=external_writes,
             image_repository_arns=(ecr_repository_arn(image_uri),),
@@ -389,8 +410,10 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         "model_data_url": model_data_url,
         "execution_role_arn": role.arn,
     }
+    container_environment = {**CONTAINER_ENVIRONMENT, "SAGEMAKER_REGION": region, **serving_mode_environment(mode)}
     if mode == "batch":
         assert batch is not None
+        mini_batch = batch_mini_batch(len(spec.model.signature.inputs), batch.max_payload_mb)
         schedule = BatchTransformSchedule(
             f"{model}-batch",
             BatchTransformScheduleArgs(
@@ -403,12 +426,14 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
                 model_data_url=model_data_url,
                 kms_key_arn=key.arn,
                 schedule_expression=eventbridge_cron(batch.schedule),
-                input_s3_uri=batch.input_uri,
-                output_s3_uri=batch.output_uri,
+                # Each run reads and writes the folder of its scheduled time, never the whole prefix.
+                input_s3_uri=run_scoped_uri(batch.input_uri),
+                output_s3_uri=run_scoped_uri(batch.output_uri),
                 instance_type=serving.instance_type,
                 instance_count=batch.instance_count,
-                max_payload_mb=batch.max_payload_mb,
-                container_environment={**CONTAINER_ENVIRONMENT, "SAGEMAKER_REGION": region},
+                max_payload_mb=mini_batch.max_payload_mb,
+                batch_strategy=mini_batch.strategy,
+                container_environment=container_environment,
                 network_isolation=spec.security.network_isolation,
                 subnet_ids=subnets,
                 security_group_ids=security_groups,
@@ -419,7 +444,9 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             opts=pulumi.ResourceOptions(depends_on=[role.policy]),
         )
         outputs.update(endpoint_name=None, endpoint_arn=None, invoke_url=None,
-                       batch_schedule_arn=schedule.schedule.arn)
+                       batch_schedule_arn=schedule.schedule.arn,
+                       alarm_names=[*outputs["alarm_names"], *schedule.alarm_names],
+                       batch_dead_letter_queue_url=schedule.dead_letter_queue.url)
         return outputs
 
     serverless = serving.serverless or (None if mode != "serverless" else _default_serverless())
@@ -443,16 +470,17 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             if serverless
             else None,
             async_inference=AsyncSettings(
-                output_s3_uri=async_output,
+                output_s3_uri=async_paths.output.uri,
+                failure_s3_uri=async_paths.failure.uri,
                 success_topic_arn=async_topics[0].arn,
                 error_topic_arn=async_topics[1].arn,
                 max_concurrent_invocations_per_instance=(
                     async_settings.max_concurrent_invocations_per_instance if async_settings else 4
                 ),
             )
-            if mode == "async"
+            if async_paths is not None
             else None,
-            container_environment={**CONTAINER_ENVIRONMENT, "SAGEMAKER_REGION": region},
+            container_environment=container_environment,
             network_isolation=spec.security.network_isolation,
             subnet_ids=subnets,
             security_group_ids=security_groups,
@@ -516,6 +544,10 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             endpoint_arn=endpoint.endpoint_arn,
             invoker_role_arns=invoker_roles,
             include_async=mode == "async",
+            input_object_arns=(async_paths.input.objects_arn,) if async_paths else (),
+            result_object_arns=(async_paths.output.objects_arn, async_paths.failure.objects_arn)
+            if async_paths else (),
+            kms_key_arn=key.arn if async_paths else None,
             tags=tagged(f"{model}-invokers"),
         ),
     )

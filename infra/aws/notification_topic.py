@@ -2,7 +2,8 @@
 
 Creates: `aws.sns.Topic` (encrypted with the model's key), `aws.sns.TopicPolicy` (denies publishing
 without TLS, lets the listed AWS services publish only on behalf of this account) and one
-`aws.sns.TopicSubscription` per e-mail address and phone number. E-mail subscriptions stay pending
+`aws.sns.TopicSubscription` per e-mail address, phone number and further subscriber (SQS queue, Lambda
+function, HTTPS endpoint). E-mail subscriptions stay pending
 until the recipient confirms them; that is SNS's double opt-in, not a deployment failure.
 """
 
@@ -25,6 +26,8 @@ class NotificationTopicArgs:
     publisher_services: Sequence[str] = ("cloudwatch.amazonaws.com",)
     emails: Sequence[str] = ()
     sms_numbers: Sequence[str] = ()
+    # Further subscribers as (protocol, endpoint): ("sqs", queue ARN), ("lambda", function ARN), ("https", URL).
+    subscriptions: Sequence[tuple[str, str]] = ()
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -85,6 +88,10 @@ class NotificationTopic(pulumi.ComponentResource):
         for index, number in enumerate(args.sms_numbers):
             aws.sns.TopicSubscription(
                 f"{name}-sms-{index}", topic=self.topic.arn, protocol="sms", endpoint=number, opts=child
+            )
+        for index, (protocol, endpoint) in enumerate(args.subscriptions):
+            aws.sns.TopicSubscription(
+                f"{name}-subscriber-{index}", topic=self.topic.arn, protocol=protocol, endpoint=endpoint, opts=child
             )
         self.arn = self.topic.arn
         self.register_outputs({"arn": self.arn})

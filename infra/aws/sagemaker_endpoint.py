@@ -8,7 +8,8 @@ Creates:
   (always KMS-encrypted), the KMS key on the ML volume unless the instance family has local NVMe
   storage (AWS rejects a key there: the volume is ephemeral and hardware-encrypted);
 - `aws.sagemaker.Endpoint`: blue/green deployment config (all at once, canary or linear traffic
-  shifting, bake time, termination wait) with auto-rollback on the CloudWatch alarms it is given.
+  shifting, bake time, termination wait) with auto-rollback on the CloudWatch alarms it is given; none
+  for a serverless endpoint (AWS offers the guardrails for real-time and async endpoints only).
 
 Models and endpoint configurations are immutable in SageMaker. Both get content-derived physical names
 (a hash of everything that makes them: image, model data URL, role, network settings; the model name,
@@ -49,6 +50,7 @@ class AsyncSettings:
     success_topic_arn: pulumi.Input[str]
     error_topic_arn: pulumi.Input[str]
     max_concurrent_invocations_per_instance: int = 4
+    failure_s3_uri: str = ""  # where failed requests' errors land (S3FailurePath); "" leaves them in CloudWatch
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,8 @@ class SageMakerEndpoint(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SageMakerEndpointArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("slipstack:aws:SageMakerEndpoint", name, None, opts)
-        if args.mode == "serverless" and (args.subnet_ids or args.capture_enabled):
-            raise ValueError("serverless endpoints support neither a VPC nor data capture")
+        if args.mode == "serverless" and (args.subnet_ids or args.capture_enabled or args.network_isolation):
+            raise ValueError("serverless endpoints support neither a VPC, network isolation nor data capture")
 
         container: Any = {
             "image": args.image_uri,
@@ -213,6 +215,7 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             async_config = {
                 "output_config": {
                     "s3_output_path": settings.output_s3_uri,
+                    **({"s3_failure_path": settings.failure_s3_uri} if settings.failure_s3_uri else {}),
                     "kms_key_id": args.kms_key_arn,
                     "notification_config": {
                         "success_topic": settings.success_topic_arn,
@@ -240,7 +243,9 @@ class SageMakerEndpoint(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.model]),
         )
-        endpoint_deployment: Any = deployment_config(args.rollout)
+        # Blue/green deployment guardrails exist for instance-based (real-time and async) endpoints only;
+        # UpdateEndpoint rejects a deployment config on a serverless one.
+        endpoint_deployment: Any = deployment_config(args.rollout) if args.mode != "serverless" else None
         self.endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
             name=args.endpoint_name,

@@ -3,7 +3,9 @@
 Creates: `aws.iam.Role` (trusted only by sagemaker.amazonaws.com, and only on behalf of this account:
 an `aws:SourceAccount` condition stops the confused-deputy case) and one inline `aws.iam.RolePolicy`
 whose statements name exact actions and resources:
-- read the model's artifact prefix, write its capture/output prefixes (and list only those prefixes);
+- read the model's artifact prefix, write its capture/output prefixes (list only prefixes it is told to);
+- read and list the external input prefixes (a batch transform's S3Prefix input lists its prefix before
+  it reads), write the external output prefixes;
 - use the model's KMS key (encrypt, decrypt, data keys);
 - pull the serving image from its ECR repository (`ecr:GetAuthorizationToken` has no resource scoping,
   so it is the one Resource `*` besides the Describe calls below);
@@ -39,6 +41,7 @@ class SageMakerExecutionRoleArgs:
     kms_key_arn: pulumi.Input[str]
     read_prefixes: Sequence[str]  # e.g. "models/<model>/" (no leading slash)
     write_prefixes: Sequence[str] = ()
+    list_prefixes: Sequence[str] = ()  # artifact-bucket prefixes the service lists (none for endpoints)
     # s3://bucket/prefix locations outside the artifact bucket (batch input and output, async results).
     external_read_uris: Sequence[str] = ()
     external_write_uris: Sequence[str] = ()
@@ -69,8 +72,24 @@ def trust_policy(account: str) -> str:
 
 
 def s3_object_arn(uri: str) -> str:
-    """`s3://bucket/prefix/` -> `arn:aws:s3:::bucket/prefix/*` (objects under the prefix only)."""
-    return f"arn:aws:s3:::{uri.removeprefix('s3://').rstrip('*')}*"
+    """`s3://bucket/prefix/` -> `arn:aws:s3:::bucket/prefix/*` (objects under the prefix only).
+
+    A run-scoped location (`.../<aws.scheduler.scheduled-time>/`) is granted under its fixed part.
+    """
+    return f"arn:aws:s3:::{uri.removeprefix('s3://').split('<', 1)[0].rstrip('*')}*"
+
+
+def _by_bucket(uris: Sequence[str]) -> dict[str, list[str]]:
+    """`s3://bucket/prefix/` locations grouped by bucket (prefixes without the template part of a run)."""
+    grouped: dict[str, list[str]] = {}
+    for uri in uris:
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        # A run-scoped input (`daily/<aws.scheduler.scheduled-time>/`) lists under its fixed part.
+        fixed = prefix.split("<", 1)[0]
+        grouped.setdefault(bucket, [])
+        if fixed not in grouped[bucket]:
+            grouped[bucket].append(fixed)
+    return grouped
 
 
 def execution_policy(
@@ -88,15 +107,28 @@ def execution_policy(
                 *(s3_object_arn(uri) for uri in args.external_read_uris),
             ],
         },
-        {
-            "Sid": "ListOwnPrefixes",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": [bucket_arn],
-            "Condition": {
-                "StringLike": {"s3:prefix": [f"{p}*" for p in (*args.read_prefixes, *args.write_prefixes)]}
-            },
-        },
+        # Endpoints and transform jobs fetch ModelDataUrl as one object and only write captured data and
+        # results, so the artifact bucket is listed only where a caller names prefixes to list.
+        *(
+            {
+                "Sid": "ListOwnPrefixes",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [bucket_arn],
+                "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in args.list_prefixes]}},
+            }
+            for _ in range(1 if args.list_prefixes else 0)
+        ),
+        *(
+            {
+                "Sid": f"ListInput{index}",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}"],
+                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+            }
+            for index, (bucket, prefixes) in enumerate(_by_bucket(args.external_read_uris).items())
+        ),
         {
             "Sid": "UseModelKey",
             "Effect": "Allow",

@@ -45,17 +45,19 @@ def test_prod_needs_two_replicas_but_dev_does_not() -> None:
     assert ("serving", "replicas", "min") not in serverless  # serverless capacity is not instances
 
 
-def test_serverless_refuses_vpc_capture_and_guardrails() -> None:
+def test_serverless_refuses_vpc_isolation_capture_and_guardrails() -> None:
     found = paths(
         spec_with(
             serving={"mode": "serverless", "serverless": {"max_concurrency": 5, "provisioned_concurrency": 6}},
             security={"vpc": VPC},
             monitoring={"capture": {"enabled": True}},
-            rollout={"strategy": "canary", "traffic_percent": 10},
+            rollout={"strategy": "canary", "traffic_percent": 10, "extra_alarms": ["team-budget"]},
         )
     )
     assert set(found) == {
         ("security", "vpc"),
+        ("security", "network_isolation"),
+        ("rollout", "extra_alarms"),
         ("monitoring", "capture", "enabled"),
         ("rollout", "strategy"),
         ("serving", "serverless", "provisioned_concurrency"),

@@ -13,7 +13,8 @@ from policies.catalog import rule_ids
 from policies.config import bundled_config
 from policies.offline import evaluate_plan
 
-STACKS = ("dev", "staging", "prod")
+REPO = Path(__file__).resolve().parents[2]
+STACKS = ("dev", "staging", "prod", "modes")
 
 
 @pytest.fixture(scope="module")

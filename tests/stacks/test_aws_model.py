@@ -245,7 +245,7 @@ def test_serverless_mode(pulumi_run: Any, tmp_path: Path) -> None:
                                                       "provisioned_concurrency": 2}},
         rollout={"strategy": "all_at_once"},
         monitoring={"capture": {"enabled": False}},
-        security={"network_isolation": True},
+        security={"network_isolation": False},
         environments={},
     )
     run = run_model(pulumi_run, tmp_path, "dev", spec)
@@ -282,7 +282,7 @@ def test_serverless_without_provisioned_concurrency_has_nothing_to_scale(
 ) -> None:
     spec = write_spec(
         tmp_path, serving={"mode": "serverless", "serverless": serverless}, rollout={"strategy": "all_at_once"},
-        monitoring={"capture": {"enabled": False}}, security={"network_isolation": True}, environments={},
+        monitoring={"capture": {"enabled": False}}, security={"network_isolation": False}, environments={},
     )
     run = run_model(pulumi_run, tmp_path, "dev", spec)
     assert not run.of_type(t.AAS_TARGET) and not run.of_type(t.AAS_POLICY)
