@@ -5,6 +5,7 @@ Plans come from the real `slipstack plan --stack <stack> --out <tmp>` (mock engi
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
