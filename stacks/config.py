@@ -53,8 +53,15 @@ class MonitoringJobSettings(StackModel):
     image: str | None = Field(
         default=None,
         pattern=r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$",
-        description="ECR image of the drift and quality Processing jobs (the serving image holds slipstack's "
-        "monitoring package); default <account>.dkr.ecr.<region>.amazonaws.com/slipstack/model-server:0.1.0.",
+        description="ECR image of the drift and quality Processing jobs, pinned by digest (...@sha256:<hex>); "
+        "default: the stack's own slipstack/model-server repository, by image_digest.",
+    )
+    image_digest: str | None = Field(
+        default=None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="Digest of the model-server image pushed to the stack's repository (CI sets it after the "
+        "push: pulumi config set --path 'slipstack:aws.monitoring_job.image_digest' sha256:...); unset, the "
+        "program asks ECR for the digest of the immutable tag at deploy time.",
     )
     instance_type: str = Field(
         default="ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", description="Processing instance type."
@@ -63,7 +70,7 @@ class MonitoringJobSettings(StackModel):
         default=2, ge=1, le=100, description="Instances of the drift shard job (the capture objects are split "
         "between them by S3 key); the merge and quality jobs run on one."
     )
-    tracing: bool = Field(default=False, description="X-Ray tracing of the jobs' state machines.")
+    tracing: bool = Field(default=True, description="X-Ray tracing of the jobs' state machines.")
 
 
 class AwsStackSettings(StackModel):

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,8 @@ def engine_config(values: dict[str, Any]) -> dict[str, str]:
 class Plan:
     document: dict[str, Any]
     out_dir: Path
+    # URN -> the id and outputs the mock engine answered (ARNs, computed attributes); not in plan.json.
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def resources(self) -> list[dict[str, Any]]:
@@ -136,7 +138,8 @@ def plan_stack(stack: str, project: Project, out_dir: Path | None = None) -> Pla
     }
     destination = out_dir or project.root / "build" / "plan" / stack
     write_plan(document, destination)
-    return Plan(document=document, out_dir=destination)
+    answers = {resource.urn: {"id": resource.id, **resource.outputs} for resource in run.resources}
+    return Plan(document=document, out_dir=destination, answers=answers)
 
 
 # `kubectl apply -f DIR` applies files in name order: namespaces and identities before what uses them.
