@@ -8,6 +8,7 @@ these encode what AWS or Kubernetes would reject at deploy time, so `slipstack v
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 
 from deployment_spec.model import ModelDeployment
@@ -99,6 +100,32 @@ def rollout_steps(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
             )
     if rollout.strategy == "all_at_once" and rollout.traffic_percent is not None:
         yield (("rollout", "traffic_percent"), "traffic_percent applies to canary and linear only (remove it)")
+
+
+def aws_rollout_step_fits_fleet(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    """A canary or linear step, rounded up to whole instances, may be at most half the variant's fleet.
+
+    SageMaker sizes a CAPACITY_PERCENT step in instances (rounded up) and refuses a step above 50% of the
+    instances at update time: a 10% canary on one instance is one instance, the whole fleet. The fleet is
+    checked at its smallest (replicas.min, where autoscaling may leave it and the endpoint starts).
+    """
+    rollout = spec.rollout
+    if (
+        "aws" not in spec.targets or spec.serving.mode not in ("online", "async")
+        or rollout.strategy not in ("canary", "linear") or rollout.traffic_percent is None
+    ):
+        return
+    fleet = spec.serving.replicas.min
+    step = math.ceil(fleet * rollout.traffic_percent / 100)
+    if 2 * step > fleet:
+        # At most 50%, so two instances always take a one-instance step.
+        yield (
+            ("serving", "replicas", "min"),
+            f"a {rollout.traffic_percent}% {rollout.strategy} step on {fleet} instance(s) is {step} "
+            f"instance(s), {100 * step // fleet}% of the fleet; SageMaker allows at most half (set "
+            f"environments.{environment}.serving.replicas.min to at least 2, or rollout.strategy: "
+            "all_at_once there)",
+        )
 
 
 def rollback_has_alarms(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
@@ -343,6 +370,7 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     serverless_limits,
     mode_settings_present,
     rollout_steps,
+    aws_rollout_step_fits_fleet,
     rollback_has_alarms,
     restricted_stays_onprem,
     drift_settings,

@@ -124,7 +124,7 @@ def test_dev_uses_the_key_on_ebs_instances_and_skips_prod_only_parts(pulumi_run:
     assert "churn-score-dev-no-invocations" not in {a.inputs["name"] for a in run.of_type(t.CW_METRIC_ALARM)}
 
 
-@pytest.mark.parametrize(("environment", "bounds"), [("dev", (1, 3)), ("staging", (1, 3)), ("prod", (2, 8))])
+@pytest.mark.parametrize(("environment", "bounds"), [("dev", (2, 3)), ("staging", (2, 3)), ("prod", (2, 8))])
 def test_autoscaling_bounds_per_environment(
     pulumi_run: Any, tmp_path: Path, environment: str, bounds: tuple[int, int]
 ) -> None:
