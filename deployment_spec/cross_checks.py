@@ -113,6 +113,7 @@ def aws_rollout_step_fits_fleet(spec: ModelDeployment, environment: str) -> Iter
     if (
         "aws" not in spec.targets or spec.serving.mode not in ("online", "async")
         or rollout.strategy not in ("canary", "linear") or rollout.traffic_percent is None
+        or rollout.traffic_percent > CANARY_MAX_PERCENT  # rollout_steps already says so
     ):
         return
     fleet = spec.serving.replicas.min
