@@ -34,6 +34,7 @@ from infra.aws.model_quality_job import RESULTS_PREFIX as QUALITY_RESULTS_PREFIX
 from infra.aws.model_quality_job import ModelQualityJob, ModelQualityJobArgs
 from infra.aws.model_server_repository import ModelServerRepository, ModelServerRepositoryArgs, image_reference
 from infra.aws.notification_topic import NotificationTopic, NotificationTopicArgs
+from infra.aws.processing_job_schedule import WINDOW_MANIFEST_PREFIX
 from infra.aws.sagemaker_endpoint import (
     VARIANT_NAME,
     AsyncSettings,
@@ -262,6 +263,7 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             expiring_prefixes=(
                 CAPTURE_PREFIX, ASYNC_RESULTS_PREFIX,
                 *((PARTIALS_PREFIX, RESULTS_PREFIX) if runs_drift else ()),
+                *((WINDOW_MANIFEST_PREFIX,) if job_roles else ()),
                 *((QUALITY_RESULTS_PREFIX,) if runs_quality else ()),
             ),
             expire_after_days=context.config.aws.artifact_retention_days,
@@ -618,7 +620,8 @@ def _monitoring_jobs(
     model = resolved.name
     settings = context.config.aws.monitoring_job
     image, repository = monitoring_image(context)
-    capture_prefix = f"{CAPTURE_PREFIX}{base}/"  # SageMaker writes <endpoint>/<variant>/yyyy/mm/dd/hh/
+    # SageMaker writes <endpoint>/<variant>/yyyy/mm/dd/hh/: the jobs list the window's hours under the variant.
+    capture_prefix = f"{CAPTURE_PREFIX}{base}/{VARIANT_NAME}/"
     outputs: dict[str, Any] = {}
     common: dict[str, Any] = dict(
         model=model, environment=context.environment, name_prefix=base, account_id=context.account_id,

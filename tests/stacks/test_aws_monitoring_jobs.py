@@ -17,6 +17,9 @@ from tests.stacks.test_aws_model import SPEC, model_program, policy_document, wr
 SFN = "aws:sfn/stateMachine:StateMachine"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 ACCOUNT = "123456789012"
+# The states that list a capture window into a manifest before the first job.
+WINDOW_STATES = ["CaptureWindow", "ListCaptureWindow", "MoreCaptureInWindow", "NoCaptureInWindow",
+                 "WriteCaptureManifest"]
 
 
 def run(pulumi_run: Any, tmp_path: Path, spec: Path = SPEC, environment: str = "staging", **config: Any) -> Any:
@@ -36,7 +39,9 @@ def test_drift_state_machine_shards_then_merges(pulumi_run: Any, tmp_path: Path)
     machine = machines(recorded)["churn-score-staging-drift"]
     assert machine["type"] == "STANDARD"
     definition = json.loads(machine["definition"])
-    assert definition["StartAt"] == "ComputeShardPartials"
+    # The capture window is listed into a manifest first (tests/stacks/test_aws_capture_window.py runs it).
+    assert definition["StartAt"] == "CaptureWindow"
+    assert definition["States"]["WriteCaptureManifest"]["Next"] == "ComputeShardPartials"
     shard_state, merge_state = definition["States"]["ComputeShardPartials"], definition["States"]["MergePartials"]
     assert shard_state["Next"] == "MergePartials" and merge_state["End"] is True
     for state in (shard_state, merge_state):
@@ -46,7 +51,9 @@ def test_drift_state_machine_shards_then_merges(pulumi_run: Any, tmp_path: Path)
     # (a) the shard job: N instances, capture prefix sharded by S3 key, partials per execution
     assert shard["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 4
     capture = next(i for i in shard["ProcessingInputs"] if i["InputName"] == "capture")["S3Input"]
-    assert capture["S3Uri"] == "s3://churn-score-staging-artifacts-eu-west-1/data-capture/churn-score-staging/"
+    assert capture["S3DataType"] == "ManifestFile"
+    assert capture["S3Uri.$"] == ("States.Format('s3://churn-score-staging-artifacts-eu-west-1/job-manifests/{}/"
+                                  "capture.manifest', $$.Execution.Name)")
     assert capture["S3DataDistributionType"] == "ShardedByS3Key"
     profile = next(i for i in shard["ProcessingInputs"] if i["InputName"] == "profile")["S3Input"]
     assert profile["S3DataDistributionType"] == "FullyReplicated" and profile["S3Uri"].endswith("/manifest.json")
@@ -112,9 +119,11 @@ def test_job_role_is_least_privilege(pulumi_run: Any, tmp_path: Path) -> None:
     bucket = "arn:aws:s3:::churn-score-staging-artifacts-eu-west-1"
     assert found["WriteOutputs"]["Resource"] == [f"{bucket}/drift-partials/*", f"{bucket}/drift-results/*"]
     reads = found["ReadInputs"]["Resource"]
-    assert f"{bucket}/data-capture/churn-score-staging/*" in reads and f"{bucket}/drift-partials/*" in reads
+    assert f"{bucket}/data-capture/churn-score-staging/primary/*" in reads and f"{bucket}/drift-partials/*" in reads
+    assert f"{bucket}/job-manifests/*" in reads
     assert all(r.startswith(f"{bucket}/") for r in reads)
-    assert found["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"][0] == "data-capture/churn-score-staging/*"
+    listed = found["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"]
+    assert listed[0] == "data-capture/churn-score-staging/primary/*"
     assert found["PublishMonitoringMetricsOnly"]["Action"] == ["cloudwatch:PutMetricData"]
     assert found["PublishMonitoringMetricsOnly"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": metrics.CLOUDWATCH_NAMESPACE}}
@@ -194,9 +203,12 @@ def test_quality_job_when_labels_are_in_s3(pulumi_run: Any, tmp_path: Path) -> N
     recorded = run(pulumi_run, tmp_path, spec, aws={"monitoring_job": {"image": image, "tracing": True}})
     machine = machines(recorded)["churn-score-staging-quality"]
     definition = json.loads(machine["definition"])
-    assert list(definition["States"]) == ["CheckQuality"]
+    assert list(definition["States"]) == [*WINDOW_STATES, "CheckQuality"]
+    # Daily, with the default 24 h label delay: the predictions of the last 49 h (the job's --since), not all.
+    assert "last 49 h" in definition["States"]["CaptureWindow"]["Comment"]
     params = definition["States"]["CheckQuality"]["Parameters"]
     argv = params["AppSpecification"]["ContainerEntrypoint"]
+    assert argv[argv.index("--since") + 1] == "49h"
     assert argv[:2] == ["slipstack", "quality"]
     for option, value in (("--metric", "f1"), ("--threshold", "0.8"), ("--task", "classification"),
                           ("--labels", "/opt/ml/processing/input/labels")):
@@ -231,7 +243,7 @@ def test_shipped_aws_stacks_schedule_the_drift_check(shipped_plan: Any) -> None:
         (machine,) = [r["inputs"] for r in resources if r["type"] == SFN]
         assert machine["name"] == f"breast-cancer-screening-{stack}-drift"
         states = json.loads(machine["definition"])["States"]
-        assert list(states) == ["ComputeShardPartials", "MergePartials"]
+        assert list(states) == [*WINDOW_STATES, "ComputeShardPartials", "MergePartials"]
         schedules = [r["inputs"]["scheduleExpression"] for r in resources if r["type"] == SCHEDULE]
         assert schedules == ["cron(0 * * * ? *)"]  # the spec's "0 * * * *"
 

@@ -38,7 +38,7 @@ SAR_FORMATS: dict[str, str] = {
     "sagemaker": r"arn:aws:sagemaker:[a-z0-9-]+:\d{12}:(model|endpoint-config|endpoint|model-package-group|"
                  r"processing-job|transform-job|inference-component|model-package)/[a-z0-9*-]+(/\d+)?",
     "sns topic": r"arn:aws:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(:[0-9a-f-]{36})?",
-    "states": r"arn:aws:states:([a-z0-9-]+:\d{12}:(stateMachine|execution):[\w*:-]+|::[a-z]+:[\w.]+)",
+    "states": r"arn:aws:states:([a-z0-9-]+:\d{12}:(stateMachine|execution):[\w*:-]+|::[a-z-]+(:[\w.]+)+)",
     "cloudwatch alarm": r"arn:aws:cloudwatch:[a-z0-9-]+:\d{12}:alarm:[^:]+",
     "cloudwatch dashboard": r"arn:aws:cloudwatch::\d{12}:dashboard/[\w-]+",
     "logs": r"arn:aws:logs:[a-z0-9-]+:\d{12}:log-group:[\w/.#-]+(:log-stream:[\w*./-]*|:\*)?",
