@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
+from contracts.aws_network import JOB_VPC_SERVICES
 from deployment_spec.model import ModelDeployment
 
 Path = tuple[str | int, ...]
@@ -123,10 +124,44 @@ def aws_rollout_step_fits_fleet(spec: ModelDeployment, environment: str) -> Iter
         yield (
             ("serving", "replicas", "min"),
             f"a {rollout.traffic_percent}% {rollout.strategy} step on {fleet} instance(s) is {step} "
-            f"instance(s), {100 * step // fleet}% of the fleet; SageMaker allows at most half (set "
-            f"environments.{environment}.serving.replicas.min to at least 2, or rollout.strategy: "
+            f"instance(s), {100 * step // fleet}% of the fleet; SageMaker allows at most half (raise "
+            f"serving.replicas.min in {environment} to at least 2, or use rollout.strategy: "
             "all_at_once there)",
         )
+
+
+
+
+def _aws_jobs_run(spec: ModelDeployment) -> bool:
+    capture = spec.monitoring.capture.enabled and spec.serving.mode in ("online", "async")
+    quality = spec.monitoring.quality
+    return capture and (spec.monitoring.drift.enabled or bool(quality and quality.labels_uri))
+
+
+def aws_vpc_jobs_have_a_path(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    """Jobs in private subnets need a route to the services they call: endpoints the stack declares, a NAT
+    gateway the spec names, or endpoints the VPC already has (all of those the jobs call)."""
+    vpc = spec.security.vpc
+    if vpc is None or "aws" not in spec.targets or not _aws_jobs_run(spec):
+        return
+    if vpc.egress == "nat" and vpc.nat_gateway_id is None:
+        yield (
+            ("security", "vpc", "egress"),  # the line that chose the NAT (the missing id has none)
+            "'nat' needs the NAT gateway the subnets route through (nat_gateway_id: nat-...), or use "
+            "egress: vpc_endpoints and the stack declares the endpoints the jobs need",
+        )
+    if vpc.egress == "existing_vpc_endpoints":
+        missing = [name for name in JOB_VPC_SERVICES if name not in vpc.existing_vpc_endpoint_services]
+        if missing:
+            yield (
+                ("security", "vpc", "existing_vpc_endpoint_services"),
+                f"the drift/quality jobs in these subnets call {', '.join(missing)} and the VPC has no endpoint "
+                "named for them (list every one of "
+                f"{', '.join(JOB_VPC_SERVICES)}, or use egress: vpc_endpoints)",
+            )
+    if vpc.egress != "nat" and vpc.nat_gateway_id is not None:
+        yield (("security", "vpc", "nat_gateway_id"), f"a NAT gateway is named but egress is '{vpc.egress}' "
+               "(set egress: nat, or drop nat_gateway_id)")
 
 
 def rollback_has_alarms(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
@@ -372,6 +407,7 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     mode_settings_present,
     rollout_steps,
     aws_rollout_step_fits_fleet,
+    aws_vpc_jobs_have_a_path,
     rollback_has_alarms,
     restricted_stays_onprem,
     drift_settings,

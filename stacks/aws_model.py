@@ -11,6 +11,7 @@ wherever an EKS load balancer needs it).
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from typing import Any
 
@@ -48,6 +49,7 @@ from infra.aws.serverless_concurrency_autoscaling import (
     ServerlessConcurrencyAutoscaling,
     ServerlessConcurrencyAutoscalingArgs,
 )
+from infra.aws.vpc_service_endpoints import VpcServiceEndpoints, VpcServiceEndpointsArgs
 from stacks import serving_images
 from stacks.artifact import resolve_artifact
 from stacks.context import StackContext, aws_tags
@@ -389,6 +391,10 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         opts=pulumi.ResourceOptions(depends_on=[key]),
     )
 
+    if vpc is not None and vpc.egress == "vpc_endpoints":
+        # The subnets' way to S3, ECR, Logs, CloudWatch and STS (the spec chose endpoints over a NAT).
+        stack_vpc_endpoints(context, subnets, security_groups)
+
     outputs: dict[str, Any] = {
         "region": region,
         "artifact_bucket": bucket.name,
@@ -544,6 +550,39 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
 
 
 _REPOSITORIES: dict[int, tuple[StackContext, ModelServerRepository]] = {}
+_VPC_ENDPOINTS: dict[tuple[int, tuple[str, ...]], tuple[StackContext, VpcServiceEndpoints]] = {}
+
+
+def stack_vpc_endpoints(
+    context: StackContext, subnets: tuple[str, ...], security_groups: tuple[str, ...]
+) -> VpcServiceEndpoints:
+    """One set of service endpoints per set of subnets in a stack (private DNS allows one per VPC).
+
+    The VPC and the route tables are read from the subnets at deploy time (each subnet needs an explicit
+    route table association, as private subnets have).
+    """
+    key = (id(context), tuple(sorted(subnets)))
+    entry = _VPC_ENDPOINTS.get(key)
+    if entry is not None and entry[0] is context:
+        return entry[1]
+    config = context.config
+    first = aws.ec2.get_subnet_output(id=subnets[0])
+    route_tables = pulumi.Output.all(
+        *(aws.ec2.get_route_table_output(subnet_id=subnet).route_table_id for subnet in subnets)
+    ).apply(lambda ids: sorted(set(ids)))
+    endpoints = VpcServiceEndpoints(
+        f"{config.stack}-vpce-{hashlib.sha256(','.join(key[1]).encode()).hexdigest()[:6]}",
+        VpcServiceEndpointsArgs(
+            vpc_id=first.vpc_id,
+            subnet_ids=subnets,
+            route_table_ids=route_tables,
+            client_security_group_ids=security_groups,
+            region=context.region,
+            tags={**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"},
+        ),
+    )
+    _VPC_ENDPOINTS[key] = (context, endpoints)
+    return endpoints
 
 
 def model_server_repository_name(stack: str) -> str:

@@ -102,6 +102,15 @@ class PlausibleOutputs(pulumi.runtime.Mocks):
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             zones = [f"{self.region}{letter}" for letter in "abc"]
             return {"names": zones, "zoneIds": zones, "id": self.region}
+        if token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(args.args.get("id") or "subnet-0")
+            return {**dict(args.args), "id": subnet, "vpcId": f"vpc-{_digest('vpc:' + subnet, 17)}",
+                    "cidrBlock": "10.0.0.0/24", "availabilityZone": f"{self.region}a", "ownerId": self.account_id,
+                    "arn": f"arn:aws:ec2:{self.region}:{self.account_id}:subnet/{subnet}"}
+        if token == "aws:ec2/getRouteTable:getRouteTable":
+            table = f"rtb-{_digest('rtb:' + str(args.args.get('subnetId')), 17)}"
+            return {**dict(args.args), "id": table, "routeTableId": table, "ownerId": self.account_id,
+                    "arn": f"arn:aws:ec2:{self.region}:{self.account_id}:route-table/{table}"}
         if token == "aws:ecr/getImage:getImage":
             # The digest ECR reports for an immutable tag: the plan's stand-in is a hash of repository and tag.
             pushed = f"{args.args.get('repositoryName')}:{args.args.get('imageTag')}"

@@ -150,3 +150,41 @@ def test_a_step_that_fits_half_the_fleet_passes(tmp_path: Path) -> None:
     document["environments"]["staging"]["serving"]["replicas"] = {"min": 1, "max": 2}
     path.write_text(yaml.safe_dump(document))
     load_spec(path).for_environment("staging")
+
+
+def _vpc(**settings: Any) -> dict[str, Any]:
+    document = yaml.safe_load(SPEC.read_text())
+    return {**document["security"], "vpc": {**document["security"]["vpc"], **settings}}
+
+
+def test_jobs_in_a_vpc_need_a_path_to_the_services_they_call(tmp_path: Path) -> None:
+    assert problems(tmp_path, "staging", security=_vpc(egress="nat")) == [
+        "security.vpc.egress: 'nat' needs the NAT gateway the subnets route through "
+        "(nat_gateway_id: nat-...), or use egress: vpc_endpoints and the stack declares the endpoints the jobs need"
+    ]
+    assert problems(tmp_path, "staging", security=_vpc(egress="nat", nat_gateway_id="nat-0a1b2c3d4e5f60718")) == []
+    found = problems(tmp_path, "staging", security=_vpc(egress="existing_vpc_endpoints",
+                                                          existing_vpc_endpoint_services=["s3", "logs"]))
+    assert found == [
+        "security.vpc.existing_vpc_endpoint_services: the drift/quality jobs in these subnets call monitoring, "
+        "ecr.api, ecr.dkr, sts and the VPC has no endpoint named for them (list every one of s3, monitoring, logs, "
+        "ecr.api, ecr.dkr, sts, or use egress: vpc_endpoints)"
+    ]
+    # The default: the stack declares the endpoints (tests/stacks/test_aws_model.py checks them in the plan).
+    assert problems(tmp_path, "staging") == []
+
+
+def test_a_nat_path_is_named_at_its_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    document = yaml.safe_load(SPEC.read_text())
+    document["security"]["vpc"]["egress"] = "nat"
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "egress: nat" in text)
+    result = subprocess.run([sys.executable, "-m", "slipstack", "validate", str(path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert f"{path}:{line}: security.vpc.egress: 'nat' needs the NAT gateway" in (
+        result.stdout + result.stderr)

@@ -202,9 +202,9 @@ def test_key_bucket_and_topic_are_locked_down(pulumi_run: Any, tmp_path: Path) -
     assert topic_policy[0]["Effect"] == "Deny"
     subscriptions = sorted(s.inputs["protocol"] for s in run.of_type(t.SNS_SUBSCRIPTION))
     assert subscriptions == ["email", "sms"]
-    # Every AWS resource of the model carries the model's tags (the stack's image repository serves all models).
+    # Every AWS resource of the model carries its tags (stack-shared ones, "staging-...", serve all models).
     for resource in run.resources:
-        if resource.custom and "tags" in resource.inputs and not resource.name.startswith("staging-model-server"):
+        if resource.custom and "tags" in resource.inputs and not resource.name.startswith("staging-"):
             assert resource.inputs["tags"][tags.MODEL] == "churn-score"
             assert resource.inputs["tags"][tags.COST_CENTRE] == "CC-1234"
 
@@ -231,7 +231,7 @@ def test_changed_model_gets_new_model_and_config_names(pulumi_run: Any, tmp_path
 def test_new_version_or_variant_setting_gets_new_config_name(pulumi_run: Any, tmp_path: Path) -> None:
     base = run_model(pulumi_run, tmp_path, "staging")
     bigger = write_spec(tmp_path, serving={"mode": "online", "instance_type": "ml.m5.xlarge",
-                                            "replicas": {"min": 1, "max": 3}})
+                                            "replicas": {"min": 2, "max": 3}})
     changed = run_model(pulumi_run, tmp_path, "staging", bigger)
     assert base.one(t.SM_ENDPOINT_CONFIG).inputs["name"] != changed.one(t.SM_ENDPOINT_CONFIG).inputs["name"]
 
@@ -292,7 +292,7 @@ def test_serverless_without_provisioned_concurrency_has_nothing_to_scale(
 def test_async_mode(pulumi_run: Any, tmp_path: Path) -> None:
     spec = write_spec(
         tmp_path,
-        serving={"mode": "async", "replicas": {"min": 1, "max": 4},
+        serving={"mode": "async", "replicas": {"min": 2, "max": 4},
                  "async_inference": {"max_concurrent_invocations_per_instance": 8}},
         environments={},
     )
