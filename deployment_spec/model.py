@@ -475,6 +475,11 @@ class Security(SpecModel):
     tls: Tls | None = Field(default=None, description="TLS host and certificate for the model service.")
     invokers: list[Invoker] = Field(default_factory=list, description="Who may call the model.")
     exemptions: list[Exemption] = Field(default_factory=list, description="Reasoned policy exemptions.")
+    rate_limit_per_5_minutes: int = Field(
+        default=2000, ge=10, le=2_000_000_000,
+        description="Requests one client IP may send to the model's host in 5 minutes through an internet-facing "
+        "load balancer; more are blocked by its WAF web ACL (AWS).",
+    )
 
 
 # --- the document --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import string
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contracts.errors import SlipstackError
 from deployment_spec.model import EnvironmentName, Target
@@ -47,6 +47,27 @@ class EksSettings(StackModel):
         default_factory=list,
         description="CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only.",
     )
+    api_reachable_from: Literal["public_cidrs", "vpc_runner"] | None = Field(
+        default=None,
+        description="Where `pulumi up` reaches the cluster's API from (the program creates Kubernetes objects "
+        "in it): 'public_cidrs' (the deploying machines' public egress CIDRs, listed in public_access_cidrs) or "
+        "'vpc_runner' (a CI runner inside the VPC, e.g. a self-hosted GitHub runner in the private subnets, "
+        "whose security group the cluster's allows on 443; the endpoint stays private).",
+    )
+
+    @model_validator(mode="after")
+    def _api_is_reachable(self) -> EksSettings:
+        if self.api_reachable_from == "public_cidrs":
+            if not self.public_access_cidrs:
+                raise ValueError("api_reachable_from 'public_cidrs' needs public_access_cidrs (the runners' CIDRs)")
+            for cidr in self.public_access_cidrs:
+                network = ipaddress.ip_network(cidr, strict=False)
+                if network.prefixlen < 16 or not network.is_global:
+                    raise ValueError(f"public_access_cidrs: '{cidr}' is not a narrow public range (/16 or smaller, "
+                                     "not private): list the deploying runners' egress CIDRs")
+        elif self.api_reachable_from == "vpc_runner" and self.public_access_cidrs:
+            raise ValueError("api_reachable_from 'vpc_runner' keeps the endpoint private: drop public_access_cidrs")
+        return self
 
 
 class MonitoringJobSettings(StackModel):
@@ -73,6 +94,16 @@ class MonitoringJobSettings(StackModel):
     tracing: bool = Field(default=True, description="X-Ray tracing of the jobs' state machines.")
 
 
+class LoadBalancerSettings(StackModel):
+    internal: bool = Field(
+        default=False, description="An internal ALB in the private subnets even when public subnets are configured."
+    )
+    waf: bool = Field(
+        default=True, description="A WAFv2 web ACL on an internet-facing ALB (managed rules and the specs' rate "
+        "limits); confidential and restricted models are refused on an internet-facing ALB without it.",
+    )
+
+
 class AwsStackSettings(StackModel):
     vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$", description="VPC of EKS and the ALB.")
     private_subnet_ids: list[str] = Field(default_factory=list, description="Private subnets (EKS nodes).")
@@ -80,6 +111,9 @@ class AwsStackSettings(StackModel):
     log_retention_days: int = Field(default=90, ge=1, le=3653, description="CloudWatch log retention.")
     artifact_retention_days: int = Field(
         default=365, ge=1, le=3653, description="Days before noncurrent artifact versions and captured data expire."
+    )
+    load_balancer: LoadBalancerSettings = Field(
+        default_factory=LoadBalancerSettings, description="The EKS stack's application load balancer."
     )
     monitoring_job: MonitoringJobSettings = Field(
         default_factory=MonitoringJobSettings,
@@ -195,6 +229,16 @@ class KubernetesStackSettings(StackModel):
                     + ", ".join("{" + name + "}" for name in GROUP_PLACEHOLDERS)
                 )
         return groups
+
+    @model_validator(mode="after")
+    def _eks_api_reachable(self) -> KubernetesStackSettings:
+        # The program creates Kubernetes objects in the cluster it creates: `pulumi up` must reach its API.
+        if self.cluster == "eks" and self.eks.api_reachable_from is None:
+            raise ValueError(
+                "eks.api_reachable_from: say where the deployment reaches the EKS API from: 'public_cidrs' (with "
+                "public_access_cidrs: the CI runners' egress CIDRs) or 'vpc_runner' (a runner inside the VPC)"
+            )
+        return self
 
     @field_validator("artifact_store_cidrs", "dask_scheduler_cidrs")
     @classmethod
