@@ -8,8 +8,10 @@ these encode what AWS or Kubernetes would reject at deploy time, so `slipstack v
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 
+from contracts.aws_network import JOB_VPC_SERVICES
 from deployment_spec import cron
 from deployment_spec.model import ModelDeployment
 
@@ -138,6 +140,67 @@ def rollout_steps(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
             )
     if rollout.strategy == "all_at_once" and rollout.traffic_percent is not None:
         yield (("rollout", "traffic_percent"), "traffic_percent applies to canary and linear only (remove it)")
+
+
+def aws_rollout_step_fits_fleet(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    """A canary or linear step, rounded up to whole instances, may be at most half the variant's fleet.
+
+    SageMaker sizes a CAPACITY_PERCENT step in instances (rounded up) and refuses a step above 50% of the
+    instances at update time: a 10% canary on one instance is one instance, the whole fleet. The fleet is
+    checked at its smallest (replicas.min, where autoscaling may leave it and the endpoint starts).
+    """
+    rollout = spec.rollout
+    if (
+        "aws" not in spec.targets or spec.serving.mode not in ("online", "async")
+        or rollout.strategy not in ("canary", "linear") or rollout.traffic_percent is None
+        or rollout.traffic_percent > CANARY_MAX_PERCENT  # rollout_steps already says so
+    ):
+        return
+    fleet = spec.serving.replicas.min
+    step = math.ceil(fleet * rollout.traffic_percent / 100)
+    if 2 * step > fleet:
+        # At most 50%, so two instances always take a one-instance step.
+        yield (
+            ("serving", "replicas", "min"),
+            f"a {rollout.traffic_percent}% {rollout.strategy} step on {fleet} instance(s) is {step} "
+            f"instance(s), {100 * step // fleet}% of the fleet; SageMaker allows at most half (raise "
+            f"serving.replicas.min in {environment} to at least 2, or use rollout.strategy: "
+            "all_at_once there)",
+        )
+
+
+
+
+def _aws_jobs_run(spec: ModelDeployment) -> bool:
+    capture = spec.monitoring.capture.enabled and spec.serving.mode in ("online", "async")
+    quality = spec.monitoring.quality
+    return capture and (spec.monitoring.drift.enabled or bool(quality and quality.labels_uri))
+
+
+def aws_vpc_jobs_have_a_path(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
+    """Jobs in private subnets need a route to the services they call: endpoints the stack declares, a NAT
+    gateway the spec names, or endpoints the VPC already has (all of those the jobs call)."""
+    vpc = spec.security.vpc
+    if vpc is None or "aws" not in spec.targets or not _aws_jobs_run(spec):
+        return
+    if vpc.egress == "nat" and vpc.nat_gateway_id is None:
+        yield (
+            ("security", "vpc", "egress"),  # the line that chose the NAT (the missing id has none)
+            "'nat' needs the NAT gateway the subnets route through (nat_gateway_id: nat-...), or use "
+            "egress: vpc_endpoints and the stack declares the endpoints the jobs need",
+        )
+    if vpc.egress == "existing_vpc_endpoints":
+        missing = [name for name in JOB_VPC_SERVICES if name not in vpc.existing_vpc_endpoint_services]
+        if missing:
+            yield (
+                ("security", "vpc", "existing_vpc_endpoint_services"),
+                f"the drift/quality jobs in these subnets call {', '.join(missing)} and the VPC has no endpoint "
+                "named for them (list every one of "
+                f"{', '.join(JOB_VPC_SERVICES)}, or use egress: vpc_endpoints)",
+            )
+    if vpc.egress != "nat" and vpc.nat_gateway_id is not None:
+        yield (("security", "vpc", "nat_gateway_id"), f"a NAT gateway is named but egress is '{vpc.egress}' "
+               "(set egress: nat, or drop nat_gateway_id)")
 
 
 def rollback_has_alarms(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
@@ -400,6 +463,8 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     mode_settings_present,
     schedules_fit_their_targets,
     rollout_steps,
+    aws_rollout_step_fits_fleet,
+    aws_vpc_jobs_have_a_path,
     rollback_has_alarms,
     restricted_stays_onprem,
     drift_settings,

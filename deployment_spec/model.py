@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contracts.aws_network import JOB_VPC_SERVICES
 from contracts.sagemaker_instances import KNOWN_FAMILIES, instance_family
 from deployment_spec import cron
 
@@ -511,6 +512,20 @@ class Vpc(SpecModel):
     security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
         min_length=1, description="Security groups of the endpoint's network interfaces."
     )
+    egress: Literal["vpc_endpoints", "nat", "existing_vpc_endpoints"] = Field(
+        default="vpc_endpoints",
+        description="How jobs in these subnets reach S3, CloudWatch, Logs, ECR and STS: 'vpc_endpoints' (the "
+        "stack declares an S3 gateway endpoint on the subnets' route tables and interface endpoints for the "
+        "others), 'nat' (the subnets route through nat_gateway_id), or 'existing_vpc_endpoints' (the VPC "
+        "already has them, e.g. from a network stack; list them in existing_vpc_endpoint_services).",
+    )
+    nat_gateway_id: str | None = Field(
+        default=None, pattern=r"^nat-[0-9a-f]{8,17}$", description="The NAT gateway the subnets route through."
+    )
+    existing_vpc_endpoint_services: list[Literal[JOB_VPC_SERVICES]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="With egress existing_vpc_endpoints: the services the VPC already has endpoints for.",
+    )
 
 
 class Tls(SpecModel):
@@ -559,6 +574,11 @@ class Security(SpecModel):
     tls: Tls | None = Field(default=None, description="TLS host and certificate for the model service.")
     invokers: list[Invoker] = Field(default_factory=list, description="Who may call the model.")
     exemptions: list[Exemption] = Field(default_factory=list, description="Reasoned policy exemptions.")
+    rate_limit_per_5_minutes: int = Field(
+        default=2000, ge=10, le=2_000_000_000,
+        description="Requests one client IP may send to the model's host in 5 minutes through an internet-facing "
+        "load balancer; more are blocked by its WAF web ACL (AWS).",
+    )
 
 
 # --- the document --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ is read complete by some run (hourly job: 2h, every 6 hours: 7h, daily: 25h). Th
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Literal
 
@@ -29,6 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from monitoring.capture_window import format_duration, parse_duration, schedule_period, window_for_schedule
 from monitoring.errors import InputDataError
+
+
+def window_hours(since: str | None) -> int:
+    """A `--since` value in whole hours (rounded up), 0 for none: what a scheduled job's input must cover."""
+    if since is None:
+        return 0
+    return math.ceil(parse_duration(since, "since") / timedelta(hours=1))
 
 
 def _valid_duration(value: str | None) -> str | None:

@@ -11,10 +11,12 @@ wherever an EKS load balancer needs it).
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from contracts import tags as tag_keys
 from contracts.artifact_layout import MANIFEST_FILE, SAGEMAKER_ARCHIVE, bucket_prefix
@@ -31,7 +33,9 @@ from infra.aws.model_monitoring import ModelMonitoring, ModelMonitoringArgs, Qua
 from infra.aws.model_package_group import ModelPackageGroup, ModelPackageGroupArgs
 from infra.aws.model_quality_job import RESULTS_PREFIX as QUALITY_RESULTS_PREFIX
 from infra.aws.model_quality_job import ModelQualityJob, ModelQualityJobArgs
+from infra.aws.model_server_repository import ModelServerRepository, ModelServerRepositoryArgs, image_reference
 from infra.aws.notification_topic import NotificationTopic, NotificationTopicArgs
+from infra.aws.processing_job_schedule import WINDOW_MANIFEST_PREFIX
 from infra.aws.sagemaker_endpoint import (
     VARIANT_NAME,
     AsyncSettings,
@@ -45,6 +49,7 @@ from infra.aws.serverless_concurrency_autoscaling import (
     ServerlessConcurrencyAutoscaling,
     ServerlessConcurrencyAutoscalingArgs,
 )
+from infra.aws.vpc_service_endpoints import VpcServiceEndpoints, VpcServiceEndpointsArgs
 from stacks import serving_images
 from stacks.artifact import resolve_artifact
 from stacks.aws_serving_modes import (
@@ -60,8 +65,8 @@ from stacks.aws_serving_modes import (
 from stacks.context import StackContext, aws_tags
 
 CAPTURE_PREFIX = "data-capture/"
-# The monitoring jobs' image when the stack config names none: the serving image holds slipstack.
-MONITORING_IMAGE_REPOSITORY = "slipstack/model-server"
+# The monitoring jobs' image when the stack config names none: the model-server image holds slipstack; the
+# stack declares its repository, and the jobs run it by digest (the tag is immutable there).
 MONITORING_IMAGE_TAG = "0.1.0"
 # Metric names of the quality job (monitoring.quality.CLOUDWATCH_SUFFIX), and which way is better.
 QUALITY_SUFFIX = {
@@ -254,6 +259,7 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             expiring_prefixes=(
                 CAPTURE_PREFIX, ASYNC_INPUT_PREFIX, ASYNC_RESULTS_PREFIX, ASYNC_FAILURES_PREFIX,
                 *((PARTIALS_PREFIX, RESULTS_PREFIX) if runs_drift else ()),
+                *((WINDOW_MANIFEST_PREFIX,) if job_roles else ()),
                 *((QUALITY_RESULTS_PREFIX,) if runs_quality else ()),
             ),
             expire_after_days=context.config.aws.artifact_retention_days,
@@ -398,6 +404,10 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         ),
         opts=pulumi.ResourceOptions(depends_on=[key]),
     )
+
+    if vpc is not None and vpc.egress == "vpc_endpoints":
+        # The subnets' way to S3, ECR, Logs, CloudWatch and STS (the spec chose endpoints over a NAT).
+        stack_vpc_endpoints(context, subnets, security_groups)
 
     outputs: dict[str, Any] = {
         "region": region,
@@ -564,16 +574,95 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
     return outputs
 
 
-def monitoring_image(context: StackContext) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-    """(image URI, ECR repository ARN) of the monitoring jobs: the stack setting, else the default."""
-    region = context.region
-    configured = context.config.aws.monitoring_job.image
-    if configured is not None:
-        return pulumi.Output.from_input(configured), pulumi.Output.from_input(ecr_repository_arn(configured))
-    image = context.account_id.apply(
-        lambda account: f"{account}.dkr.ecr.{region}.amazonaws.com/{MONITORING_IMAGE_REPOSITORY}:{MONITORING_IMAGE_TAG}"
+_REPOSITORIES: dict[int, tuple[StackContext, ModelServerRepository]] = {}
+_VPC_ENDPOINTS: dict[tuple[int, tuple[str, ...]], tuple[StackContext, VpcServiceEndpoints]] = {}
+
+
+def stack_vpc_endpoints(
+    context: StackContext, subnets: tuple[str, ...], security_groups: tuple[str, ...]
+) -> VpcServiceEndpoints:
+    """One set of service endpoints per set of subnets in a stack (private DNS allows one per VPC).
+
+    The VPC and the route tables are read from the subnets at deploy time (each subnet needs an explicit
+    route table association, as private subnets have).
+    """
+    key = (id(context), tuple(sorted(subnets)))
+    entry = _VPC_ENDPOINTS.get(key)
+    if entry is not None and entry[0] is context:
+        return entry[1]
+    config = context.config
+    first = aws.ec2.get_subnet_output(id=subnets[0])
+    route_tables = pulumi.Output.all(
+        *(aws.ec2.get_route_table_output(subnet_id=subnet).route_table_id for subnet in subnets)
+    ).apply(lambda ids: sorted(set(ids)))
+    endpoints = VpcServiceEndpoints(
+        f"{config.stack}-vpce-{hashlib.sha256(','.join(key[1]).encode()).hexdigest()[:6]}",
+        VpcServiceEndpointsArgs(
+            vpc_id=first.vpc_id,
+            subnet_ids=subnets,
+            route_table_ids=route_tables,
+            client_security_group_ids=security_groups,
+            region=context.region,
+            tags={**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"},
+        ),
     )
-    return image, image.apply(ecr_repository_arn)
+    _VPC_ENDPOINTS[key] = (context, endpoints)
+    return endpoints
+
+
+def model_server_repository_name(stack: str) -> str:
+    """`slipstack/<stack>/model-server`: where CI pushes the image each stack's jobs run."""
+    return f"slipstack/{stack}/model-server"
+
+
+def stack_model_server_repository(context: StackContext) -> ModelServerRepository:
+    """One model-server repository per stack (scan on push, immutable tags, its own KMS key)."""
+    entry = _REPOSITORIES.get(id(context))
+    if entry is not None and entry[0] is context:
+        return entry[1]
+    config = context.config
+    repository = ModelServerRepository(
+        f"{config.stack}-model-server",
+        ModelServerRepositoryArgs(
+            # Per stack: stacks sharing an account would otherwise fight over one repository's name.
+            repository_name=model_server_repository_name(config.stack),
+            account_id=context.account_id,
+            region=context.region,
+            key_alias=f"slipstack/{config.stack}-model-server-images",
+            tags={**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"},
+        ),
+    )
+    _REPOSITORIES[id(context)] = (context, repository)
+    return repository
+
+
+def monitoring_image(context: StackContext) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """(image URI by digest, ECR repository ARN) of the monitoring jobs.
+
+    A configured image must name its digest. Otherwise the stack's repository is used, with the digest from
+    the stack setting `aws.monitoring_job.image_digest` (CI sets it after pushing), or, unset, the digest ECR
+    reports for the immutable tag at deploy time: the push must come before `pulumi up`.
+    """
+    settings = context.config.aws.monitoring_job
+    configured = settings.image
+    if configured is not None:
+        if "@sha256:" not in configured:
+            raise AwsTranslationError(
+                f"stacks/Pulumi.{context.config.stack}.yaml: slipstack:aws.monitoring_job.image: '{configured}' "
+                "names a tag; jobs run images by digest (append @sha256:<digest>, or drop image to use the "
+                "stack's repository)"
+            )
+        return pulumi.Output.from_input(configured), pulumi.Output.from_input(ecr_repository_arn(configured))
+    repository = stack_model_server_repository(context)
+    url = repository.repository.repository_url
+    if settings.image_digest is not None:
+        digest: pulumi.Output[str] = pulumi.Output.from_input(settings.image_digest)
+    else:
+        digest = aws.ecr.get_image_output(
+            repository_name=repository.repository.name, image_tag=MONITORING_IMAGE_TAG
+        ).image_digest
+    image = pulumi.Output.all(url, digest).apply(lambda v: image_reference(v[0], v[1]))
+    return image, repository.repository.arn
 
 
 def _monitoring_jobs(
@@ -595,7 +684,8 @@ def _monitoring_jobs(
     model = resolved.name
     settings = context.config.aws.monitoring_job
     image, repository = monitoring_image(context)
-    capture_prefix = f"{CAPTURE_PREFIX}{base}/"  # SageMaker writes <endpoint>/<variant>/yyyy/mm/dd/hh/
+    # SageMaker writes <endpoint>/<variant>/yyyy/mm/dd/hh/: the jobs list the window's hours under the variant.
+    capture_prefix = f"{CAPTURE_PREFIX}{base}/{VARIANT_NAME}/"
     outputs: dict[str, Any] = {}
     common: dict[str, Any] = dict(
         model=model, environment=context.environment, name_prefix=base, account_id=context.account_id,

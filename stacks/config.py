@@ -21,7 +21,7 @@ import string
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contracts.errors import SlipstackError
 from deployment_spec.model import EnvironmentName, Target
@@ -47,14 +47,42 @@ class EksSettings(StackModel):
         default_factory=list,
         description="CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only.",
     )
+    api_reachable_from: Literal["public_cidrs", "vpc_runner"] | None = Field(
+        default=None,
+        description="Where `pulumi up` reaches the cluster's API from (the program creates Kubernetes objects "
+        "in it): 'public_cidrs' (the deploying machines' public egress CIDRs, listed in public_access_cidrs) or "
+        "'vpc_runner' (a CI runner inside the VPC, e.g. a self-hosted GitHub runner in the private subnets, "
+        "whose security group the cluster's allows on 443; the endpoint stays private).",
+    )
+
+    @model_validator(mode="after")
+    def _api_is_reachable(self) -> EksSettings:
+        if self.api_reachable_from == "public_cidrs":
+            if not self.public_access_cidrs:
+                raise ValueError("api_reachable_from 'public_cidrs' needs public_access_cidrs (the runners' CIDRs)")
+            for cidr in self.public_access_cidrs:
+                network = ipaddress.ip_network(cidr, strict=False)
+                if network.prefixlen < 16 or not network.is_global:
+                    raise ValueError(f"public_access_cidrs: '{cidr}' is not a narrow public range (/16 or smaller, "
+                                     "not private): list the deploying runners' egress CIDRs")
+        elif self.api_reachable_from == "vpc_runner" and self.public_access_cidrs:
+            raise ValueError("api_reachable_from 'vpc_runner' keeps the endpoint private: drop public_access_cidrs")
+        return self
 
 
 class MonitoringJobSettings(StackModel):
     image: str | None = Field(
         default=None,
         pattern=r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$",
-        description="ECR image of the drift and quality Processing jobs (the serving image holds slipstack's "
-        "monitoring package); default <account>.dkr.ecr.<region>.amazonaws.com/slipstack/model-server:0.1.0.",
+        description="ECR image of the drift and quality Processing jobs, pinned by digest (...@sha256:<hex>); "
+        "default: the stack's own slipstack/model-server repository, by image_digest.",
+    )
+    image_digest: str | None = Field(
+        default=None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="Digest of the model-server image pushed to the stack's repository (CI sets it after the "
+        "push: pulumi config set --path 'slipstack:aws.monitoring_job.image_digest' sha256:...); unset, the "
+        "program asks ECR for the digest of the immutable tag at deploy time.",
     )
     instance_type: str = Field(
         default="ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", description="Processing instance type."
@@ -63,7 +91,17 @@ class MonitoringJobSettings(StackModel):
         default=2, ge=1, le=100, description="Instances of the drift shard job (the capture objects are split "
         "between them by S3 key); the merge and quality jobs run on one."
     )
-    tracing: bool = Field(default=False, description="X-Ray tracing of the jobs' state machines.")
+    tracing: bool = Field(default=True, description="X-Ray tracing of the jobs' state machines.")
+
+
+class LoadBalancerSettings(StackModel):
+    internal: bool = Field(
+        default=False, description="An internal ALB in the private subnets even when public subnets are configured."
+    )
+    waf: bool = Field(
+        default=True, description="A WAFv2 web ACL on an internet-facing ALB (managed rules and the specs' rate "
+        "limits); confidential and restricted models are refused on an internet-facing ALB without it.",
+    )
 
 
 class AwsStackSettings(StackModel):
@@ -73,6 +111,9 @@ class AwsStackSettings(StackModel):
     log_retention_days: int = Field(default=90, ge=1, le=3653, description="CloudWatch log retention.")
     artifact_retention_days: int = Field(
         default=365, ge=1, le=3653, description="Days before noncurrent artifact versions and captured data expire."
+    )
+    load_balancer: LoadBalancerSettings = Field(
+        default_factory=LoadBalancerSettings, description="The EKS stack's application load balancer."
     )
     monitoring_job: MonitoringJobSettings = Field(
         default_factory=MonitoringJobSettings,
@@ -188,6 +229,16 @@ class KubernetesStackSettings(StackModel):
                     + ", ".join("{" + name + "}" for name in GROUP_PLACEHOLDERS)
                 )
         return groups
+
+    @model_validator(mode="after")
+    def _eks_api_reachable(self) -> KubernetesStackSettings:
+        # The program creates Kubernetes objects in the cluster it creates: `pulumi up` must reach its API.
+        if self.cluster == "eks" and self.eks.api_reachable_from is None:
+            raise ValueError(
+                "eks.api_reachable_from: say where the deployment reaches the EKS API from: 'public_cidrs' (with "
+                "public_access_cidrs: the CI runners' egress CIDRs) or 'vpc_runner' (a runner inside the VPC)"
+            )
+        return self
 
     @field_validator("artifact_store_cidrs", "dask_scheduler_cidrs")
     @classmethod

@@ -22,6 +22,7 @@ from deployment_spec import ResolvedSpec
 from infra.aws.application_load_balancer import ApplicationLoadBalancer, ApplicationLoadBalancerArgs
 from infra.aws.eks_cluster import EksCluster, EksClusterArgs
 from infra.aws.load_balancer_controller import LoadBalancerController, LoadBalancerControllerArgs
+from infra.aws.load_balancer_web_acl import HostRateLimit, LoadBalancerWebAcl, LoadBalancerWebAclArgs
 from infra.aws.model_kms_key import ModelKmsKey, ModelKmsKeyArgs
 from infra.aws.service_account_role import ServiceAccountRole, ServiceAccountRoleArgs
 from stacks.aws_model import stack_access_log_bucket
@@ -143,6 +144,18 @@ def model_pod_role(
     )
 
 
+def _alb_rate_limits(context: StackContext) -> list[HostRateLimit]:
+    """Each model host the stack's ALB serves, with its spec's rate limit (the ACL is declared once, first)."""
+    from stacks.composition import load_stack_specs, placement
+
+    limits: dict[str, int] = {}
+    for resolved in load_stack_specs(context.config, context.project_root):
+        tls = resolved.spec.security.tls
+        if tls is not None and "onprem" in placement(resolved, context.config):
+            limits[tls.host] = min(limits.get(tls.host, 2_000_000_000), resolved.spec.security.rate_limit_per_5_minutes)
+    return [HostRateLimit(host, limit) for host, limit in sorted(limits.items())]
+
+
 def expose_model_on_alb(resolved: ResolvedSpec, context: StackContext, provider: k8s.Provider) -> dict[str, str]:
     """Target group + host rule on the stack's ALB, and the TargetGroupBinding for the model Service."""
     spec = resolved.spec
@@ -155,8 +168,16 @@ def expose_model_on_alb(resolved: ResolvedSpec, context: StackContext, provider:
         )
     eks = stack_eks(context)
     config = context.config
+    settings = config.aws.load_balancer
+    public = bool(config.aws.public_subnet_ids) and not settings.internal
+    classification = spec.metadata.data_classification
+    if public and not settings.waf and classification in ("confidential", "restricted"):
+        raise EksPlacementError(
+            f"{resolved.source}: metadata.data_classification: a {classification} model may not be served on an "
+            f"internet-facing load balancer without a WAF (Pulumi.{config.stack}.yaml: set "
+            "slipstack:aws.load_balancer.waf: true, or load_balancer.internal: true)"
+        )
     if eks.load_balancer is None:
-        public = bool(config.aws.public_subnet_ids)
         eks.load_balancer = ApplicationLoadBalancer(
             f"slipstack-{config.stack}-ingress",
             ApplicationLoadBalancerArgs(
@@ -171,6 +192,16 @@ def expose_model_on_alb(resolved: ResolvedSpec, context: StackContext, provider:
                 tags={**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"},
             ),
         )
+        if public and settings.waf:
+            LoadBalancerWebAcl(
+                f"slipstack-{config.stack}-ingress-waf",
+                LoadBalancerWebAclArgs(
+                    name=f"slipstack-{config.stack}-ingress",
+                    load_balancer_arn=eks.load_balancer.load_balancer.arn,
+                    rate_limits=_alb_rate_limits(context),
+                    tags={**config.tags, tag_keys.ENVIRONMENT: context.environment, tag_keys.MANAGED_BY: "slipstack"},
+                ),
+            )
     controller = load_balancer_controller(context, provider)
     target_group = eks.load_balancer.attach_service(
         resolved.name, tls.host, tls.acm_certificate_arn, aws_tags(resolved, context)

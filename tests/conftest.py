@@ -102,7 +102,23 @@ def shipped_plan(
     def plan(stack: str) -> dict[str, Any]:
         if stack not in cache:
             out = tmp_path_factory.mktemp(f"plan-{stack}")
-            cache[stack] = plan_stack(stack, find_project(REPO_ROOT), out / stack).document
+            planned = plan_stack(stack, find_project(REPO_ROOT), out / stack)
+            cache[stack] = planned.document
+            _ANSWERS[stack] = planned.answers
         return cache[stack]
 
     return plan
+
+
+_ANSWERS: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+@pytest.fixture(scope="session")
+def shipped_plan_answers(shipped_plan: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, dict[str, Any]]]:
+    """URN -> the id and outputs the mock engine answered, for a shipped stack's plan (planned once)."""
+
+    def answers(stack: str) -> dict[str, dict[str, Any]]:
+        shipped_plan(stack)
+        return _ANSWERS[stack]
+
+    return answers

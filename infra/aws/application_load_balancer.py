@@ -52,10 +52,13 @@ class ApplicationLoadBalancer(pulumi.ComponentResource):
             f"{name}-sg",
             description="Slipstack ALB: HTTPS (and HTTP redirect) in, model port to the cluster out",
             vpc_id=args.vpc_id,
-            ingress=[{"protocol": "tcp", "from_port": port, "to_port": port, "cidr_blocks": [clients]}
-                     for port in (443, 80)],
+            ingress=[{"protocol": "tcp", "from_port": port, "to_port": port, "cidr_blocks": [clients],
+                      "description": purpose}
+                     for port, purpose in ((443, "HTTPS from clients"),
+                                           (80, "HTTP from clients, redirected to HTTPS"))],
             egress=[{"protocol": "tcp", "from_port": args.service_port, "to_port": args.service_port,
-                     "security_groups": [args.node_security_group_id]}],
+                     "security_groups": [args.node_security_group_id],
+                     "description": "To the model pods on the cluster's nodes"}],
             tags=args.tags,
             opts=child,
         )

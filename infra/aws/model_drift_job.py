@@ -1,8 +1,9 @@
 """The scheduled, sharded drift check of one model on AWS: SageMaker Processing run by Step Functions.
 
 Flow of one run (every `schedule_expression`, started by EventBridge Scheduler):
-1. `ComputeShardPartials`: a Processing job of `shard_instances` instances. Its input is the model's
-   data-capture prefix with `S3DataDistributionType: ShardedByS3Key`, so SageMaker gives each instance
+1. `ComputeShardPartials`: a Processing job of `shard_instances` instances. Its input is the manifest of
+   the capture objects in the job's window (listed by the state machine first, see
+   `ProcessingJobSchedule`) with `S3DataDistributionType: ShardedByS3Key`, so SageMaker gives each instance
    a disjoint share of the capture objects (an instance may get none: its shard is empty and merges as
    the identity). Each instance runs `slipstack drift --partials-out /opt/ml/processing/output/partials`
    and writes `shard-<i>-of-<n>.json` (its bin counts, missing counts, moments, category counts); the
@@ -39,7 +40,7 @@ from infra.aws.processing_job_schedule import (
     ProcessingStepArgs,
     model_job_schedule_args,
 )
-from monitoring.job_command import DriftJobSettings, drift_job_command, drift_merge_command
+from monitoring.job_command import DriftJobSettings, drift_job_command, drift_merge_command, window_hours
 
 CAPTURE_PATH = "/opt/ml/processing/input/capture"
 PROFILE_PATH = "/opt/ml/processing/input/profile"
@@ -62,7 +63,7 @@ class ModelDriftJobArgs:
     kms_key_arn: pulumi.Input[str]
     topic_arn: pulumi.Input[str]
     bucket_name: str
-    capture_prefix: str  # "data-capture/<endpoint>/", under the bucket
+    capture_prefix: str  # "data-capture/<endpoint>/<variant>/", under the bucket: the hour partitions' root
     profile_key: str  # the packaged manifest.json holding the reference profile
     schedule_expression: str  # EventBridge cron(...)
     schedule_cron: str = ""  # the same in five-field form: sets the capture window each run reads
@@ -100,7 +101,9 @@ def drift_steps(args: ModelDriftJobArgs) -> list[ProcessingStepArgs]:
         instance_type=args.instance_type,
         instance_count=args.shard_instances,
         inputs=(
-            ProcessingInputArgs("capture", bucket + args.capture_prefix, CAPTURE_PATH, distribution="ShardedByS3Key"),
+            # Only the hours the job reads (its --since), listed into a manifest: not the whole history.
+            ProcessingInputArgs("capture", bucket + args.capture_prefix, CAPTURE_PATH, distribution="ShardedByS3Key",
+                                window_hours=window_hours(settings.capture_window())),
             profile_input,
         ),
         outputs=(

@@ -25,7 +25,7 @@ from infra.aws.processing_job_schedule import (
     ProcessingStepArgs,
     model_job_schedule_args,
 )
-from monitoring.job_command import QualityJobSettings, quality_job_command
+from monitoring.job_command import QualityJobSettings, quality_job_command, window_hours
 
 PREDICTIONS_PATH = "/opt/ml/processing/input/predictions"
 LABELS_PATH = "/opt/ml/processing/input/labels"
@@ -79,8 +79,9 @@ def quality_steps(args: ModelQualityJobArgs) -> list[ProcessingStepArgs]:
             container_argv=quality_job_command(settings),
             instance_type=args.instance_type,
             inputs=(
+                # The window the job scores (schedule + label delay), listed into a manifest.
                 ProcessingInputArgs("predictions", f"s3://{args.bucket_name}/{args.predictions_prefix}",
-                                    PREDICTIONS_PATH),
+                                    PREDICTIONS_PATH, window_hours=window_hours(settings.capture_window())),
                 ProcessingInputArgs("labels", args.labels_uri, LABELS_PATH),
             ),
             outputs=(ProcessingOutputArgs(

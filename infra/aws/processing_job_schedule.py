@@ -19,6 +19,16 @@ Creates:
 - an `aws.cloudwatch.EventRule` on the state machine's FAILED / TIMED_OUT / ABORTED executions that
   notifies the model's SNS topic, and an `ExecutionsFailed` alarm to the same topic.
 
+Capture windows: an input with `window_hours` is not the whole prefix (File mode would copy every
+object captured in the retention period before the job starts). Before the first job, the state
+machine lists only the keys of the hour partitions `yyyy/mm/dd/hh/` of the window ending at the
+execution's start (ListObjectsV2 from the window's first hour, in key order, which is time order),
+writes them as a SageMaker manifest file (`[{"prefix": ...}, "<yyyy/mm/dd/hh/file>", ...]`, KMS-encrypted)
+under `manifest_prefix/<execution name>/`, and the job reads that manifest (S3DataType ManifestFile):
+a run's input is bounded by its window, not by the history. A window with no capture ends the
+execution successfully without starting a job (no traffic, nothing to test). The listing states use
+JSONata (date arithmetic); the job states stay JSONPath.
+
 Job names must be unique and at most 63 characters: `<job_prefix>-<kind>-<States.UUID()>`, where
 the job prefix is short and carries a hash of the model's name, so the IAM resource
 `processing-job/<job_prefix>-*` covers this model's jobs and no other model's.
@@ -47,6 +57,8 @@ SYNC_PROCESSING_JOB = "arn:aws:states:::sagemaker:createProcessingJob.sync"
 SYNC_EVENTS_RULE = "StepFunctionsGetEventsForSageMakerProcessingJobsRule"
 PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 EXECUTION_PLACEHOLDER = "{execution}"
+# Under the artifact bucket: the windowed inputs' manifests (one small object per run; expire them).
+WINDOW_MANIFEST_PREFIX = "job-manifests/"
 UUID_LENGTH = 36
 JOB_NAME_LIMIT = 63
 # Log delivery for Step Functions is configured through these CloudWatch Logs calls, which AWS
@@ -72,6 +84,9 @@ class ProcessingInputArgs:
     local_path: str
     distribution: Literal["FullyReplicated", "ShardedByS3Key"] = "FullyReplicated"
     data_type: Literal["S3Prefix", "ManifestFile"] = "S3Prefix"
+    # > 0: only the objects of the hour partitions (yyyy/mm/dd/hh/ under s3_uri) of the last
+    # `window_hours` hours, listed into a manifest at run time (see the module docstring).
+    window_hours: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,7 @@ class ProcessingJobScheduleArgs:
     write_prefixes: Sequence[str] = ()
     external_read_uris: Sequence[str] = ()  # s3://bucket/prefix/ outside the artifact bucket (labels)
     metric_namespace: str = ""  # cloudwatch:namespace the jobs may publish to; "" = none
+    manifest_prefix: str = WINDOW_MANIFEST_PREFIX  # under the artifact bucket: the windowed inputs' manifests
     subnet_ids: Sequence[str] = ()
     security_group_ids: Sequence[str] = ()
     description: str = "Slipstack scheduled processing jobs"
@@ -227,19 +243,22 @@ def job_role_policy(args: ProcessingJobScheduleArgs, account: str, key_arn: str,
     bucket = args.artifact_bucket_arn
     region = args.region
     group = f"arn:aws:logs:{region}:{account}:log-group:{PROCESSING_LOG_GROUP}"
+    # SageMaker reads a windowed input's manifest with the job's role, then the objects it lists.
+    manifests = (args.manifest_prefix,) if windowed_input(args) else ()
+    readable = (*args.read_prefixes, *args.write_prefixes, *manifests)
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadInputs",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": [f"{bucket}/{p}*" for p in (*args.read_prefixes, *args.write_prefixes)],
+            "Resource": [f"{bucket}/{p}*" for p in readable],
         },
         {
             "Sid": "ListOwnPrefixes",
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
             "Resource": [bucket],
-            "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in (*args.read_prefixes, *args.write_prefixes)]}},
+            "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in readable]}},
         },
         {
             "Sid": "UseModelKey",
@@ -335,7 +354,9 @@ def state_machine_trust_policy(account: str) -> str:
     })
 
 
-def state_machine_policy(args: ProcessingJobScheduleArgs, account: str, job_role_arn: str) -> str:
+def state_machine_policy(
+    args: ProcessingJobScheduleArgs, account: str, job_role_arn: str, key_arn: str = ""
+) -> str:
     jobs = f"arn:aws:sagemaker:{args.region}:{account}:processing-job/{args.job_prefix}-*"
     statements: list[dict[str, Any]] = [
         {
@@ -367,6 +388,28 @@ def state_machine_policy(args: ProcessingJobScheduleArgs, account: str, job_role
         {"Sid": "LogDeliveryHasNoResourceScope", "Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS),
          "Resource": "*"},
     ]
+    found = windowed_input(args)
+    if found is not None:
+        _, item = found
+        _, root = _bucket_and_key(item.s3_uri)
+        statements += [
+            {
+                "Sid": "ListTheCaptureWindow",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [args.artifact_bucket_arn],
+                "Condition": {"StringLike": {"s3:prefix": [f"{root}*"]}},
+            },
+            {
+                "Sid": "WriteWindowManifests",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{args.artifact_bucket_arn}/{args.manifest_prefix}*"],
+            },
+            # The manifest is written SSE-KMS with the model's key.
+            {"Sid": "EncryptWindowManifests", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+             "Resource": [key_arn]},
+        ]
     if args.tracing:
         statements.append({"Sid": "XRayHasNoResourceScope", "Effect": "Allow", "Action": list(XRAY_ACTIONS),
                            "Resource": "*"})
@@ -383,6 +426,111 @@ def scheduler_policy(state_machine_arn: str, key_arn: str) -> str:
             {"Sid": "DecryptScheduleInput", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key_arn]},
         ],
     })
+
+
+def windowed_input(args: ProcessingJobScheduleArgs) -> tuple[ProcessingStepArgs, ProcessingInputArgs] | None:
+    """The (step, input) whose input is a capture window; a schedule has at most one."""
+    found = [(step, item) for step in args.steps for item in step.inputs if item.window_hours > 0]
+    if len({(item.name, item.s3_uri, item.window_hours) for _, item in found}) > 1:
+        raise ValueError("a processing job schedule lists at most one capture window")
+    return found[0] if found else None
+
+
+def _bucket_and_key(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def manifest_uri(args: ProcessingJobScheduleArgs, item: ProcessingInputArgs) -> str:
+    """Where the run's manifest of a windowed input is written (per execution)."""
+    bucket, _ = _bucket_and_key(item.s3_uri)
+    return f"s3://{bucket}/{args.manifest_prefix}{EXECUTION_PLACEHOLDER}/{item.name}.manifest"
+
+
+HOUR_MS = 3_600_000
+_HOUR_PICTURE = "'[Y0001]/[M01]/[D01]/[H01]/'"  # SageMaker's capture partitions, yyyy/mm/dd/hh/ (UTC)
+LIST_PAGE_SIZE = 1000
+
+
+def window_states(args: ProcessingJobScheduleArgs, key_arn: str, first_job_state: str) -> dict[str, Any]:
+    """The JSONata states that list a window's hour partitions into a manifest, then go to the first job.
+
+    Keys under the root sort by time (yyyy/mm/dd/hh/), so one listing from the window's first hour, page
+    by page, stops at the first key past the window's last hour: the cost is the window, not the history.
+    """
+    found = windowed_input(args)
+    assert found is not None
+    _, item = found
+    bucket, root = _bucket_and_key(item.s3_uri)
+    root = root if root.endswith("/") else root + "/"
+    now = "$toMillis($states.context.Execution.StartTime)"
+    first_hour = f"$floor(({now} - {item.window_hours * HOUR_MS}) / {HOUR_MS}) * {HOUR_MS}"
+    after_last_hour = f"($floor({now} / {HOUR_MS}) + 1) * {HOUR_MS}"
+    manifest_bucket, manifest_key = _bucket_and_key(manifest_uri(args, item))
+    before, _, after = manifest_key.partition(EXECUTION_PLACEHOLDER)
+    in_window = "$states.result.Contents[Key < $windowEnd].Key"
+    return {
+        "CaptureWindow": {
+            "Type": "Pass",
+            "QueryLanguage": "JSONata",
+            "Comment": f"The hour partitions of the last {item.window_hours} h under {item.s3_uri}",
+            "Assign": {
+                "windowStart": f"{{% '{root}' & $fromMillis({first_hour}, {_HOUR_PICTURE}) %}}",
+                "windowEnd": f"{{% '{root}' & $fromMillis({after_last_hour}, {_HOUR_PICTURE}) %}}",
+                "captureKeys": "{% [] %}",
+                "listToken": "",
+            },
+            "Next": "ListCaptureWindow",
+        },
+        "ListCaptureWindow": {
+            "Type": "Task",
+            "QueryLanguage": "JSONata",
+            "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2",
+            # StartAfter on the first page (keys after the window's first hour folder), then the token.
+            "Arguments": f"{{% $merge([{{'Bucket': '{bucket}', 'Prefix': '{root}', 'MaxKeys': {LIST_PAGE_SIZE}}}, "
+                         "$listToken = '' ? {'StartAfter': $windowStart} : {'ContinuationToken': $listToken}]) %}",
+            "Assign": {
+                # Relative to the root, as the manifest lists them (and shorter: the keys live in a variable).
+                # $append with nothing to add (an empty page) returns the list as it was.
+                "captureKeys": f"{{% $append($captureKeys, $map({in_window}, function($k) "
+                               f"{{ $substringAfter($k, '{root}') }})) %}}",
+                "listToken": "{% $exists($states.result.NextContinuationToken) ? "
+                             "$states.result.NextContinuationToken : '' %}",
+                "listMore": "{% $states.result.IsTruncated = true and "
+                            "$count($states.result.Contents[Key >= $windowEnd]) = 0 %}",
+            },
+            "Output": "{% $states.input %}",
+            "Next": "MoreCaptureInWindow",
+        },
+        "MoreCaptureInWindow": {
+            "Type": "Choice",
+            "QueryLanguage": "JSONata",
+            "Choices": [
+                {"Condition": "{% $listMore %}", "Next": "ListCaptureWindow"},
+                {"Condition": "{% $count($captureKeys) = 0 %}", "Next": "NoCaptureInWindow"},
+            ],
+            "Default": "WriteCaptureManifest",
+        },
+        "NoCaptureInWindow": {
+            "Type": "Succeed",
+            "Comment": "No request was captured in the window: nothing to test, no job started",
+        },
+        "WriteCaptureManifest": {
+            "Type": "Task",
+            "QueryLanguage": "JSONata",
+            "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+            "Arguments": {
+                "Bucket": manifest_bucket,
+                "Key": f"{{% '{before}' & $states.context.Execution.Name & '{after}' %}}",
+                "Body": f"{{% $string($append([{{'prefix': 's3://{bucket}/{root}'}}], $captureKeys)) %}}",
+                "ContentType": "application/json",
+                "ServerSideEncryption": "aws:kms",
+                "SSEKMSKeyId": key_arn,
+            },
+            "Output": "{% $states.input %}",
+            "Next": first_job_state,
+        },
+    }
 
 
 def _s3_uri(key: str, uri: str) -> dict[str, str]:
@@ -419,9 +567,9 @@ def processing_job_request(
             {
                 "InputName": item.name,
                 "S3Input": {
-                    **_s3_uri("S3Uri", item.s3_uri),
+                    **_s3_uri("S3Uri", manifest_uri(args, item) if item.window_hours else item.s3_uri),
                     "LocalPath": item.local_path,
-                    "S3DataType": item.data_type,
+                    "S3DataType": "ManifestFile" if item.window_hours else item.data_type,
                     "S3InputMode": "File",
                     "S3DataDistributionType": item.distribution,
                 },
@@ -466,7 +614,11 @@ def state_machine_definition(
         else:
             state["End"] = True
         states[step.state_name] = state
-    return {"Comment": args.description, "StartAt": args.steps[0].state_name, "States": states}
+    start = args.steps[0].state_name
+    if windowed_input(args) is not None:
+        states = {**window_states(args, key_arn, start), **states}
+        start = "CaptureWindow"
+    return {"Comment": args.description, "StartAt": start, "States": states}
 
 
 class ProcessingJobSchedule(pulumi.ComponentResource):
@@ -520,8 +672,8 @@ class ProcessingJobSchedule(pulumi.ComponentResource):
         machine_policy = aws.iam.RolePolicy(
             f"{name}-states-policy",
             role=machine_role.id,
-            policy=pulumi.Output.all(account, self.job_role.arn).apply(
-                lambda v: state_machine_policy(args, v[0], v[1])
+            policy=pulumi.Output.all(account, self.job_role.arn, args.kms_key_arn).apply(
+                lambda v: state_machine_policy(args, v[0], v[1], v[2])
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[machine_role]),
         )

@@ -22,6 +22,8 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from slipstack.plan.aws_formats import AWS_FORMATS, Identity
+
 UNKNOWN = rpc.UNKNOWN  # the engine's marker for a value not known until deploy time
 SECRET_MASK = "[secret]"
 MOCK_ACCOUNT_ID = "123456789012"
@@ -32,33 +34,18 @@ def _digest(text: str, length: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-# Resource type token -> (ARN service, ARN resource path template). `{name}` is the physical name.
-_ARN_FORMATS: dict[str, tuple[str, str]] = {
-    "aws:iam/role:Role": ("iam", "role/{name}"),
-    "aws:iam/policy:Policy": ("iam", "policy/{name}"),
-    "aws:sagemaker/model:Model": ("sagemaker", "model/{name}"),
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ("sagemaker", "endpoint-config/{name}"),
-    "aws:sagemaker/endpoint:Endpoint": ("sagemaker", "endpoint/{name}"),
-    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("sagemaker", "model-package-group/{name}"),
-    "aws:sns/topic:Topic": ("sns", "{name}"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{name}"),
-    "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
-    "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{name}"),
-    "aws:cloudwatch/dashboard:Dashboard": ("cloudwatch", "dashboard/{name}"),
-    "aws:kms/alias:Alias": ("kms", "{name}"),
-    "aws:eks/cluster:Cluster": ("eks", "cluster/{name}"),
-    "aws:eks/nodeGroup:NodeGroup": ("eks", "nodegroup/{name}"),
-    "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", "loadbalancer/app/{name}/{hex}"),
-    "aws:lb/listener:Listener": ("elasticloadbalancing", "listener/app/{name}/{hex}"),
-    "aws:lb/targetGroup:TargetGroup": ("elasticloadbalancing", "targetgroup/{name}/{hex}"),
-    "aws:acm/certificate:Certificate": ("acm", "certificate/{uuid}"),
-    "aws:wafv2/webAcl:WebAcl": ("wafv2", "regional/webacl/{name}/{uuid}"),
-    "aws:scheduler/schedule:Schedule": ("scheduler", "schedule/default/{name}"),
-    "aws:ec2/securityGroup:SecurityGroup": ("ec2", "security-group/sg-{hex}"),
-}
-
 # Properties whose value the engine derives from the resource name when the program leaves them unset.
-_NAME_PROPERTIES = ("name", "bucket", "functionName", "clusterName", "topicName")
+_NAME_PROPERTIES = ("name", "bucket", "functionName", "clusterName", "topicName", "nodeGroupName",
+                    "dashboardName")
+# Types whose `name` property is something else's name (a rule's, a role's), never their own physical name.
+_UNNAMED_TYPES = frozenset({
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:sns/topicSubscription:TopicSubscription", "aws:sns/topicPolicy:TopicPolicy",
+    "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:ec2/vpcEndpoint:VpcEndpoint",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:appautoscaling/target:Target", "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+})
 
 
 @dataclass
@@ -90,9 +77,14 @@ class RecordedResource:
 class PlausibleOutputs(pulumi.runtime.Mocks):
     """Mocks whose outputs look like the real provider's: ids, ARNs, names, Kubernetes metadata."""
 
-    def __init__(self, region: str = DEFAULT_REGION, account_id: str = MOCK_ACCOUNT_ID):
+    def __init__(
+        self, region: str = DEFAULT_REGION, account_id: str = MOCK_ACCOUNT_ID, *, project: str = "", stack: str = ""
+    ):
         self.region = region
         self.account_id = account_id
+        # Part of every random id: two stacks (or projects) never share a key id or an ALB suffix.
+        self.project = project
+        self.stack = stack
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token = args.token
@@ -110,6 +102,21 @@ class PlausibleOutputs(pulumi.runtime.Mocks):
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             zones = [f"{self.region}{letter}" for letter in "abc"]
             return {"names": zones, "zoneIds": zones, "id": self.region}
+        if token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(args.args.get("id") or "subnet-0")
+            return {**dict(args.args), "id": subnet, "vpcId": f"vpc-{_digest('vpc:' + subnet, 17)}",
+                    "cidrBlock": "10.0.0.0/24", "availabilityZone": f"{self.region}a", "ownerId": self.account_id,
+                    "arn": f"arn:aws:ec2:{self.region}:{self.account_id}:subnet/{subnet}"}
+        if token == "aws:ec2/getRouteTable:getRouteTable":
+            table = f"rtb-{_digest('rtb:' + str(args.args.get('subnetId')), 17)}"
+            return {**dict(args.args), "id": table, "routeTableId": table, "ownerId": self.account_id,
+                    "arn": f"arn:aws:ec2:{self.region}:{self.account_id}:route-table/{table}"}
+        if token == "aws:ecr/getImage:getImage":
+            # The digest ECR reports for an immutable tag: the plan's stand-in is a hash of repository and tag.
+            pushed = f"{args.args.get('repositoryName')}:{args.args.get('imageTag')}"
+            digest = "sha256:" + hashlib.sha256(pushed.encode()).hexdigest()
+            return {**dict(args.args), "imageDigest": digest, "id": digest, "imageTags": [args.args.get("imageTag")],
+                    "registryId": self.account_id, "imagePushedAt": 1767225600, "imageSizeInBytes": 412_000_000}
         # Unknown invokes answer with their own arguments: enough for programs that only echo them.
         return dict(args.args)
 
@@ -122,50 +129,26 @@ class PlausibleOutputs(pulumi.runtime.Mocks):
         return f"{args.name}-{_digest(args.typ + args.name, 8)}", inputs
 
     def _aws(self, args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        key = f"{args.typ}::{args.name}"
+        key = f"{self.project}/{self.stack}/{args.typ}::{args.name}"
         physical = next((state[p] for p in _NAME_PROPERTIES if isinstance(state.get(p), str)), None)
         if physical is None:
             # The real engine auto-names with a random suffix; a hash suffix keeps plans reproducible.
             physical = f"{args.name}-{_digest(key, 7)}"
             if args.typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
                 state.setdefault("bucket", physical)
-            else:
+            elif args.typ not in _UNNAMED_TYPES:
                 state.setdefault("name", physical)
-        region = state.get("region") or self.region
-        fake_uuid = str(uuid.UUID(hashlib.md5(key.encode()).hexdigest()))
-        resource_id = physical
-        if args.typ == "aws:s3/bucket:Bucket" or args.typ == "aws:s3/bucketV2:BucketV2":
-            state["arn"] = f"arn:aws:s3:::{physical}"
-            state["bucketDomainName"] = f"{physical}.s3.amazonaws.com"
-            state["bucketRegionalDomainName"] = f"{physical}.s3.{region}.amazonaws.com"
-        elif args.typ == "aws:kms/key:Key":
-            resource_id = fake_uuid
-            state["keyId"] = fake_uuid
-            state["arn"] = f"arn:aws:kms:{region}:{self.account_id}:key/{fake_uuid}"
-        elif args.typ in _ARN_FORMATS:
-            service, template = _ARN_FORMATS[args.typ]
-            path = template.format(name=physical, hex=_digest(key, 16), uuid=fake_uuid)
-            account = "" if service == "s3" else self.account_id
-            arn_region = "" if service == "iam" else region
-            state["arn"] = f"arn:aws:{service}:{arn_region}:{account}:{path}"
-            if service in ("elasticloadbalancing", "acm", "wafv2"):
-                resource_id = state["arn"]
+        identity = Identity(key=key, name=physical, region=state.get("region") or self.region,
+                            account=self.account_id, state=state)
+        answer = AWS_FORMATS.get(args.typ)
+        if answer is None:
+            # No row for this type: an id only, never an ARN in a format nobody checked.
+            resource_id = physical
         else:
-            state.setdefault("arn", f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{region}:{self.account_id}:"
-                                    f"{args.typ.split(':')[-1].lower()}/{physical}")
-        if args.typ == "aws:iam/role:Role":
-            state["uniqueId"] = "AROA" + _digest(key, 16).upper()
-        if args.typ == "aws:eks/cluster:Cluster":
-            state["endpoint"] = f"https://{_digest(key, 32).upper()}.gr7.{region}.eks.amazonaws.com"
-            state["certificateAuthority"] = {"data": "LS0tLS1CRUdJTi1NT0NLLUNBLS0tLS0="}
-            issuer = f"https://oidc.eks.{region}.amazonaws.com/id/{_digest(key, 32).upper()}"
-            state["identities"] = [{"oidcs": [{"issuer": issuer}]}]
-            state.setdefault("version", "1.33")
-        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
-            state["dnsName"] = f"{physical}-{_digest(key, 10)}.{region}.elb.amazonaws.com"
-            state["zoneId"] = "Z32O12XQLNTSW2"
-        if args.typ == "aws:sns/topic:Topic":
-            resource_id = state["arn"]
+            resource_id, computed = answer(identity)
+            for name, value in computed.items():
+                if name == "vpcConfig" or state.get(name) in (None, "", UNKNOWN):
+                    state[name] = value
         state.setdefault("tagsAll", state.get("tags", {}))
         return resource_id, state
 
@@ -225,7 +208,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 dependencies=dependencies,
                 inputs=_plain(inputs),
-                outputs={},
+                # What the mock answered (the ARN and computed attributes consumers read): kept for checks
+                # of the plan's references, not written to plan.json.
+                outputs=_plain(rpc.deserialize_properties(response.object, keep_unknowns=True))
+                if response.object
+                else {},
                 id=response.id or None,
             )
         )
@@ -297,7 +284,9 @@ def _run_in_this_thread(
     config: Mapping[str, str],
     mocks: pulumi.runtime.Mocks | None,
 ) -> ProgramRun:
-    monitor = RecordingMonitor(mocks or PlausibleOutputs(region=config.get("aws:region", DEFAULT_REGION)))
+    monitor = RecordingMonitor(
+        mocks or PlausibleOutputs(region=config.get("aws:region", DEFAULT_REGION), project=project, stack=stack)
+    )
     pulumi.runtime.set_all_config(dict(config), secret_keys=[])
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
 

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,8 @@ class Plan:
     out_dir: Path
     unpackaged: tuple[Unpackaged, ...] = ()
     spec_exemptions: tuple[SpecExemption, ...] = ()
+    # URN -> the id and outputs the mock engine answered (ARNs, computed attributes); not in plan.json.
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def resources(self) -> list[dict[str, Any]]:
@@ -182,8 +184,9 @@ def plan_stack(stack: str, project: Project, out_dir: Path | None = None) -> Pla
     }
     destination = out_dir or project.root / "build" / "plan" / stack
     write_plan(document, destination)
+    answers = {resource.urn: {"id": resource.id, **resource.outputs} for resource in run.resources}
     return Plan(document=document, out_dir=destination, unpackaged=tuple(unpackaged),
-                spec_exemptions=tuple(exemptions))
+                spec_exemptions=tuple(exemptions), answers=answers)
 
 
 # `kubectl apply -f DIR` applies files in name order: namespaces and identities before what uses them.

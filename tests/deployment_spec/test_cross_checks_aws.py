@@ -90,3 +90,101 @@ def test_onnx_models_are_refused_on_aws_only(tmp_path: Path) -> None:
     onprem = problems(tmp_path, "dev", model=model, targets=["onprem"], environments={})
     onprem = [p for p in onprem if p.startswith("model.")]
     assert onprem == []
+
+
+ROLLOUT_SPEC = """\
+apiVersion: slipstack/v1
+kind: ModelDeployment
+metadata: {name: churn-score, owner: a@example.com, cost_centre: CC-1, data_classification: internal}
+model:
+  framework: sklearn
+  framework_version: "1.9.1"
+  task: classification
+  artifact: model.joblib
+  version: 1.0.0
+  signature:
+    inputs: [{name: tenure, dtype: float64}]
+    outputs: [{name: label, dtype: int64}]
+serving:
+  mode: online
+  instance_type: ml.m5.large
+  replicas: {min: 4, max: 6}
+rollout: {strategy: STRATEGY, traffic_percent: 25, bake_minutes: 5}
+targets: [aws]
+environments:
+  staging:
+    serving:
+      replicas: {min: 1, max: 2}
+"""
+
+
+@pytest.mark.parametrize("strategy", ["canary", "linear"])
+def test_a_step_above_half_the_fleet_of_an_overlay_is_refused_at_the_overlay_line(
+    tmp_path: Path, strategy: str
+) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "churn.yaml"
+    path.write_text(ROLLOUT_SPEC.replace("STRATEGY", strategy))
+    result = subprocess.run([sys.executable, "-m", "slipstack", "validate", str(path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    # 25% of 4 instances is one (fine in the base); of the staging overlay's one instance it is all of it.
+    line = ROLLOUT_SPEC.splitlines().index("      replicas: {min: 1, max: 2}") + 1
+    output = result.stdout + result.stderr
+    assert f"{path}:{line}: environments.staging.serving.replicas.min: a 25% {strategy} step on 1 instance(s)" in output
+    assert "SageMaker allows at most half" in output
+    assert "1 problem(s)" in output  # the base (4 instances) passes
+
+
+def test_a_step_that_fits_half_the_fleet_passes(tmp_path: Path) -> None:
+    document = yaml.safe_load(ROLLOUT_SPEC.replace("STRATEGY", "canary"))
+    document["environments"]["staging"]["serving"]["replicas"] = {"min": 2, "max": 2}
+    path = tmp_path / "churn.yaml"
+    path.write_text(yaml.safe_dump(document))
+    # 25% of 2 is one instance, exactly half: what SageMaker accepts.
+    load_spec(path).for_environment("staging")
+    # Kubernetes weights canaries at the ingress, by traffic, not instances: the rule is AWS-only.
+    document["targets"] = ["onprem"]
+    document["environments"]["staging"]["serving"]["replicas"] = {"min": 1, "max": 2}
+    path.write_text(yaml.safe_dump(document))
+    load_spec(path).for_environment("staging")
+
+
+def _vpc(**settings: Any) -> dict[str, Any]:
+    document = yaml.safe_load(SPEC.read_text())
+    return {**document["security"], "vpc": {**document["security"]["vpc"], **settings}}
+
+
+def test_jobs_in_a_vpc_need_a_path_to_the_services_they_call(tmp_path: Path) -> None:
+    assert problems(tmp_path, "staging", security=_vpc(egress="nat")) == [
+        "security.vpc.egress: 'nat' needs the NAT gateway the subnets route through "
+        "(nat_gateway_id: nat-...), or use egress: vpc_endpoints and the stack declares the endpoints the jobs need"
+    ]
+    assert problems(tmp_path, "staging", security=_vpc(egress="nat", nat_gateway_id="nat-0a1b2c3d4e5f60718")) == []
+    found = problems(tmp_path, "staging", security=_vpc(egress="existing_vpc_endpoints",
+                                                          existing_vpc_endpoint_services=["s3", "logs"]))
+    assert found == [
+        "security.vpc.existing_vpc_endpoint_services: the drift/quality jobs in these subnets call monitoring, "
+        "ecr.api, ecr.dkr, sts and the VPC has no endpoint named for them (list every one of s3, monitoring, logs, "
+        "ecr.api, ecr.dkr, sts, or use egress: vpc_endpoints)"
+    ]
+    # The default: the stack declares the endpoints (tests/stacks/test_aws_model.py checks them in the plan).
+    assert problems(tmp_path, "staging") == []
+
+
+def test_a_nat_path_is_named_at_its_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    document = yaml.safe_load(SPEC.read_text())
+    document["security"]["vpc"]["egress"] = "nat"
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "egress: nat" in text)
+    result = subprocess.run([sys.executable, "-m", "slipstack", "validate", str(path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert f"{path}:{line}: security.vpc.egress: 'nat' needs the NAT gateway" in (
+        result.stdout + result.stderr)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from contracts import metrics
@@ -15,6 +17,9 @@ from tests.stacks.test_aws_model import SPEC, model_program, policy_document, wr
 SFN = "aws:sfn/stateMachine:StateMachine"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 ACCOUNT = "123456789012"
+# The states that list a capture window into a manifest before the first job.
+WINDOW_STATES = ["CaptureWindow", "ListCaptureWindow", "MoreCaptureInWindow", "NoCaptureInWindow",
+                 "WriteCaptureManifest"]
 
 
 def run(pulumi_run: Any, tmp_path: Path, spec: Path = SPEC, environment: str = "staging", **config: Any) -> Any:
@@ -34,7 +39,9 @@ def test_drift_state_machine_shards_then_merges(pulumi_run: Any, tmp_path: Path)
     machine = machines(recorded)["churn-score-staging-drift"]
     assert machine["type"] == "STANDARD"
     definition = json.loads(machine["definition"])
-    assert definition["StartAt"] == "ComputeShardPartials"
+    # The capture window is listed into a manifest first (tests/stacks/test_aws_capture_window.py runs it).
+    assert definition["StartAt"] == "CaptureWindow"
+    assert definition["States"]["WriteCaptureManifest"]["Next"] == "ComputeShardPartials"
     shard_state, merge_state = definition["States"]["ComputeShardPartials"], definition["States"]["MergePartials"]
     assert shard_state["Next"] == "MergePartials" and merge_state["End"] is True
     for state in (shard_state, merge_state):
@@ -44,7 +51,9 @@ def test_drift_state_machine_shards_then_merges(pulumi_run: Any, tmp_path: Path)
     # (a) the shard job: N instances, capture prefix sharded by S3 key, partials per execution
     assert shard["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 4
     capture = next(i for i in shard["ProcessingInputs"] if i["InputName"] == "capture")["S3Input"]
-    assert capture["S3Uri"] == "s3://churn-score-staging-artifacts-eu-west-1/data-capture/churn-score-staging/"
+    assert capture["S3DataType"] == "ManifestFile"
+    assert capture["S3Uri.$"] == ("States.Format('s3://churn-score-staging-artifacts-eu-west-1/job-manifests/{}/"
+                                  "capture.manifest', $$.Execution.Name)")
     assert capture["S3DataDistributionType"] == "ShardedByS3Key"
     profile = next(i for i in shard["ProcessingInputs"] if i["InputName"] == "profile")["S3Input"]
     assert profile["S3DataDistributionType"] == "FullyReplicated" and profile["S3Uri"].endswith("/manifest.json")
@@ -83,16 +92,20 @@ def test_drift_state_machine_shards_then_merges(pulumi_run: Any, tmp_path: Path)
         assert params["ProcessingJobName.$"].endswith("-{}', States.UUID())")
         prefix = params["ProcessingJobName.$"].split("'")[1].removesuffix("-{}")
         assert len(prefix) + 1 + 36 <= 63
-    # the image: the default ECR URI derived from account and region
-    assert shard["AppSpecification"]["ImageUri"] == (
-        f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/slipstack/model-server:0.1.0")
+    # the image: the stack's own repository, by the digest ECR reports for the immutable tag
+    repository = recorded.one("aws:ecr/repository:Repository").inputs
+    assert repository["name"] == "slipstack/staging/model-server"
+    assert shard["AppSpecification"]["ImageUri"] == merge["AppSpecification"]["ImageUri"]
+    assert re.fullmatch(rf"{ACCOUNT}\.dkr\.ecr\.eu-west-1\.amazonaws\.com/slipstack/staging/model-server"
+                        r"@sha256:[0-9a-f]{64}", shard["AppSpecification"]["ImageUri"])
 
-    # logging: KMS-encrypted log group with retention, no execution data; X-Ray off by default
+    # logging: KMS-encrypted log group with retention, every event (ALL), no execution data; X-Ray on by default
     group = recorded.named("churn-score-drift-jobs-logs").inputs
     assert group["kmsKeyId"] == key_arn and group["retentionInDays"] == 90
     assert machine["loggingConfiguration"]["includeExecutionData"] is False
     assert machine["loggingConfiguration"]["logDestination"].endswith(":*")
-    assert machine["tracingConfiguration"] == {"enabled": False}
+    assert machine["loggingConfiguration"]["level"] == "ALL"
+    assert machine["tracingConfiguration"] == {"enabled": True}
 
 
 def test_job_role_is_least_privilege(pulumi_run: Any, tmp_path: Path) -> None:
@@ -106,14 +119,16 @@ def test_job_role_is_least_privilege(pulumi_run: Any, tmp_path: Path) -> None:
     bucket = "arn:aws:s3:::churn-score-staging-artifacts-eu-west-1"
     assert found["WriteOutputs"]["Resource"] == [f"{bucket}/drift-partials/*", f"{bucket}/drift-results/*"]
     reads = found["ReadInputs"]["Resource"]
-    assert f"{bucket}/data-capture/churn-score-staging/*" in reads and f"{bucket}/drift-partials/*" in reads
+    assert f"{bucket}/data-capture/churn-score-staging/primary/*" in reads and f"{bucket}/drift-partials/*" in reads
+    assert f"{bucket}/job-manifests/*" in reads
     assert all(r.startswith(f"{bucket}/") for r in reads)
-    assert found["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"][0] == "data-capture/churn-score-staging/*"
+    listed = found["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"]
+    assert listed[0] == "data-capture/churn-score-staging/primary/*"
     assert found["PublishMonitoringMetricsOnly"]["Action"] == ["cloudwatch:PutMetricData"]
     assert found["PublishMonitoringMetricsOnly"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": metrics.CLOUDWATCH_NAMESPACE}}
     assert found["PullMonitoringImage"]["Resource"] == [
-        f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/slipstack/model-server"]
+        f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/slipstack/staging/model-server"]
     assert found["WriteJobLogs"]["Resource"][0] == (
         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/sagemaker/ProcessingJobs")
     assert "JobNetworkInterfaces" in found  # the spec has a VPC
@@ -139,13 +154,13 @@ def test_state_machine_and_scheduler_roles(pulumi_run: Any, tmp_path: Path) -> N
     assert trust["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
     schedule = next(s.inputs for s in recorded.of_type(SCHEDULE) if s.inputs["name"] == "churn-score-staging-drift")
     machine_arn = schedule["target"]["arn"]
-    assert machine_arn.endswith(":statemachine/churn-score-staging-drift")
+    assert machine_arn.endswith(":stateMachine:churn-score-staging-drift")
     scheduler = statements(recorded.named("churn-score-drift-jobs-scheduler-policy"))
     assert scheduler["StartThisStateMachine"] == {
         "Sid": "StartThisStateMachine", "Effect": "Allow", "Action": ["states:StartExecution"],
         "Resource": [machine_arn]}
     # the model's key names the job and scheduler roles
-    key = statements(recorded.one(t.KMS_KEY))
+    key = statements(recorded.named("churn-score-kms-key"))
     principals = key["RolesUseKey"]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
     assert f"arn:aws:iam::{ACCOUNT}:role/churn-score-staging-drift-sched" in principals
 
@@ -158,7 +173,7 @@ def test_schedule_and_failure_notification(pulumi_run: Any, tmp_path: Path) -> N
     assert schedule["scheduleExpression"] == "cron(15 */2 ? * 2-6 *)"
     assert schedule["scheduleExpressionTimezone"] == "UTC"
     machine_arn = schedule["target"]["arn"]
-    assert machine_arn.endswith(":statemachine/churn-score-staging-drift")
+    assert machine_arn.endswith(":stateMachine:churn-score-staging-drift")
     assert schedule["target"]["roleArn"].endswith(":role/churn-score-staging-drift-sched")
     topic_arn = next(a.inputs["alarmActions"][0] for a in recorded.of_type(t.CW_METRIC_ALARM)
                      if a.inputs["name"] == "churn-score-staging-5xx-errors")
@@ -173,7 +188,7 @@ def test_schedule_and_failure_notification(pulumi_run: Any, tmp_path: Path) -> N
     # EventBridge may publish to the encrypted topic
     topic_policy = statements(recorded.named("churn-score-alerts-policy"))
     assert "events.amazonaws.com" in topic_policy["ServicesPublishForThisAccount"]["Principal"]["Service"]
-    assert "events.amazonaws.com" in statements(recorded.one(t.KMS_KEY))[
+    assert "events.amazonaws.com" in statements(recorded.named("churn-score-kms-key"))[
         "CloudWatchAlarmsPublishToEncryptedTopic"]["Principal"]["Service"]
     # partials and results expire like captured data
     lifecycle = recorded.named("churn-score-artifacts-lifecycle").inputs["rules"]
@@ -184,13 +199,16 @@ def test_quality_job_when_labels_are_in_s3(pulumi_run: Any, tmp_path: Path) -> N
     monitoring = yaml.safe_load(SPEC.read_text())["monitoring"]
     monitoring["quality"] = {"metric": "f1", "threshold": 0.8, "labels_uri": "s3://labels-bucket/churn/"}
     spec = write_spec(tmp_path, monitoring=monitoring)
-    image = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/monitor:2.0.0"
+    image = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/monitor@sha256:{'ab' * 32}"
     recorded = run(pulumi_run, tmp_path, spec, aws={"monitoring_job": {"image": image, "tracing": True}})
     machine = machines(recorded)["churn-score-staging-quality"]
     definition = json.loads(machine["definition"])
-    assert list(definition["States"]) == ["CheckQuality"]
+    assert list(definition["States"]) == [*WINDOW_STATES, "CheckQuality"]
+    # Daily, with the default 24 h label delay: the predictions of the last 49 h (the job's --since), not all.
+    assert "last 49 h" in definition["States"]["CaptureWindow"]["Comment"]
     params = definition["States"]["CheckQuality"]["Parameters"]
     argv = params["AppSpecification"]["ContainerEntrypoint"]
+    assert argv[argv.index("--since") + 1] == "49h"
     assert argv[:2] == ["slipstack", "quality"]
     for option, value in (("--metric", "f1"), ("--threshold", "0.8"), ("--task", "classification"),
                           ("--labels", "/opt/ml/processing/input/labels")):
@@ -225,6 +243,26 @@ def test_shipped_aws_stacks_schedule_the_drift_check(shipped_plan: Any) -> None:
         (machine,) = [r["inputs"] for r in resources if r["type"] == SFN]
         assert machine["name"] == f"breast-cancer-screening-{stack}-drift"
         states = json.loads(machine["definition"])["States"]
-        assert list(states) == ["ComputeShardPartials", "MergePartials"]
+        assert list(states) == [*WINDOW_STATES, "ComputeShardPartials", "MergePartials"]
         schedules = [r["inputs"]["scheduleExpression"] for r in resources if r["type"] == SCHEDULE]
         assert schedules == ["cron(0 * * * ? *)"]  # the spec's "0 * * * *"
+
+
+def test_a_monitoring_image_by_tag_is_refused(pulumi_run: Any, tmp_path: Path) -> None:
+    from stacks.aws_model import AwsTranslationError
+
+    spec = write_spec(tmp_path)
+    image = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/monitor:2.0.0"
+    with pytest.raises(AwsTranslationError, match=r"monitoring_job.image: .*names a tag; jobs run images by digest"):
+        run(pulumi_run, tmp_path, spec, aws={"monitoring_job": {"image": image}})
+
+
+def test_a_configured_digest_is_used_as_given(pulumi_run: Any, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    digest = "sha256:" + "c" * 64
+    recorded = run(pulumi_run, tmp_path, spec, aws={"monitoring_job": {"image_digest": digest}})
+    definition = json.loads(machines(recorded)["churn-score-staging-drift"]["definition"])
+    for state in definition["States"].values():
+        if "Parameters" in state:
+            image = state["Parameters"]["AppSpecification"]["ImageUri"]
+            assert image.endswith(f"/slipstack/staging/model-server@{digest}")

@@ -52,7 +52,8 @@ def test_restricted_model_never_lands_on_eks(repo_root: Path) -> None:
     config = stack_config_from_values(
         "staging",
         {"slipstack:environment": "staging", "slipstack:targets": ["aws", "onprem"],
-         "slipstack:specs": ["deployments/diabetes-progression.yaml"], "slipstack:kubernetes": {"cluster": "eks"}},
+         "slipstack:specs": ["deployments/diabetes-progression.yaml"],
+         "slipstack:kubernetes": {"cluster": "eks", "eks": {"api_reachable_from": "vpc_runner"}}},
     )
     [spec] = load_stack_specs(config, repo_root)
     with pytest.raises(PlacementError, match="is restricted, but the Kubernetes target"):
@@ -81,3 +82,29 @@ def test_unknown_key_and_bad_values_are_all_reported() -> None:
     assert "slipstack:specs: required key is missing" in message
     assert "slipstack:targets.0: Input should be 'aws' or 'onprem'" in message
     assert "aws:region" in message
+
+
+def _eks(**eks: object) -> dict[str, object]:
+    return {"slipstack:environment": "staging", "slipstack:targets": ["aws", "onprem"],
+            "slipstack:specs": ["deployments/breast-cancer-screening.yaml"],
+            "slipstack:kubernetes": {"cluster": "eks", "eks": eks}}
+
+
+@pytest.mark.parametrize(("eks", "message"), [
+    ({}, "eks.api_reachable_from: say where the deployment reaches the EKS API from"),
+    ({"api_reachable_from": "public_cidrs"}, "needs public_access_cidrs"),
+    ({"api_reachable_from": "public_cidrs", "public_access_cidrs": ["0.0.0.0/0"]}, "is not a narrow public range"),
+    ({"api_reachable_from": "public_cidrs", "public_access_cidrs": ["10.1.0.0/24"]}, "is not a narrow public range"),
+    ({"api_reachable_from": "vpc_runner", "public_access_cidrs": ["52.18.4.0/28"]}, "drop public_access_cidrs"),
+])
+def test_the_eks_api_must_be_reachable_from_where_the_stack_deploys(eks: dict[str, object], message: str) -> None:
+    with pytest.raises(StackConfigError, match=message):
+        stack_config_from_values("staging", _eks(**eks), "stacks/Pulumi.staging.yaml")
+
+
+def test_allow_listed_runner_cidrs_or_a_runner_in_the_vpc_are_accepted() -> None:
+    public = stack_config_from_values(
+        "staging", _eks(api_reachable_from="public_cidrs", public_access_cidrs=["52.18.4.0/28"]))
+    assert public.kubernetes.eks.public_access_cidrs == ["52.18.4.0/28"]
+    private = stack_config_from_values("staging", _eks(api_reachable_from="vpc_runner"))
+    assert private.kubernetes.eks.public_access_cidrs == []

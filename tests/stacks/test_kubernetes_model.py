@@ -32,7 +32,10 @@ def program(spec_path: Path, environment: str, project_root: Path, cluster: str 
         network = {"vpc_id": "vpc-0123456789abcdef0",
                    "private_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
         config = StackConfig(stack=environment, environment=environment, specs=[str(spec_path)],
-                             targets=["aws", "onprem"], kubernetes={"cluster": cluster, **(kubernetes or {})},
+                             targets=["aws", "onprem"],
+                             # A stack-created cluster says where the deployment reaches its API from.
+                             kubernetes={"cluster": cluster, **({"eks": {"api_reachable_from": "vpc_runner"}}
+                                                                if cluster == "eks" else {}), **(kubernetes or {})},
                              aws=network if cluster == "eks" else {})
         context = StackContext(config=config, project_root=project_root,
                                account_id=pulumi.Output.from_input("123456789012"), region=config.region)
@@ -61,7 +64,7 @@ def canary_spec(tmp_path: Path, repo_root: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("environment", "bounds"), [("staging", (1, 3)), ("prod", (2, 6))])
+@pytest.mark.parametrize(("environment", "bounds"), [("dev", (1, 3)), ("staging", (2, 3)), ("prod", (2, 6))])
 def test_hpa_bounds_follow_the_environment(pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path,
                                            environment: str, bounds: tuple[int, int]) -> None:
     spec = repo_root / "deployments" / "breast-cancer-screening.yaml"
