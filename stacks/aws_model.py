@@ -19,6 +19,7 @@ import pulumi
 from contracts import tags as tag_keys
 from contracts.artifact_layout import MANIFEST_FILE, SAGEMAKER_ARCHIVE, bucket_prefix
 from contracts.errors import SlipstackError
+from contracts.sagemaker_instances import vcpu_count
 from deployment_spec import ResolvedSpec
 from infra.aws.access_log_bucket import S3_LOG_PREFIX, AccessLogBucket, AccessLogBucketArgs
 from infra.aws.batch_transform_schedule import JOB_PREFIX_LENGTH, BatchTransformSchedule, BatchTransformScheduleArgs
@@ -27,7 +28,7 @@ from infra.aws.endpoint_invoker_policy import EndpointInvokerPolicy, EndpointInv
 from infra.aws.model_artifact_bucket import ModelArtifactBucket, ModelArtifactBucketArgs
 from infra.aws.model_drift_job import PARTIALS_PREFIX, RESULTS_PREFIX, ModelDriftJob, ModelDriftJobArgs
 from infra.aws.model_kms_key import ModelKmsKey, ModelKmsKeyArgs
-from infra.aws.model_monitoring import ModelMonitoring, ModelMonitoringArgs, QualityAlarmSettings
+from infra.aws.model_monitoring import ModelMonitoring, ModelMonitoringArgs
 from infra.aws.model_package_group import ModelPackageGroup, ModelPackageGroupArgs
 from infra.aws.model_quality_job import RESULTS_PREFIX as QUALITY_RESULTS_PREFIX
 from infra.aws.model_quality_job import ModelQualityJob, ModelQualityJobArgs
@@ -45,6 +46,7 @@ from infra.aws.serverless_concurrency_autoscaling import (
     ServerlessConcurrencyAutoscaling,
     ServerlessConcurrencyAutoscalingArgs,
 )
+from monitoring.job_command import QUALITY_SCHEDULE
 from stacks import serving_images
 from stacks.artifact import resolve_artifact
 from stacks.context import StackContext, aws_tags
@@ -54,12 +56,6 @@ CAPTURE_PREFIX = "data-capture/"
 MONITORING_IMAGE_REPOSITORY = "slipstack/model-server"
 MONITORING_IMAGE_TAG = "0.1.0"
 ASYNC_RESULTS_PREFIX = "async-results/"
-# Metric names of the quality job (monitoring.quality.CLOUDWATCH_SUFFIX), and which way is better.
-QUALITY_SUFFIX = {
-    "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
-    "roc_auc": "RocAuc", "mae": "MAE", "rmse": "RMSE", "r2": "R2",
-}
-LOWER_IS_BETTER = frozenset({"mae", "rmse"})
 # Framework container contract: the entry point the packaging step puts at code/inference.py.
 CONTAINER_ENVIRONMENT = {
     "SAGEMAKER_PROGRAM": "inference.py",
@@ -291,7 +287,6 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
     )
 
     endpoint_name = None if mode == "batch" else base
-    quality = spec.monitoring.quality
     monitoring = ModelMonitoring(
         f"{model}-monitoring",
         ModelMonitoringArgs(
@@ -307,14 +302,8 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             latency_p99_ms=spec.monitoring.latency_p99_ms,
             error_rate_percent=spec.monitoring.error_rate_percent,
             missing_invocations_alarm=environment == "prod",
-            drift_alert_threshold=spec.monitoring.drift.alert_threshold if spec.monitoring.drift.enabled else None,
-            quality=QualityAlarmSettings(
-                metric_name=f"Quality{QUALITY_SUFFIX[quality.metric]}",
-                threshold=quality.threshold,
-                higher_is_better=quality.metric not in LOWER_IS_BETTER,
-            )
-            if quality
-            else None,
+            # CloudWatch sums CPUUtilization over the vCPUs; the drift and quality alarms live with their jobs.
+            instance_vcpus=vcpu_count(serving.instance_type),
             log_retention_days=context.config.aws.log_retention_days,
             tags=tagged(f"{model}-monitoring"),
         ),
@@ -490,6 +479,7 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
                 max_capacity=serving.replicas.max,
                 target_invocations_per_instance=autoscaling.target_invocations_per_instance,
                 target_cpu_percent=autoscaling.target_cpu_percent,
+                instance_vcpus=vcpu_count(serving.instance_type),
                 scale_in_cooldown_seconds=autoscaling.scale_in_cooldown_seconds,
                 scale_out_cooldown_seconds=autoscaling.scale_out_cooldown_seconds,
                 async_backlog_per_instance=(
@@ -527,8 +517,11 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         ),
     )
     if job_roles:
-        outputs.update(_monitoring_jobs(resolved, context, base, bucket_name, model_prefix, key, topic,
-                                        subnets, security_groups, job_roles, tagged, endpoint))
+        jobs = _monitoring_jobs(resolved, context, base, bucket_name, model_prefix, key, topic,
+                                subnets, security_groups, job_roles, tagged, endpoint)
+        # Each job declares the alarm on what it publishes.
+        outputs["alarm_names"] = [*outputs["alarm_names"], *jobs.pop("alarm_names")]
+        outputs.update(jobs)
     invoke_path = "async-invocations" if mode == "async" else "invocations"
     outputs.update(
         endpoint_name=endpoint.endpoint_name,
@@ -571,7 +564,7 @@ def _monitoring_jobs(
     settings = context.config.aws.monitoring_job
     image, repository = monitoring_image(context)
     capture_prefix = f"{CAPTURE_PREFIX}{base}/"  # SageMaker writes <endpoint>/<variant>/yyyy/mm/dd/hh/
-    outputs: dict[str, Any] = {}
+    outputs: dict[str, Any] = {"alarm_names": []}
     common: dict[str, Any] = dict(
         model=model, environment=context.environment, name_prefix=base, account_id=context.account_id,
         region=context.region, image_uri=image, image_repository_arn=repository, kms_key_arn=key.arn,
@@ -603,6 +596,7 @@ def _monitoring_jobs(
             opts=pulumi.ResourceOptions(depends_on=[key, endpoint]),
         )
         outputs["drift_state_machine_arn"] = drift_job.jobs.state_machine.arn
+        outputs["alarm_names"] += drift_job.alarm_names
     quality = spec.monitoring.quality
     if "quality" in job_roles and quality is not None and quality.labels_uri:
         job_role, scheduler_role = job_roles["quality"]
@@ -626,10 +620,9 @@ def _monitoring_jobs(
             opts=pulumi.ResourceOptions(depends_on=[key, endpoint]),
         )
         outputs["quality_state_machine_arn"] = quality_job.jobs.state_machine.arn
+        outputs["alarm_names"] += quality_job.alarm_names
     return outputs
 
-
-QUALITY_SCHEDULE = "0 3 * * *"
 
 
 def _default_serverless() -> Any:

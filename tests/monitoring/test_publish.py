@@ -32,7 +32,7 @@ def test_cloudwatch_metrics_land_in_the_alarmed_namespace() -> None:
     client = boto3.client("cloudwatch", region_name="eu-west-1")
     result = _result()
     sent = publish_cloudwatch(drift_metric_data(result, MetricTarget("churn", "prod")), client=client)
-    assert sent == 5
+    assert sent == 6  # DriftScoreMax, DriftedFeatures, MissingRateMax, DriftRows and the two features
     listed = client.list_metrics(Namespace=metrics.CLOUDWATCH_NAMESPACE, MetricName=metrics.DRIFTED_FEATURES)
     dims = {d["Name"]: d["Value"] for d in listed["Metrics"][0]["Dimensions"]}
     assert dims == {metrics.DIMENSION_MODEL: "churn", metrics.DIMENSION_ENVIRONMENT: "prod"}
