@@ -192,12 +192,13 @@ def rule_groups(args: ModelMonitoringArgs) -> list[dict[str, Any]]:
             f'{metrics.PROM_QUALITY}{{{job}, metric="{quality.metric}"}} {worse} {quality.threshold:g}',
             "0m", "critical", f"{quality.metric} of {args.model} is worse than {quality.threshold:g}", routing))
     if args.cache_enabled:
-        # A Go template (Prometheus alert annotations): a backquoted raw string needs no escaping.
+        # A Go template (Prometheus alert annotations): a backquoted raw string needs no escaping. `with` skips
+        # an empty result, so its `else` is what a namespace without lookups shows.
         selector = f'{CACHE_HIT_RATIO}{{namespace="{args.namespace}"}}'
         latency = next(alert for alert in alerts if alert["alert"] == LATENCY_HIGH)
         latency["annotations"]["cache_hit_rate"] = (
             f"{{{{ with query `{selector}` }}}}"
-            "{{ if . }}{{ . | first | value | humanizePercentage }}{{ else }}no cache lookups{{ end }}{{ end }}"
+            "{{ . | first | value | humanizePercentage }}{{ else }}no cache lookups{{ end }}"
         )
     return [*groups, {"name": f"{args.model}.alerts", "rules": alerts}]
 
