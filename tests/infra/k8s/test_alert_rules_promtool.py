@@ -61,6 +61,8 @@ class Produced:
     scrape: list[Sample]
     # (stack, case) -> samples pushed by the rendered drift job; case: shifted | reference | no_data
     drift: dict[tuple[str, str], list[Sample]] = field(default_factory=dict)
+    # the capture prefix of the reference traffic (what the server wrote)
+    reference_capture: Path | None = None
 
 
 def _captured_lines(directory: Path) -> int:
@@ -123,7 +125,8 @@ def produced(shipped_plan: Any, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 _capture(service, rows, folder / "reference", share)
                 _capture(service, shifted_rows(model, features), folder / "shifted", share)
                 service.infer()  # the example request, so the scrape also shows a cache hit or miss
-                produced_model = Produced(parse_exposition(scrape(service.metrics_url)))
+                produced_model = Produced(parse_exposition(scrape(service.metrics_url)),
+                                          reference_capture=folder / "reference")
             # A quiet window: the capture prefix holds only yesterday's traffic, nothing in the job's window.
             yesterday = folder / "quiet" / time.strftime("%Y/%m/%d/%H", time.gmtime(time.time() - 86400))
             yesterday.mkdir(parents=True)
@@ -418,3 +421,59 @@ def test_a_threshold_between_buckets_is_what_the_buckets_prevent(tmp_path: Path)
     result = subprocess.run([promtool, "test", "rules", "t.yaml"], cwd=tmp_path, capture_output=True, text=True)
     # promtool says the alert fires although no request was slower than 0.15 s.
     assert result.returncode != 0 and "P99" in result.stdout + result.stderr
+
+
+def _labels_for_capture(capture: Path, path: Path, correct: bool) -> None:
+    """Delayed labels for every captured prediction: the model's own answer (correct) or its opposite."""
+    import json
+
+    lines = ["inference_id,label"]
+    for file in sorted(capture.rglob("*.jsonl")):
+        for line in file.read_text().splitlines():
+            record = json.loads(line)
+            outputs = json.loads(record["captureData"]["endpointOutput"]["data"])["outputs"]
+            predicted = int(next(o for o in outputs if o["name"] == "label")["data"][0])
+            lines.append(f"{record['eventMetadata']['inferenceId']},{predicted if correct else 1 - predicted}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_quality_alert_fires_and_stays_silent_on_the_quality_jobs_push(
+    produced: dict[str, Produced], pulumi_run: Any, repo_root: Path, tmp_path: Path
+) -> None:
+    """No shipped spec names a labels source, so the quality CronJob and its alert are rendered here from the
+    screening spec with one; the rendered job runs on the traffic the server captured."""
+    from tests.stacks.test_kubernetes_model import program, quality_spec
+
+    promtool = require_binary("promtool")
+    labels_uri = "s3://breast-cancer-screening-staging-artifacts-eu-west-1/labels/"
+    run = pulumi_run(program(quality_spec(tmp_path, repo_root, labels_uri), "staging", tmp_path), stack="staging")
+    rule = run.one(PROMETHEUS_RULE).inputs
+    job = next(c.inputs for c in run.of_type(CRON_JOB) if c.inputs["metadata"]["name"].endswith("-quality"))
+    model = rule["metadata"]["name"]
+    capture = produced[model].reference_capture
+    assert capture is not None
+    pushes: dict[str, list[Sample]] = {}
+    with pushgateway(tmp_path) as gateway:
+        for case, correct in (("labels agree", True), ("labels contradict", False)):
+            labels = tmp_path / f"labels-{correct}.csv"
+            _labels_for_capture(capture, labels, correct)
+            run_rendered_job(container_command(job), {"--predictions": f"{capture}/", "--labels": str(labels),
+                                                      "--pushgateway": gateway}, expect_exit=(0,))
+            pushes[case] = [s for s in parse_exposition(scrape(f"{gateway}/metrics"))
+                            if s.name == metrics.PROM_QUALITY]
+    path = write_rule_file(rule, tmp_path)
+    definition = next(r for g in rule["spec"]["groups"] for r in g["rules"] if r.get("alert") == rules.QUALITY_DEGRADED)
+    metric = next(s for s in pushes["labels contradict"] if s.labels["metric"] == "roc_auc")
+    tests = []
+    for case, fires in (("labels contradict", True), ("labels agree", False)):
+        expected = [{"exp_labels": {**{k: v for k, v in metric.labels.items() if v != ""}, **definition["labels"]},
+                     "exp_annotations": definition["annotations"]}] if fires else []
+        tests.append({"name": case, "interval": "1m",
+                      "input_series": [_series(s.name, s.labels, _gauge(s.value, 10)) for s in pushes[case]],
+                      "alert_rule_test": [{"eval_time": "5m", "alertname": rules.QUALITY_DEGRADED,
+                                           "exp_alerts": expected}]})
+    (tmp_path / "quality.test.yaml").write_text(yaml.safe_dump(
+        {"rule_files": [path.name], "evaluation_interval": "1m", "tests": tests}))
+    result = subprocess.run([promtool, "test", "rules", "quality.test.yaml"], cwd=tmp_path, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
