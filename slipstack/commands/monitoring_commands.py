@@ -585,15 +585,27 @@ def register(app: typer.Typer) -> None:
             # Captured replies carry a binary classifier's probabilities: roc_auc works without a column name.
             settings = settings.model_copy(update={"score_column": "score"})
         label_series = load_labels(CurrentData(labels, []).chunks(), settings)
-        if cluster is not None:
-            from monitoring.distributed import dask_client, quality_partial_on_cluster
-            from monitoring.quality import decide_quality
+        from monitoring.errors import NoLabelledPredictionsError
 
-            with dask_client(cluster) as client:
-                (total, joined, unlabelled), _ = quality_partial_on_cluster(client, source, label_series, settings)
-            result = decide_quality(total, joined, unlabelled, len(label_series), settings, source.summary)
-        else:
-            result = check_quality(source.chunks(), label_series, settings, source.summary)
+        try:
+            if cluster is not None:
+                from monitoring.distributed import dask_client, quality_partial_on_cluster
+                from monitoring.quality import decide_quality
+
+                with dask_client(cluster) as client:
+                    (total, joined, unlabelled), _ = quality_partial_on_cluster(
+                        client, source, label_series, settings)
+                result = decide_quality(total, joined, unlabelled, len(label_series), settings, source.summary)
+            else:
+                result = check_quality(source.chunks(), label_series, settings, source.summary)
+        except NoLabelledPredictionsError as error:
+            if not (cloudwatch or prometheus_textfile is not None or pushgateway is not None):
+                raise
+            # A scheduled run before the labels arrived: a completed run without a verdict, not a failure
+            # (a failed run pages through the executions-failed alarm).
+            print(f"quality: {error}", file=sys.stderr)
+            _publish("quality", None, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
+            return
         _write_json(result.model_dump(mode="json"), output)
         if result.malformed_records:
             print(

@@ -120,3 +120,24 @@ def test_a_scheduled_drift_run_over_a_quiet_window_publishes_no_data_and_exits_0
         [sys.executable, "-m", "slipstack", "drift", "--current", f"{tmp_path / 'capture'}/", "--profile",
          str(profile_path), "--since", "2h", "--no-progress"], capture_output=True, text=True)
     assert unpublished.returncode == 2, unpublished.stderr
+
+
+def test_a_scheduled_quality_run_before_the_labels_arrive_publishes_no_data_and_exits_0(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    predictions = tmp_path / "predictions.csv"
+    predictions.write_text("inference_id,prediction\na,1\nb,0\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("inference_id,label\nx,1\n")  # labels of other requests: none of these is labelled yet
+    textfile = tmp_path / "quality.prom"
+    base = [sys.executable, "-m", "slipstack", "quality", "--predictions", str(predictions), "--labels", str(labels),
+            "--task", "classification", "--metric", "accuracy", "--threshold", "0.9", "--model", "churn",
+            "--env", "prod"]
+    finished = subprocess.run([*base, "--prometheus-textfile", str(textfile)], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    text = textfile.read_text()
+    assert f'{metrics.PROM_QUALITY_STATUS}{{environment="prod",model="churn",status="no_data"}} 1.0' in text
+    assert f"{metrics.PROM_QUALITY}{{" not in text
+    # Run by hand without publishing, the same input is still reported as bad input.
+    assert subprocess.run(base, capture_output=True, text=True).returncode == 2
