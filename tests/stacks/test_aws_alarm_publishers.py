@@ -197,3 +197,44 @@ def test_quality_publisher_metric_names_match_the_alarm_names() -> None:
         assert datum["MetricName"] == quality_metric_name(metric)
         assert {d["Name"]: d["Value"] for d in datum["Dimensions"]} == {
             metrics.DIMENSION_MODEL: "m", metrics.DIMENSION_ENVIRONMENT: "prod"}
+
+
+def test_the_quality_job_publishes_exactly_what_its_alarm_watches(pulumi_run: Any, tmp_path: Path) -> None:
+    import boto3
+    import yaml
+
+    from tests.monitoring.capture_fixtures import capture_line, classifier_reply
+    from tests.stacks.test_aws_model import SPEC, model_program, write_spec
+
+    monitoring = yaml.safe_load(SPEC.read_text())["monitoring"]
+    quality = {"metric": "f1", "threshold": 0.8, "labels_uri": "s3://labels-bucket/churn/"}
+    spec = write_spec(tmp_path, monitoring={**monitoring, "quality": quality})
+    recorded = pulumi_run(model_program(spec, "staging", tmp_path), stack="staging")
+    plan = {"resources": [{"type": r.type, "inputs": r.inputs} for r in recorded.resources]}
+    alarm = next(a for a in of_type(plan, t.CW_METRIC_ALARM) if a["name"].endswith("-quality"))
+    assert publishers_of(alarm, plan), "the quality alarm has no publisher in the plan"
+    argv = next(step["argv"] for steps in job_steps(plan).values() for step in steps if step["state"] == "CheckQuality")
+
+    # What SageMaker captured in the current hour: 40 predictions of the positive class.
+    now = datetime.now(UTC)
+    predictions = tmp_path / "capture" / "churn-score-staging" / "primary" / f"{now:%Y/%m/%d/%H}" / "capture.jsonl"
+    predictions.parent.mkdir(parents=True)
+    ids = [f"r{i}" for i in range(40)]
+    predictions.write_text("\n".join(
+        capture_line(f"e{i}", classifier_reply([1], [0.9], "application/json"), inference_id=request,
+                     inference_time=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for i, request in enumerate(ids)) + "\n")
+
+    def run_with(labels: list[int]) -> list[float]:
+        path = tmp_path / f"labels-{sum(labels)}.csv"
+        path.write_text("inference_id,label\n" + "".join(f"{i},{y}\n" for i, y in zip(ids, labels, strict=True)))
+        result = run_cli(swap(argv, {"--predictions": str(tmp_path / "capture"), "--labels": str(path),
+                                     "--output": str(tmp_path / "quality.json")}))
+        assert result.exit_code == 0, result.output
+        return datapoints(client, alarm)
+
+    with mock_aws():
+        client = boto3.client("cloudwatch", region_name=option(argv, "--region"))
+        assert run_with([0] * 40) != []  # every prediction wrong: f1 0
+        points = datapoints(client, alarm)
+        assert min(points) < alarm["threshold"] and alarm["comparisonOperator"] == "LessThanThreshold"
