@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.aws_network import JOB_VPC_SERVICES
-from contracts.sagemaker_instances import KNOWN_FAMILIES, instance_family
+from contracts.metrics import LATENCY_THRESHOLDS_MS
+from contracts.sagemaker_instances import KNOWN_FAMILIES, VCPUS, allowed_sizes, instance_family
 from deployment_spec import cron
 
 API_VERSION = "slipstack/v1"
@@ -153,6 +154,12 @@ def _instance_type(value: str) -> str:
     if family not in KNOWN_FAMILIES:
         raise ValueError(
             f"unknown instance family '{family}' in '{value}' (known: {', '.join(sorted(KNOWN_FAMILIES))})"
+        )
+    if value not in VCPUS:
+        # CPU alarms and scaling targets are scaled by the vCPU count (CloudWatch sums CPU over vCPUs).
+        raise ValueError(
+            f"unknown size '{value.split('.')[2]}' of ml.{family} in '{value}' "
+            f"(SageMaker hosting sizes: {', '.join(allowed_sizes(value))})"
         )
     return value
 
@@ -493,13 +500,32 @@ class Quality(SpecModel):
 
 
 class Monitoring(SpecModel):
-    latency_p99_ms: int = Field(default=500, ge=1, le=60_000, description="Alarm when p99 latency exceeds this.")
+    latency_p99_ms: int = Field(
+        default=500, ge=1, le=60_000,
+        description="Alarm when p99 latency exceeds this. One of the server's latency histogram bounds "
+        "(contracts.metrics.LATENCY_THRESHOLDS_MS), since a p99 between two bounds cannot be measured.",
+    )
     error_rate_percent: float = Field(default=1.0, gt=0, le=100, description="Alarm on this share of 5xx errors.")
     alarms_enabled: bool = Field(default=True, description="Create latency and error alarms.")
     notifications: Notifications = Field(default_factory=Notifications, description="Who hears about alarms.")
     capture: Capture = Field(default_factory=Capture, description="Data capture for drift detection.")
     drift: Drift = Field(default_factory=Drift, description="Scheduled drift check.")
     quality: Quality | None = Field(default=None, description="Model quality on delayed labels.")
+
+    @field_validator("latency_p99_ms")
+    @classmethod
+    def _on_a_bucket_bound(cls, value: int) -> int:
+        # `histogram_quantile` interpolates linearly inside a bucket: a threshold between bounds would fire
+        # on requests inside the SLO and miss some real breaches.
+        if value not in LATENCY_THRESHOLDS_MS:
+            lower = max((b for b in LATENCY_THRESHOLDS_MS if b < value), default=None)
+            upper = min((b for b in LATENCY_THRESHOLDS_MS if b > value), default=None)
+            nearest = " or ".join(str(b) for b in (lower, upper) if b is not None)
+            raise ValueError(
+                f"{value} ms falls between the server's latency histogram bounds, where a p99 cannot be measured; "
+                f"use {nearest} (allowed: {', '.join(map(str, LATENCY_THRESHOLDS_MS))})"
+            )
+        return value
 
 
 # --- security ------------------------------------------------------------------------------------

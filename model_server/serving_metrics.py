@@ -73,3 +73,27 @@ def serving_metrics(registry: Any = None) -> ServingMetrics:
         if registry is None:
             _metrics = created
         return created
+
+
+def install_latency_buckets(app: Any, buckets: tuple[float, ...] = names.LATENCY_BUCKETS_SECONDS) -> None:
+    """Give MLServer's request-duration histogram the contract's buckets (before the server starts).
+
+    MLServer adds starlette_exporter's PrometheusMiddleware with prometheus_client's default buckets
+    (0.1 then 0.25 s): a 200 ms p99 threshold would sit inside a bucket, where `histogram_quantile`
+    interpolates, and the alert would fire on requests inside the SLO. MLServer 1.7 has no setting for
+    the buckets, so the registered middleware's arguments are replaced while the app is unstarted;
+    a future MLServer that registers it differently fails the server's start, loudly.
+    """
+    from starlette.middleware import Middleware
+    from starlette_exporter import PrometheusMiddleware
+
+    for index, middleware in enumerate(app.user_middleware):
+        if middleware.cls is PrometheusMiddleware:
+            app.user_middleware[index] = Middleware(
+                PrometheusMiddleware, *middleware.args, **{**middleware.kwargs, "buckets": list(buckets)}
+            )
+            return
+    raise RuntimeError(
+        "MLServer's REST app has no PrometheusMiddleware registered: the latency buckets the p99 alert relies "
+        "on cannot be installed (model_server/serving_metrics.py was written for MLServer 1.7)"
+    )

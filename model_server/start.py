@@ -41,6 +41,10 @@ def install_body_limit(server: Any, max_bytes: int) -> None:
             "limit cannot be installed (model_server/start.py was written for MLServer 1.7)"
         )
     app.add_middleware(RequestBodyLimit, max_bytes=max_bytes)
+    # The p99 latency alert needs its threshold on a bucket boundary (issue #16).
+    from model_server.serving_metrics import install_latency_buckets
+
+    install_latency_buckets(app)
 
 
 async def serve(folder: str, max_bytes: int) -> None:

@@ -49,5 +49,9 @@ class SmokeTestError(VerdictError):
     """A deployed endpoint did not answer the example request as expected."""
 
 
+class NoLabelledPredictionsError(InputDataError):
+    """No prediction of the window has its delayed label yet: the quality check has nothing to judge."""
+
+
 class EmptyWindowError(InputDataError):
     """A capture directory or prefix holds no capture file in the requested time window."""

@@ -201,6 +201,10 @@ def drift_merge_command(
     return argv
 
 
+# Labels arrive label_delay_hours late: both stacks check quality once a day, at 03:00 UTC.
+QUALITY_SCHEDULE = "0 3 * * *"
+
+
 class QualityJobSettings(BaseModel):
     """Everything the scheduled quality job's command line carries; the stacks fill it from the spec."""
 

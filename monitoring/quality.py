@@ -33,7 +33,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitoring.capture_records import ROW_KEY_SEPARATOR
-from monitoring.errors import InputDataError
+from monitoring.errors import InputDataError, NoLabelledPredictionsError
 from monitoring.statistics import Moments, category_labels
 
 if TYPE_CHECKING:
@@ -463,7 +463,7 @@ def decide_quality(
                 f"; {total.ambiguous_rows} captured rows belong to multi-row requests whose labels name only the "
                 f"request: key them '<request id>{ROW_KEY_SEPARATOR}<row>' or add a {settings.row_column!r} column"
             )
-        raise InputDataError(
+        raise NoLabelledPredictionsError(
             f"no prediction has a label yet ({unlabelled} predictions, {label_count} labels): the ids in "
             f"{settings.id_column!r} do not match, or the labels have not arrived{hint}"
         )

@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from contracts import tags as tag_keys
 from contracts.artifact_layout import MANIFEST_FILE, SAGEMAKER_ARCHIVE, bucket_prefix
 from contracts.errors import SlipstackError
+from contracts.sagemaker_instances import vcpu_count
 from deployment_spec import ResolvedSpec, cron
 from infra.aws.access_log_bucket import S3_LOG_PREFIX, AccessLogBucket, AccessLogBucketArgs
 from infra.aws.batch_transform_schedule import JOB_PREFIX_LENGTH, BatchTransformSchedule, BatchTransformScheduleArgs
@@ -29,7 +30,7 @@ from infra.aws.endpoint_invoker_policy import EndpointInvokerPolicy, EndpointInv
 from infra.aws.model_artifact_bucket import ModelArtifactBucket, ModelArtifactBucketArgs
 from infra.aws.model_drift_job import PARTIALS_PREFIX, RESULTS_PREFIX, ModelDriftJob, ModelDriftJobArgs
 from infra.aws.model_kms_key import ModelKmsKey, ModelKmsKeyArgs
-from infra.aws.model_monitoring import ModelMonitoring, ModelMonitoringArgs, QualityAlarmSettings
+from infra.aws.model_monitoring import ModelMonitoring, ModelMonitoringArgs
 from infra.aws.model_package_group import ModelPackageGroup, ModelPackageGroupArgs
 from infra.aws.model_quality_job import RESULTS_PREFIX as QUALITY_RESULTS_PREFIX
 from infra.aws.model_quality_job import ModelQualityJob, ModelQualityJobArgs
@@ -50,6 +51,7 @@ from infra.aws.serverless_concurrency_autoscaling import (
     ServerlessConcurrencyAutoscalingArgs,
 )
 from infra.aws.vpc_service_endpoints import VpcServiceEndpoints, VpcServiceEndpointsArgs
+from monitoring.job_command import QUALITY_SCHEDULE
 from stacks import serving_images
 from stacks.artifact import resolve_artifact
 from stacks.aws_serving_modes import (
@@ -68,12 +70,6 @@ CAPTURE_PREFIX = "data-capture/"
 # The monitoring jobs' image when the stack config names none: the model-server image holds slipstack; the
 # stack declares its repository, and the jobs run it by digest (the tag is immutable there).
 MONITORING_IMAGE_TAG = "0.1.0"
-# Metric names of the quality job (monitoring.quality.CLOUDWATCH_SUFFIX), and which way is better.
-QUALITY_SUFFIX = {
-    "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall", "f1": "F1",
-    "roc_auc": "RocAuc", "mae": "MAE", "rmse": "RMSE", "r2": "R2",
-}
-LOWER_IS_BETTER = frozenset({"mae", "rmse"})
 # Framework container contract: the entry point the packaging step puts at code/inference.py.
 CONTAINER_ENVIRONMENT = {
     "SAGEMAKER_PROGRAM": "inference.py",
@@ -291,7 +287,6 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
     )
 
     endpoint_name = None if mode == "batch" else base
-    quality = spec.monitoring.quality
     monitoring = ModelMonitoring(
         f"{model}-monitoring",
         ModelMonitoringArgs(
@@ -307,14 +302,8 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
             latency_p99_ms=spec.monitoring.latency_p99_ms,
             error_rate_percent=spec.monitoring.error_rate_percent,
             missing_invocations_alarm=environment == "prod",
-            drift_alert_threshold=spec.monitoring.drift.alert_threshold if spec.monitoring.drift.enabled else None,
-            quality=QualityAlarmSettings(
-                metric_name=f"Quality{QUALITY_SUFFIX[quality.metric]}",
-                threshold=quality.threshold,
-                higher_is_better=quality.metric not in LOWER_IS_BETTER,
-            )
-            if quality
-            else None,
+            # CloudWatch sums CPUUtilization over the vCPUs; the drift and quality alarms live with their jobs.
+            instance_vcpus=vcpu_count(serving.instance_type),
             log_retention_days=context.config.aws.log_retention_days,
             tags=tagged(f"{model}-monitoring"),
         ),
@@ -521,6 +510,7 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
                 max_capacity=serving.replicas.max,
                 target_invocations_per_instance=autoscaling.target_invocations_per_instance,
                 target_cpu_percent=autoscaling.target_cpu_percent,
+                instance_vcpus=vcpu_count(serving.instance_type),
                 scale_in_cooldown_seconds=autoscaling.scale_in_cooldown_seconds,
                 scale_out_cooldown_seconds=autoscaling.scale_out_cooldown_seconds,
                 async_backlog_per_instance=(
@@ -562,8 +552,11 @@ def deploy_model_on_aws(resolved: ResolvedSpec, context: StackContext) -> dict[s
         ),
     )
     if job_roles:
-        outputs.update(_monitoring_jobs(resolved, context, base, bucket_name, model_prefix, key, topic,
-                                        subnets, security_groups, job_roles, tagged, endpoint))
+        jobs = _monitoring_jobs(resolved, context, base, bucket_name, model_prefix, key, topic,
+                                subnets, security_groups, job_roles, tagged, endpoint)
+        # Each job declares the alarm on what it publishes.
+        outputs["alarm_names"] = [*outputs["alarm_names"], *jobs.pop("alarm_names")]
+        outputs.update(jobs)
     invoke_path = "async-invocations" if mode == "async" else "invocations"
     outputs.update(
         endpoint_name=endpoint.endpoint_name,
@@ -686,7 +679,7 @@ def _monitoring_jobs(
     image, repository = monitoring_image(context)
     # SageMaker writes <endpoint>/<variant>/yyyy/mm/dd/hh/: the jobs list the window's hours under the variant.
     capture_prefix = f"{CAPTURE_PREFIX}{base}/{VARIANT_NAME}/"
-    outputs: dict[str, Any] = {}
+    outputs: dict[str, Any] = {"alarm_names": []}
     common: dict[str, Any] = dict(
         model=model, environment=context.environment, name_prefix=base, account_id=context.account_id,
         region=context.region, image_uri=image, image_repository_arn=repository, kms_key_arn=key.arn,
@@ -718,6 +711,7 @@ def _monitoring_jobs(
             opts=pulumi.ResourceOptions(depends_on=[key, endpoint]),
         )
         outputs["drift_state_machine_arn"] = drift_job.jobs.state_machine.arn
+        outputs["alarm_names"] += drift_job.alarm_names
     quality = spec.monitoring.quality
     if "quality" in job_roles and quality is not None and quality.labels_uri:
         job_role, scheduler_role = job_roles["quality"]
@@ -741,10 +735,9 @@ def _monitoring_jobs(
             opts=pulumi.ResourceOptions(depends_on=[key, endpoint]),
         )
         outputs["quality_state_machine_arn"] = quality_job.jobs.state_machine.arn
+        outputs["alarm_names"] += quality_job.alarm_names
     return outputs
 
-
-QUALITY_SCHEDULE = "0 3 * * *"
 
 
 def _default_serverless() -> Any:

@@ -60,7 +60,13 @@ from infra.k8s.model_pod import ArtifactFetch, ContainerResources
 from infra.k8s.model_server import METRICS_PORT_NAME, ModelServer, ModelServerArgs, ServerContract
 from infra.k8s.model_service import ModelService, ModelServiceArgs
 from model_packaging import serving_contract as contract
-from monitoring.job_command import DriftJobSettings, drift_job_command
+from monitoring.job_command import (
+    QUALITY_SCHEDULE,
+    DriftJobSettings,
+    QualityJobSettings,
+    drift_job_command,
+    quality_job_command,
+)
 from stacks.config import KubernetesStackSettings
 from stacks.context import StackContext, kubernetes_labels
 
@@ -234,6 +240,9 @@ def deploy_model_on_kubernetes(
     tracks = ["stable", "canary"] if runs_server and candidate else (["stable"] if runs_server else [])
     drift = spec.monitoring.drift
     runs_drift = drift.enabled
+    # The quality job joins captured predictions with the delayed labels: it needs both (as on AWS).
+    quality = spec.monitoring.quality
+    runs_quality = bool(runs_server and capture.enabled and quality is not None and quality.labels_uri)
     batch = serving.batch
     server_selector = {"app.kubernetes.io/name": model, COMPONENT_LABEL: "server"}
     job_selector = {"app.kubernetes.io/name": model, COMPONENT_LABEL: "job"}
@@ -243,7 +252,7 @@ def deploy_model_on_kubernetes(
     # --- namespace, quota, limits ---------------------------------------------------------------
     # Every server pod of every track at its maximum plus one rolling-update surge each, plus the jobs.
     server_pods = sum(max_replicas + 1 for _ in tracks)
-    job_pods = (batch.instance_count if batch else 0) + (1 if runs_drift else 0)
+    job_pods = (batch.instance_count if batch else 0) + (1 if runs_drift else 0) + (1 if runs_quality else 0)
     pods = server_pods + job_pods
     quota = NamespaceQuota(
         pods=pods,
@@ -263,7 +272,8 @@ def deploy_model_on_kubernetes(
 
     # --- identity -------------------------------------------------------------------------------
     deployments = [model if track == "stable" else f"{model}-canary" for track in tracks]
-    cron_jobs = ([f"{model}-batch"] if batch else []) + ([f"{model}-drift"] if runs_drift else [])
+    cron_jobs = (([f"{model}-batch"] if batch else []) + ([f"{model}-drift"] if runs_drift else [])
+                 + ([f"{model}-quality"] if runs_quality else []))
     tls = spec.security.tls
     secret_names = ([credentials_secret] if credentials_secret else []) + (
         [tls.secret_name] if tls and tls.secret_name else ([f"{model}-tls"] if tls else [])
@@ -281,7 +291,7 @@ def deploy_model_on_kubernetes(
             bucket_name=store_bucket,
             artifact_prefixes=tuple(artifact_prefix(version) for version in fetched_versions),
             capture_write_prefixes=(capture_prefix,) if runs_server and capture.enabled else (),
-            capture_read_prefixes=(capture_prefix,) if runs_drift else (),
+            capture_read_prefixes=(capture_prefix,) if runs_drift or runs_quality else (),
             # The model's key encrypts its AWS artifact bucket (stacks/aws_model.py names it the same way).
             kms_key_alias=None if uses_onprem_store else f"slipstack/{model}-{environment}",
         ))
@@ -427,7 +437,6 @@ def deploy_model_on_kubernetes(
     # --- monitoring -------------------------------------------------------------------------------
     routing = {"team": tags.k8s_label_value(spec.metadata.team or spec.metadata.owner.replace("@", "-at-")),
                "owner": tags.k8s_label_value(spec.metadata.owner.replace("@", "-at-"))}
-    quality = spec.monitoring.quality
     ModelMonitoring(
         f"{model}-monitoring",
         ModelMonitoringArgs(
@@ -437,10 +446,13 @@ def deploy_model_on_kubernetes(
             error_rate_percent=spec.monitoring.error_rate_percent,
             prometheus_labels=dict(settings.prometheus_rule_labels), routing_labels=routing,
             alerts_enabled=spec.monitoring.alarms_enabled,
+            # Alerts on what a job publishes exist exactly when the job does (the CronJobs below).
             drift=DriftAlerting(drift.method, drift.warn_threshold, drift.alert_threshold,
-                                3 * cron_interval_seconds(drift.schedule)) if runs_drift else None,
-            quality=QualityAlerting(quality.metric, quality.threshold, quality.metric in HIGHER_IS_BETTER)
-            if quality else None,
+                                3 * cron_interval_seconds(drift.schedule), f"{model}-drift") if runs_drift else None,
+            quality=QualityAlerting(quality.metric, quality.threshold, quality.metric in HIGHER_IS_BETTER,
+                                    f"{model}-quality") if runs_quality and quality else None,
+            request_rate_rule=runs_server and serving.autoscaling.enabled
+            and serving.autoscaling.target_requests_per_second is not None,
             cache_enabled=runs_server and serving.cache.enabled,
             labels=labels,
         ),
@@ -509,4 +521,22 @@ def deploy_model_on_kubernetes(
             opts=in_namespace,
         )
         outputs["drift_engine"] = f"dask {drift.dask_scheduler}" if drift.dask_scheduler else "local"
+    if runs_quality and quality is not None and quality.labels_uri:
+        # The same command and label source options as the AWS quality job; it publishes to the Pushgateway
+        # and exits 0 on a bad score (the ModelQualityDegraded alert does the alerting).
+        ModelCronJob(
+            f"{model}-quality",
+            ModelCronJobArgs(
+                name=f"{model}-quality", schedule=QUALITY_SCHEDULE,
+                command=quality_job_command(QualityJobSettings(
+                    model=model, environment=environment, predictions=f"{capture_uri}/",
+                    labels=quality.labels_uri, task=spec.model.task, metric=quality.metric,
+                    threshold=quality.threshold, pushgateway=pushgateway, fail_on_alert=False,
+                    schedule=QUALITY_SCHEDULE, label_delay_hours=quality.label_delay_hours,
+                )),
+                labels={**job_labels, JOB_KIND_LABEL: "quality"},
+                active_deadline_seconds=drift_deadline_seconds(QUALITY_SCHEDULE), **common_job,
+            ),
+            opts=in_namespace,
+        )
     return outputs

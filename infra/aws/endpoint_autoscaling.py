@@ -25,7 +25,9 @@ class EndpointAutoscalingArgs:
     min_capacity: int
     max_capacity: int
     target_invocations_per_instance: int
-    target_cpu_percent: int | None = None
+    target_cpu_percent: int | None = None  # per vCPU, as a person reads "70% busy"
+    # CPUUtilization is summed over the instance's vCPUs (0-400% on 4): the target is scaled by this.
+    instance_vcpus: int = 1
     scale_in_cooldown_seconds: int = 300
     scale_out_cooldown_seconds: int = 60
     async_backlog_per_instance: int | None = None  # set for async endpoints
@@ -141,7 +143,7 @@ class EndpointAutoscaling(pulumi.ComponentResource):
                 f"{name}-cpu",
                 self.target,
                 {
-                    "target_value": args.target_cpu_percent,
+                    "target_value": args.target_cpu_percent * args.instance_vcpus,
                     "customized_metric_specification": {
                         "metric_name": "CPUUtilization",
                         "namespace": "/aws/sagemaker/Endpoints",

@@ -12,11 +12,15 @@ Flow of one run (every `schedule_expression`, started by EventBridge Scheduler):
 2. `MergePartials`: one instance reads that prefix (as a Processing input) and the profile, runs
    `slipstack drift merge ... --cloudwatch --no-fail-on-alert`, which refuses a missing or corrupt
    shard (nothing published), else gives exactly the verdict of a single run, publishes DriftScoreMax /
-   DriftedFeatures / MissingRateMax to `contracts.metrics.CLOUDWATCH_NAMESPACE` (the `ModelMonitoring`
-   alarms watch them) and writes `drift.json` and `report.html` to `drift-results/<execution name>/`.
+   DriftedFeatures / MissingRateMax / DriftRows to `contracts.metrics.CLOUDWATCH_NAMESPACE` and writes
+   `drift.json` and `report.html` to `drift-results/<execution name>/`.
    It calls CloudWatch, so it cannot be network-isolated; in the model's VPC (when the spec has one)
    the subnets need a route or a VPC endpoint to CloudWatch (monitoring).
-A drift alert is signalled by the alarm on the published metrics, not by a failed run; a failed,
+A drift alert is signalled by the alarm on the published metrics, not by a failed run. That alarm,
+`<name_prefix>-drift`, is declared here, next to its publisher: DriftedFeatures > 0, the job's own verdict
+(a KS p-value after Holm, or a PSI/KL score over the spec's threshold), the meaning the Kubernetes rule
+keeps too. A run that read no rows or too few to test publishes DriftRows but no DriftedFeatures, and the
+alarm treats missing data as not breaching, so a quiet window never pages; a failed,
 timed-out or aborted run (a job that crashed, a missing shard) notifies the model's SNS topic and
 trips the state machine's ExecutionsFailed alarm. See `ProcessingJobSchedule` for the roles.
 
@@ -32,6 +36,8 @@ from typing import Literal
 
 import pulumi
 
+from contracts import metrics
+from infra.aws.model_monitoring import job_metric_alarm, model_dimensions
 from infra.aws.processing_job_schedule import (
     EXECUTION_PLACEHOLDER,
     ProcessingInputArgs,
@@ -136,8 +142,13 @@ def drift_steps(args: ModelDriftJobArgs) -> list[ProcessingStepArgs]:
     return [shard, merge]
 
 
+def drift_alarm_name(name_prefix: str) -> str:
+    return f"{name_prefix}-drift"
+
+
 class ModelDriftJob(pulumi.ComponentResource):
     jobs: ProcessingJobSchedule
+    alarm_names: list[str]
 
     def __init__(self, name: str, args: ModelDriftJobArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("slipstack:aws:ModelDriftJob", name, None, opts)
@@ -152,4 +163,21 @@ class ModelDriftJob(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"state_machine_arn": self.jobs.state_machine.arn})
+        alarm_name = drift_alarm_name(args.name_prefix)
+        job_metric_alarm(
+            f"{name}-drift-alarm",
+            alarm_name=alarm_name,
+            description=f"{args.model} ({args.environment}): input drift in at least one feature "
+            f"({args.method}{' p-value, Holm-corrected' if args.method == 'ks' else f' at {args.alert_threshold:g}'})",
+            metric_name=metrics.DRIFTED_FEATURES,
+            dimensions=model_dimensions(args.model, args.environment),
+            threshold=0,
+            comparison="GreaterThanThreshold",
+            statistic="Maximum",
+            topic_arn=args.topic_arn,
+            period=3600,
+            tags=args.tags,
+            parent=self,
+        )
+        self.alarm_names = [alarm_name]
+        self.register_outputs({"state_machine_arn": self.jobs.state_machine.arn, "alarm_names": self.alarm_names})

@@ -6,9 +6,12 @@ Creates:
 - `aws.cloudwatch.MetricAlarm`s per endpoint and variant on the `AWS/SageMaker` metrics: ModelLatency
   p99, Invocation5XXErrors and Invocation4XXErrors (SageMaker emits 1 or 0 per request, so the
   Average is the error rate), CPU and memory utilisation (instance-based variants), and in prod a
-  missing-invocations alarm (no traffic for an hour usually means a broken caller, not a quiet day);
-- alarms on the drift and quality metrics the drift job publishes (namespace, names and dimensions
-  from `contracts.metrics`, so both sides agree);
+  missing-invocations alarm (no traffic for an hour usually means a broken caller, not a quiet day).
+  SageMaker publishes CPUUtilization summed over the instance's vCPUs (0-400% on 4 vCPUs), so the CPU
+  threshold is the spec's per-core percentage times `instance_vcpus`; MemoryUtilization is 0-100%.
+The alarms on the drift and quality metrics our jobs publish are not here: `ModelDriftJob` and
+`ModelQualityJob` declare them next to the job that publishes them (`job_metric_alarm` below), so an
+alarm never exists without its publisher.
 - `aws.cloudwatch.Dashboard` with the endpoint's traffic, latency, errors, utilisation and drift.
 Every alarm sends both ALARM and OK notifications to the given topic. `rollback_alarm_names` are the
 alarms the endpoint's blue/green deployment watches: latency and 5xx errors (a new model that is slow
@@ -31,11 +34,52 @@ SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 
 
-@dataclass(frozen=True)
-class QualityAlarmSettings:
-    metric_name: str  # e.g. QualityRocAuc
-    threshold: float
-    higher_is_better: bool
+def job_metric_alarm(
+    resource_name: str,
+    *,
+    alarm_name: str,
+    description: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    threshold: float,
+    comparison: str,
+    statistic: str,
+    topic_arn: pulumi.Input[str],
+    period: int,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.cloudwatch.MetricAlarm:
+    """An alarm on a metric one of our jobs publishes (namespace `contracts.metrics.CLOUDWATCH_NAMESPACE`).
+
+    Missing data is not breaching: a run that found too little data to judge publishes no verdict metric
+    (`monitoring.publish`), and that must not page. A job that stops running is caught by its own
+    executions-failed alarm and the schedule's failure notification.
+    """
+    return aws.cloudwatch.MetricAlarm(
+        resource_name,
+        name=alarm_name,
+        alarm_description=description,
+        namespace=metrics.CLOUDWATCH_NAMESPACE,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic=statistic,
+        comparison_operator=comparison,
+        threshold=threshold,
+        period=period,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        treat_missing_data="notBreaching",
+        actions_enabled=True,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def model_dimensions(model: str, environment: str) -> dict[str, str]:
+    """The dimensions our jobs publish their per-model aggregates with (`monitoring.publish` uses the same)."""
+    return {metrics.DIMENSION_MODEL: model, metrics.DIMENSION_ENVIRONMENT: environment}
 
 
 @dataclass(frozen=True)
@@ -52,10 +96,9 @@ class ModelMonitoringArgs:
     latency_p99_ms: int = 500
     error_rate_percent: float = 1.0
     client_error_rate_percent: float = 10.0
-    utilisation_percent: float = 90.0
+    utilisation_percent: float = 90.0  # per vCPU, as a person reads "90% busy"
+    instance_vcpus: int = 1  # contracts.sagemaker_instances.vcpu_count(instance type)
     missing_invocations_alarm: bool = False
-    drift_alert_threshold: float | None = None
-    quality: QualityAlarmSettings | None = None
     log_retention_days: int = 90
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -101,12 +144,18 @@ class ModelMonitoring(pulumi.ComponentResource):
             )
             if args.mode != "serverless":
                 # Serverless variants publish no instance metrics.
-                for key, metric in (("cpu", "CPUUtilization"), ("memory", "MemoryUtilization")):
-                    self._alarm(
-                        f"{key}-utilisation", metric, INSTANCE_NAMESPACE, endpoint_dimensions,
-                        threshold=args.utilisation_percent, statistic="Average", evaluation_periods=5,
-                        description=f"{metric} above {args.utilisation_percent}% for 5 minutes",
-                    )
+                cpu_threshold = args.utilisation_percent * args.instance_vcpus
+                self._alarm(
+                    "cpu-utilisation", "CPUUtilization", INSTANCE_NAMESPACE, endpoint_dimensions,
+                    threshold=cpu_threshold, statistic="Average", evaluation_periods=5,
+                    description=f"CPUUtilization above {args.utilisation_percent:g}% of {args.instance_vcpus} "
+                    f"vCPUs ({cpu_threshold:g} of {100 * args.instance_vcpus}) for 5 minutes",
+                )
+                self._alarm(
+                    "memory-utilisation", "MemoryUtilization", INSTANCE_NAMESPACE, endpoint_dimensions,
+                    threshold=args.utilisation_percent, statistic="Average", evaluation_periods=5,
+                    description=f"MemoryUtilization above {args.utilisation_percent:g}% for 5 minutes",
+                )
             if args.missing_invocations_alarm:
                 self._alarm(
                     "no-invocations", "Invocations", SAGEMAKER_NAMESPACE, endpoint_dimensions,
@@ -116,26 +165,11 @@ class ModelMonitoring(pulumi.ComponentResource):
                 )
         else:
             self.log_group = None
-        model_dimensions = {metrics.DIMENSION_MODEL: args.model, metrics.DIMENSION_ENVIRONMENT: args.environment}
-        if args.drift_alert_threshold is not None:
-            self._alarm(
-                "drift", metrics.DRIFT_SCORE_MAX, metrics.CLOUDWATCH_NAMESPACE, model_dimensions,
-                threshold=args.drift_alert_threshold, statistic="Maximum",
-                comparison="GreaterThanOrEqualToThreshold", period=3600, evaluation_periods=1,
-                description=f"largest feature drift score at or above {args.drift_alert_threshold}",
-            )
-        if args.quality is not None:
-            self._alarm(
-                "quality", args.quality.metric_name, metrics.CLOUDWATCH_NAMESPACE, model_dimensions,
-                threshold=args.quality.threshold, statistic="Minimum" if args.quality.higher_is_better else "Maximum",
-                comparison="LessThanThreshold" if args.quality.higher_is_better else "GreaterThanThreshold",
-                period=3600, evaluation_periods=1,
-                description=f"{args.quality.metric_name} worse than {args.quality.threshold}",
-            )
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=f"{args.alarm_prefix}"[:255],
-            dashboard_body=json.dumps(self._dashboard(endpoint_dimensions, model_dimensions)),
+            dashboard_body=json.dumps(
+                self._dashboard(endpoint_dimensions, model_dimensions(args.model, args.environment))),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"alarm_names": self.alarm_names, "rollback_alarm_names": self.rollback_alarm_names})
@@ -219,7 +253,6 @@ class ModelMonitoring(pulumi.ComponentResource):
                     )
                 )
         widgets.append(
-            widget("Drift score (max over features)",
-                   [row(metrics.CLOUDWATCH_NAMESPACE, metrics.DRIFT_SCORE_MAX, model)], "Maximum")
+            widget("Drifted features", [row(metrics.CLOUDWATCH_NAMESPACE, metrics.DRIFTED_FEATURES, model)], "Maximum")
         )
         return {"widgets": widgets}

@@ -3,10 +3,13 @@
 Flow of one run: `CheckQuality`, a single-instance Processing job, gets the predictions (the
 model's data-capture prefix) and the delayed labels (`labels_uri`) as Processing inputs, runs
 `slipstack quality ... --cloudwatch --no-fail-on-alert` (the join by request id and the metrics of
-`monitoring.quality`), publishes `Quality<Metric>` to `contracts.metrics.CLOUDWATCH_NAMESPACE` (the
-`ModelMonitoring` quality alarm watches it) and writes `quality.json` to
-`quality-results/<execution name>/`. Roles, logging, the schedule and the failure notification are
-those of `ProcessingJobSchedule`.
+`monitoring.quality`), publishes `Quality<Metric>` to `contracts.metrics.CLOUDWATCH_NAMESPACE` and
+writes `quality.json` to `quality-results/<execution name>/`. Roles, logging, the schedule and the
+failure notification are those of `ProcessingJobSchedule`.
+
+The quality alarm, `<name_prefix>-quality`, is declared here with its publisher, so a spec whose quality
+section names no labels (no job) gets no alarm that could never fire. A run that joined no labelled
+prediction publishes no value; the alarm treats missing data as not breaching.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Literal
 
 import pulumi
 
+from infra.aws.model_monitoring import job_metric_alarm, model_dimensions
 from infra.aws.processing_job_schedule import (
     EXECUTION_PLACEHOLDER,
     ProcessingInputArgs,
@@ -26,6 +30,7 @@ from infra.aws.processing_job_schedule import (
     model_job_schedule_args,
 )
 from monitoring.job_command import QualityJobSettings, quality_job_command, window_hours
+from monitoring.quality import CLOUDWATCH_SUFFIX, LOWER_IS_BETTER
 
 PREDICTIONS_PATH = "/opt/ml/processing/input/predictions"
 LABELS_PATH = "/opt/ml/processing/input/labels"
@@ -93,8 +98,16 @@ def quality_steps(args: ModelQualityJobArgs) -> list[ProcessingStepArgs]:
     ]
 
 
+def quality_metric_name(metric: str) -> str:
+    """The CloudWatch metric the job publishes for `metric` (`monitoring.publish` builds the same)."""
+    from contracts import metrics
+
+    return f"{metrics.QUALITY_METRIC_PREFIX}{CLOUDWATCH_SUFFIX[metric]}"
+
+
 class ModelQualityJob(pulumi.ComponentResource):
     jobs: ProcessingJobSchedule
+    alarm_names: list[str]
 
     def __init__(self, name: str, args: ModelQualityJobArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("slipstack:aws:ModelQualityJob", name, None, opts)
@@ -112,4 +125,22 @@ class ModelQualityJob(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"state_machine_arn": self.jobs.state_machine.arn})
+        better = args.metric not in LOWER_IS_BETTER
+        alarm_name = f"{args.name_prefix}-quality"
+        job_metric_alarm(
+            f"{name}-quality-alarm",
+            alarm_name=alarm_name,
+            description=f"{args.model} ({args.environment}): {args.metric} worse than {args.threshold:g}",
+            metric_name=quality_metric_name(args.metric),
+            dimensions=model_dimensions(args.model, args.environment),
+            threshold=args.threshold,
+            comparison="LessThanThreshold" if better else "GreaterThanThreshold",
+            statistic="Minimum" if better else "Maximum",
+            topic_arn=args.topic_arn,
+            # The job runs daily: a breach stays in ALARM until the next run says otherwise.
+            period=86400,
+            tags=args.tags,
+            parent=self,
+        )
+        self.alarm_names = [alarm_name]
+        self.register_outputs({"state_machine_arn": self.jobs.state_machine.arn, "alarm_names": self.alarm_names})

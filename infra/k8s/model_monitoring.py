@@ -1,8 +1,20 @@
 # mypy: disable-error-code="call-overload"
 # (pulumi_kubernetes types each field as a TypedDict; manifests built as plain dicts cannot match them.)
 """Observability of one model: a ServiceMonitor for the server's metrics and a PrometheusRule with its
-alerts (p99 latency, error rate, pod restarts, endpoint down, drift, quality) and the request-rate
-recording rule the HPA scales on. Both are Prometheus Operator custom resources.
+alerts (p99 latency, error rate, pod restarts, init containers failing, endpoint down, drift, drift check
+stale, quality) and, when the HPA scales on requests, the request-rate recording rule it reads (only the
+inference routes count: health checks and metadata calls are not load). Both are Prometheus Operator
+custom resources.
+
+Alerts on what our jobs publish exist only with the job: the stack passes `drift` / `quality` exactly
+when it creates the drift / quality CronJob, naming the CronJob (`cron_job`). The jobs publish every
+completed run (`monitoring.publish`): its status and time, and a verdict only when the window could be
+judged. So:
+- drift pages on the job's own verdict, the count of drifted features (> 0), whatever the method;
+- a run over a quiet window ("no_data") or too small a window ("insufficient_data") publishes no
+  verdict, so nothing pages on it, and still counts as a run for the staleness alert;
+- staleness counts from the last completed run, or, before the first one, from the CronJob's creation
+  (kube-state-metrics' `kube_cronjob_created`), so a fresh deploy does not page before its first run is due.
 
 Every alert carries the labels Alertmanager routes on (`model_alert_routing.py`): `severity`, `model`,
 `environment`, the team/owner routing labels, and `namespace`. The last matters because the Prometheus
@@ -28,9 +40,14 @@ import pulumi_kubernetes as k8s
 from contracts import metrics
 from infra.k8s.model_autoscaling import REQUEST_RATE_METRIC
 
-MLSERVER_REQUESTS = "rest_server_requests_total"
-MLSERVER_DURATION_BUCKET = "rest_server_request_duration_seconds_bucket"
-RESTARTS = "kube_pod_container_status_restarts_total"  # kube-state-metrics
+MLSERVER_REQUESTS = metrics.SERVER_REQUESTS
+MLSERVER_DURATION_BUCKET = metrics.SERVER_DURATION_BUCKET
+# kube-state-metrics
+RESTARTS = "kube_pod_container_status_restarts_total"
+INIT_RESTARTS = "kube_pod_init_container_status_restarts_total"
+INIT_WAITING = "kube_pod_init_container_status_waiting_reason"
+INIT_TERMINATED = "kube_pod_init_container_status_terminated_reason"
+CRON_JOB_CREATED = "kube_cronjob_created"
 # Recorded over 5 minutes (the server's own gauge, metrics.PROM_CACHE_HIT_RATE, covers its whole uptime).
 CACHE_HIT_RATIO = "namespace:slipstack_prediction_cache_hit_ratio:rate5m"
 
@@ -39,6 +56,7 @@ ENDPOINT_DOWN = "ModelEndpointDown"
 LATENCY_HIGH = "ModelLatencyP99High"
 ERROR_RATE_HIGH = "ModelErrorRateHigh"
 POD_RESTARTS = "ModelPodRestarts"
+INIT_FAILING = "ModelInitContainerFailing"
 DRIFT_DETECTED = "ModelDriftDetected"
 DRIFT_SCORE_WARNING = "ModelDriftScoreWarning"
 DRIFT_CHECK_STALE = "ModelDriftCheckStale"
@@ -52,6 +70,7 @@ class DriftAlerting:
     warn_threshold: float
     alert_threshold: float
     stale_after_seconds: int
+    cron_job: str  # the CronJob that publishes the drift gauges
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,7 @@ class QualityAlerting:
     metric: str
     threshold: float
     higher_is_better: bool
+    cron_job: str  # the CronJob that publishes the quality gauges
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,8 @@ class ModelMonitoringArgs:
     routing_labels: dict[str, str] = field(default_factory=dict)
     alerts_enabled: bool = True
     max_restarts_per_15m: int = 2
+    # The HPA scales on REQUEST_RATE_METRIC (prometheus-adapter): record it. Without, nothing reads it.
+    request_rate_rule: bool = False
     drift: DriftAlerting | None = None
     quality: QualityAlerting | None = None
     # The server runs the prediction cache: record its hit ratio and quote it on the latency alert.
@@ -101,24 +123,28 @@ def cache_hit_ratio_expr(namespace: str) -> str:
 
 def rule_groups(args: ModelMonitoringArgs) -> list[dict[str, Any]]:
     ns = f'namespace="{args.namespace}"'
-    job = f'model="{args.model}", environment="{args.environment}"'
+    inference = f'path=~"{metrics.SERVER_INFERENCE_PATH_REGEX}"'
+    job = f'{metrics.LABEL_MODEL}="{args.model}", {metrics.LABEL_ENVIRONMENT}="{args.environment}"'
     routing = {**args.routing_labels, "model": args.model, "environment": args.environment,
                "namespace": args.namespace}
-    recording_rules: list[dict[str, Any]] = [{
-        "record": REQUEST_RATE_METRIC,
-        "expr": f"sum by (namespace, pod) (rate({MLSERVER_REQUESTS}{{{ns}}}[2m]))",
-    }]
+    recording_rules: list[dict[str, Any]] = []
+    if args.request_rate_rule:
+        recording_rules.append({
+            "record": REQUEST_RATE_METRIC,
+            "expr": f"sum by (namespace, pod) (rate({MLSERVER_REQUESTS}{{{ns}, {inference}}}[2m]))",
+        })
     if args.cache_enabled:
         recording_rules.append({"record": CACHE_HIT_RATIO, "expr": cache_hit_ratio_expr(args.namespace)})
-    recording = {"name": f"{args.model}.recording", "rules": recording_rules}
+    groups = [{"name": f"{args.model}.recording", "rules": recording_rules}] if recording_rules else []
     if not args.alerts_enabled:
-        return [recording]
+        return groups
+    # Latency of predictions only: health probes and metadata calls are not what the SLO is about.
     alerts = [
         _alert(ENDPOINT_DOWN,
                f'sum(up{{{ns}, service="{args.model}"}}) == 0 or absent(up{{{ns}, service="{args.model}"}})',
                "5m", "critical", f"No {args.model} server pod in {args.namespace} is being scraped", routing),
         _alert(LATENCY_HIGH,
-               f"histogram_quantile(0.99, sum by (le) (rate({MLSERVER_DURATION_BUCKET}{{{ns}}}[5m]))) "
+               f"histogram_quantile(0.99, sum by (le) (rate({MLSERVER_DURATION_BUCKET}{{{ns}, {inference}}}[5m]))) "
                f"> {args.latency_p99_ms / 1000:g}",
                "5m", "warning", f"p99 latency of {args.model} is above {args.latency_p99_ms} ms", routing),
         _alert(ERROR_RATE_HIGH,
@@ -128,6 +154,15 @@ def rule_groups(args: ModelMonitoringArgs) -> list[dict[str, Any]]:
         _alert(POD_RESTARTS,
                f"increase({RESTARTS}{{{ns}}}[15m]) > {args.max_restarts_per_15m}",
                "0m", "warning", f"A {args.model} container restarted repeatedly", routing),
+        # The init container fetches and verifies the artifact; when it keeps failing (store unreachable,
+        # digest mismatch) no server container ever starts, so the restart alert above never sees it.
+        # Server pods restart it (CrashLoopBackOff); job pods (restartPolicy Never) end terminated in Error.
+        _alert(INIT_FAILING,
+               f'max by (pod) ({INIT_WAITING}{{{ns}, reason="CrashLoopBackOff"}}) > 0 '
+               f"or max by (pod) (increase({INIT_RESTARTS}{{{ns}}}[15m])) > {args.max_restarts_per_15m} "
+               f'or max by (pod) ({INIT_TERMINATED}{{{ns}, reason="Error"}}) > 0',
+               "10m", "critical", f"An init container of {args.model} keeps failing (artifact fetch or verification)",
+               routing),
     ]
     if args.drift is not None:
         drift = args.drift
@@ -140,10 +175,14 @@ def rule_groups(args: ModelMonitoringArgs) -> list[dict[str, Any]]:
                 f'max({metrics.PROM_DRIFT_SCORE}{{{job}, method="{drift.method}"}}) > {drift.warn_threshold:g}',
                 "0m", "warning", f"{drift.method.upper()} drift of {args.model} above {drift.warn_threshold:g}",
                 routing))
+        # Counted from the last completed run (any status, "no_data" included), or before the first run from
+        # the CronJob's creation: a fresh deploy is not stale until a few runs were due.
+        last_run = f"{metrics.PROM_DRIFT_LAST_RUN}{{{job}}}"
+        created = f'{CRON_JOB_CREATED}{{{ns}, cronjob="{drift.cron_job}"}}'
         alerts.append(_alert(
             DRIFT_CHECK_STALE,
-            f"time() - max({metrics.PROM_DRIFT_LAST_RUN}{{{job}}}) > {drift.stale_after_seconds} "
-            f"or absent({metrics.PROM_DRIFT_LAST_RUN}{{{job}}})",
+            f"time() - max({last_run}) > {drift.stale_after_seconds} "
+            f"or (absent({last_run}) and on() (time() - max({created})) > {drift.stale_after_seconds})",
             "30m", "warning", f"The drift check of {args.model} has not completed recently", routing))
     if args.quality is not None:
         quality = args.quality
@@ -153,14 +192,15 @@ def rule_groups(args: ModelMonitoringArgs) -> list[dict[str, Any]]:
             f'{metrics.PROM_QUALITY}{{{job}, metric="{quality.metric}"}} {worse} {quality.threshold:g}',
             "0m", "critical", f"{quality.metric} of {args.model} is worse than {quality.threshold:g}", routing))
     if args.cache_enabled:
-        # A Go template (Prometheus alert annotations): a backquoted raw string needs no escaping.
+        # A Go template (Prometheus alert annotations): a backquoted raw string needs no escaping. `with` skips
+        # an empty result, so its `else` is what a namespace without lookups shows.
         selector = f'{CACHE_HIT_RATIO}{{namespace="{args.namespace}"}}'
         latency = next(alert for alert in alerts if alert["alert"] == LATENCY_HIGH)
         latency["annotations"]["cache_hit_rate"] = (
             f"{{{{ with query `{selector}` }}}}"
-            "{{ if . }}{{ . | first | value | humanizePercentage }}{{ else }}no cache lookups{{ end }}{{ end }}"
+            "{{ . | first | value | humanizePercentage }}{{ else }}no cache lookups{{ end }}"
         )
-    return [recording, {"name": f"{args.model}.alerts", "rules": alerts}]
+    return [*groups, {"name": f"{args.model}.alerts", "rules": alerts}]
 
 
 def alert_names(groups: list[dict[str, Any]]) -> list[str]:

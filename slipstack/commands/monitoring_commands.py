@@ -105,26 +105,37 @@ def _publish(
     textfile: Path | None,
     pushgateway: str | None,
 ) -> None:
+    """Publish a complete run; `result` None: the run's window held no rows (status no_data, no verdict)."""
     from monitoring import publish
 
     target = publish.MetricTarget(model=model, environment=environment)
     if cloudwatch:
-        data = (
-            publish.drift_metric_data(result, target)
-            if kind == "drift"
-            else publish.quality_metric_data(result, target)
-        )
-        publish.publish_cloudwatch(data, region=region)
+        if result is None:
+            data = publish.drift_no_data_metric_data(target) if kind == "drift" else []
+        elif kind == "drift":
+            data = publish.drift_metric_data(result, target)
+        else:
+            data = publish.quality_metric_data(result, target)
+        if data:
+            publish.publish_cloudwatch(data, region=region)
     if textfile is not None or pushgateway is not None:
-        registry = (
-            publish.prometheus_registry(target, drift=result)
-            if kind == "drift"
-            else publish.prometheus_registry(target, quality=result)
-        )
+        if result is None:
+            registry = publish.prometheus_registry(target, no_data=kind)
+        elif kind == "drift":
+            registry = publish.prometheus_registry(target, drift=result)
+        else:
+            registry = publish.prometheus_registry(target, quality=result)
         if textfile is not None:
             publish.write_textfile(registry, textfile)
         if pushgateway is not None:
-            publish.push_gateway(registry, pushgateway, target)
+            publish.push_gateway(registry, pushgateway, target, check=kind)
+
+
+def _publish_no_data(kind: str, where: str, *publishing: Any) -> None:
+    """A scheduled run whose window held no rows (no traffic): a completed run without a verdict, exit 0."""
+    print(f"{kind}: no rows in the window of {where} (no traffic): published status no_data, no verdict",
+          file=sys.stderr)
+    _publish(kind, None, *publishing)
 
 
 def _cluster_settings(
@@ -440,6 +451,16 @@ def register(app: typer.Typer) -> None:
                 file=sys.stderr,
             )
             return
+        model_name = model or (resolved.name if resolved is not None else "model")
+        publishes = cloudwatch or prometheus_textfile is not None or pushgateway is not None
+        if publishes and window is not None:
+            probe = CurrentData(current, list(reference.features), chunk_rows=chunk_rows, window=window)
+            if _window_is_empty(probe):
+                # A scheduled run over a quiet window: say so where the alerts look, instead of failing
+                # (a failed run pages) or publishing nothing (the staleness alert would fire).
+                _publish_no_data("drift", f"{current} (--since {since})", model_name, env, cloudwatch, region,
+                                 prometheus_textfile, pushgateway)
+                return
         if cluster is not None:
             from monitoring.distributed import dask_client, drift_partial_on_cluster
 
@@ -459,7 +480,6 @@ def register(app: typer.Typer) -> None:
                 if bar is not None:
                     bar.stop()
         result = check_drift(reference, partial, settings, source.summary)
-        model_name = model or (resolved.name if resolved is not None else "model")
         _drift_outputs(result, output, report, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
 
     @drift_app.command("merge")
@@ -513,13 +533,19 @@ def register(app: typer.Typer) -> None:
                 f"no readable capture record in any of the {len(shards)} shard(s): {summary.malformed_records} "
                 f"malformed, first: {summary.malformed_examples[0]}"
             )
+        model_name = model or (resolved.name if resolved is not None else "model")
+        if partial.rows == 0 and (cloudwatch or prometheus_textfile is not None or pushgateway is not None):
+            # Every shard was complete and empty: the scheduled window had no traffic. A completed run without
+            # a verdict, published as such (failing here would page through the executions-failed alarm).
+            _publish_no_data("drift", f"the {len(shards)} shard(s) under {partials}", model_name, env, cloudwatch,
+                             region, prometheus_textfile, pushgateway)
+            return
         if partial.rows == 0:
             raise InputDataError(
                 f"the current data is empty: the {len(shards)} shard(s) under {partials} read no rows; "
                 "check the capture prefix or the time window"
             )
         result = check_drift(reference, partial, settings, summary)
-        model_name = model or (resolved.name if resolved is not None else "model")
         _drift_outputs(
             result, output, report, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway, fail_on_alert
         )
@@ -615,19 +641,36 @@ def register(app: typer.Typer) -> None:
             ) from None
         cluster = _cluster_settings(engine, scheduler, workers, worker_memory, connect_timeout)
         source = CurrentData(predictions, [], view="predictions", window=_capture_window(since, until))
+        model_name = model or (resolved.name if resolved is not None else "model")
+        if (cloudwatch or prometheus_textfile is not None or pushgateway is not None) and _window_is_empty(source):
+            _publish_no_data("quality", f"{predictions} (--since {since})", model_name, env, cloudwatch, region,
+                             prometheus_textfile, pushgateway)
+            return
         if source.is_capture() and settings.task == "classification" and settings.score_column is None:
             # Captured replies carry a binary classifier's probabilities: roc_auc works without a column name.
             settings = settings.model_copy(update={"score_column": "score"})
         label_series = load_labels(CurrentData(labels, []).chunks(), settings)
-        if cluster is not None:
-            from monitoring.distributed import dask_client, quality_partial_on_cluster
-            from monitoring.quality import decide_quality
+        from monitoring.errors import NoLabelledPredictionsError
 
-            with dask_client(cluster) as client:
-                (total, joined, unlabelled), _ = quality_partial_on_cluster(client, source, label_series, settings)
-            result = decide_quality(total, joined, unlabelled, len(label_series), settings, source.summary)
-        else:
-            result = check_quality(source.chunks(), label_series, settings, source.summary)
+        try:
+            if cluster is not None:
+                from monitoring.distributed import dask_client, quality_partial_on_cluster
+                from monitoring.quality import decide_quality
+
+                with dask_client(cluster) as client:
+                    (total, joined, unlabelled), _ = quality_partial_on_cluster(
+                        client, source, label_series, settings)
+                result = decide_quality(total, joined, unlabelled, len(label_series), settings, source.summary)
+            else:
+                result = check_quality(source.chunks(), label_series, settings, source.summary)
+        except NoLabelledPredictionsError as error:
+            if not (cloudwatch or prometheus_textfile is not None or pushgateway is not None):
+                raise
+            # A scheduled run before the labels arrived: a completed run without a verdict, not a failure
+            # (a failed run pages through the executions-failed alarm).
+            print(f"quality: {error}", file=sys.stderr)
+            _publish("quality", None, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
+            return
         _write_json(result.model_dump(mode="json"), output)
         if result.malformed_records:
             print(
@@ -641,7 +684,6 @@ def register(app: typer.Typer) -> None:
                 f"only the request; key them '<request id>#<row>' or add a '{row_column}' column",
                 file=sys.stderr,
             )
-        model_name = model or (resolved.name if resolved is not None else "model")
         _publish("quality", result, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
         if result.status == "alert" and fail_on_alert:
             raise QualityAlertError("; ".join(result.reasons))

@@ -198,3 +198,11 @@ def test_relative_paths_resolve_against_the_spec_folder(repo_root: Path) -> None
     assert resolved.resolve_path(resolved.spec.model.artifact) == (
         repo_root / "examples" / "artifacts" / "diabetes-progression" / "model.joblib"
     )
+
+
+def test_latency_threshold_between_buckets_is_reported_at_its_line(tmp_path: Path) -> None:
+    text = MINIMAL + "monitoring:\n  latency_p99_ms: 220\n"
+    line = text.splitlines().index("  latency_p99_ms: 220") + 1
+    (problem,) = problems_of(write(tmp_path, text))
+    assert problem.startswith(f"{tmp_path / 'spec.yaml'}:{line}: monitoring.latency_p99_ms: ")
+    assert "use 200 or 250" in problem

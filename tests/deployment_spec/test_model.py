@@ -75,3 +75,30 @@ def test_drift_window_and_quality_class_fields_have_bounds() -> None:
     )
     assert spec.monitoring.drift.min_window == 100 and spec.monitoring.drift.missing_rate_min_effect == 0.01
     assert spec.monitoring.quality is not None and spec.monitoring.quality.max_dropped_share == 0.2
+def test_unknown_instance_size_names_the_family_sizes() -> None:
+    # CPU alarms and scaling targets are scaled by the vCPU count, which only the table knows.
+    message = errors_for(serving={"instance_type": "ml.c5.3xlarge"})
+    assert "unknown size '3xlarge' of ml.c5" in message
+    assert "large, xlarge, 2xlarge, 4xlarge, 9xlarge, 18xlarge" in message
+
+
+def test_every_accepted_instance_type_has_a_vcpu_count() -> None:
+    from contracts.sagemaker_instances import KNOWN_FAMILIES, VCPUS, allowed_sizes, instance_family
+
+    assert {instance_family(name) for name in VCPUS} == KNOWN_FAMILIES
+    for name, vcpus in VCPUS.items():
+        ModelDeployment.model_validate({**BASE, "serving": {"instance_type": name}})
+        assert vcpus >= 2 and name.split(".")[2] in allowed_sizes(name)
+    assert (VCPUS["ml.c5.xlarge"], VCPUS["ml.m5.large"], VCPUS["ml.c4.8xlarge"], VCPUS["ml.g5.48xlarge"]) == (
+        4, 2, 36, 192)
+
+
+def test_latency_threshold_between_histogram_bounds_is_refused_with_the_allowed_values() -> None:
+    from contracts.metrics import LATENCY_THRESHOLDS_MS
+
+    message = errors_for(monitoring={"latency_p99_ms": 220})
+    assert "220 ms falls between the server's latency histogram bounds" in message
+    assert "use 200 or 250" in message
+    assert "allowed: " + ", ".join(map(str, LATENCY_THRESHOLDS_MS)) in message
+    for allowed in (200, 250, 1000):
+        ModelDeployment.model_validate({**BASE, "monitoring": {"latency_p99_ms": allowed}})

@@ -266,3 +266,40 @@ def test_a_configured_digest_is_used_as_given(pulumi_run: Any, tmp_path: Path) -
         if "Parameters" in state:
             image = state["Parameters"]["AppSpecification"]["ImageUri"]
             assert image.endswith(f"/slipstack/staging/model-server@{digest}")
+def alarms_by_name(recorded: Any) -> dict[str, dict[str, Any]]:
+    return {a.inputs["name"]: a.inputs for a in recorded.of_type(t.CW_METRIC_ALARM)}
+
+
+def test_quality_alarm_exists_only_with_the_quality_job(pulumi_run: Any, tmp_path: Path) -> None:
+    monitoring = yaml.safe_load(SPEC.read_text())["monitoring"]
+    # A quality section without labels_uri schedules no job: no alarm that could never fire.
+    spec = write_spec(tmp_path, monitoring={**monitoring, "quality": {"metric": "f1", "threshold": 0.8}})
+    recorded = run(pulumi_run, tmp_path, spec)
+    assert "churn-score-staging-quality" not in alarms_by_name(recorded)
+    assert "churn-score-staging-quality" not in machines(recorded)
+    quality = {"metric": "f1", "threshold": 0.8, "labels_uri": "s3://labels-bucket/churn/"}
+    spec = write_spec(tmp_path, monitoring={**monitoring, "quality": quality})
+    recorded = run(pulumi_run, tmp_path, spec)
+    alarm = alarms_by_name(recorded)["churn-score-staging-quality"]
+    assert (alarm["namespace"], alarm["metricName"]) == (metrics.CLOUDWATCH_NAMESPACE, "QualityF1")
+    assert alarm["dimensions"] == {metrics.DIMENSION_MODEL: "churn-score", metrics.DIMENSION_ENVIRONMENT: "staging"}
+    assert (alarm["statistic"], alarm["threshold"], alarm["comparisonOperator"]) == (
+        "Minimum", 0.8, "LessThanThreshold")  # f1: higher is better
+    assert alarm["treatMissingData"] == "notBreaching"
+    # Declared by the job component, next to its publisher.
+    assert recorded.named("churn-score-quality-quality-alarm").parent == recorded.named("churn-score-quality").urn
+
+
+def test_drift_alarm_counts_drifted_features_whatever_the_method(pulumi_run: Any, tmp_path: Path) -> None:
+    monitoring = yaml.safe_load(SPEC.read_text())["monitoring"]
+    for method in ("ks", "psi"):
+        drift = {**monitoring.get("drift", {}), "method": method}
+        spec = write_spec(tmp_path, monitoring={**monitoring, "drift": drift})
+        recorded = run(pulumi_run, tmp_path, spec)
+        alarm = alarms_by_name(recorded)["churn-score-staging-drift"]
+        assert (alarm["namespace"], alarm["metricName"]) == (metrics.CLOUDWATCH_NAMESPACE, metrics.DRIFTED_FEATURES)
+        assert (alarm["statistic"], alarm["threshold"], alarm["comparisonOperator"]) == (
+            "Maximum", 0, "GreaterThanThreshold"), method
+    monitoring_off = {**monitoring, "drift": {"enabled": False}}
+    recorded = run(pulumi_run, tmp_path, write_spec(tmp_path, monitoring=monitoring_off))
+    assert "churn-score-staging-drift" not in alarms_by_name(recorded)

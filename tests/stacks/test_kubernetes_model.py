@@ -265,3 +265,44 @@ def test_hourly_drift_cron_job_reads_only_the_recent_capture(shipped_plan: Any) 
         argv = [*container.get("command", []), *container.get("args", [])]
         assert argv[argv.index("--current") + 1].endswith("/")
         assert "--since" in argv, argv
+
+
+def quality_spec(tmp_path: Path, repo_root: Path, labels_uri: str | None) -> Path:
+    text = (repo_root / "deployments" / "breast-cancer-screening.yaml").read_text()
+    old = "quality: {metric: roc_auc, threshold: 0.95, label_delay_hours: 72}"
+    assert old in text
+    if labels_uri is not None:
+        text = text.replace(old, f"quality: {{metric: roc_auc, threshold: 0.95, label_delay_hours: 72, "
+                                 f"labels_uri: '{labels_uri}'}}")
+    path = tmp_path / "spec.yaml"
+    path.write_text(text.replace("../examples", str(repo_root / "examples")))
+    return path
+
+
+def test_quality_cron_job_and_its_alert_exist_together(
+    pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path
+) -> None:
+    from monitoring.job_command import QUALITY_SCHEDULE
+
+    def alerts(run: Any) -> set[str]:
+        rule = run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs
+        return {r["alert"] for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r}
+
+    # Without a labels source no job can score the model: no quality alert that could never fire.
+    run = pulumi_run(program(quality_spec(tmp_path, repo_root, None), "staging", tmp_path), stack="staging")
+    assert "ModelQualityDegraded" not in alerts(run)
+    assert [c.inputs["metadata"]["name"] for c in run.of_type(t.K8S_CRON_JOB)] == ["breast-cancer-screening-drift"]
+
+    labels = "s3://breast-cancer-screening-staging-artifacts-eu-west-1/labels/"
+    run = pulumi_run(program(quality_spec(tmp_path, repo_root, labels), "staging", tmp_path), stack="staging")
+    assert "ModelQualityDegraded" in alerts(run)
+    jobs = {c.inputs["metadata"]["name"]: c.inputs for c in run.of_type(t.K8S_CRON_JOB)}
+    quality = jobs["breast-cancer-screening-quality"]
+    assert quality["spec"]["schedule"] == QUALITY_SCHEDULE
+    command = quality["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[:2] == ["slipstack", "quality"]
+    capture = "s3://breast-cancer-screening-staging-artifacts-eu-west-1/capture/breast-cancer-screening/staging/"
+    for option, value in (("--predictions", capture), ("--labels", labels), ("--metric", "roc_auc"),
+                          ("--threshold", "0.95"), ("--task", "classification"), ("--since", "97h")):
+        assert command[command.index(option) + 1] == value, option
+    assert "--pushgateway" in command and "--no-fail-on-alert" in command

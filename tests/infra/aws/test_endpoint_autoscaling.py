@@ -50,9 +50,9 @@ def test_target_bounds_and_invocations_policy(pulumi_run: Any, minimum: int, max
 
 
 def test_cpu_policy_when_configured(pulumi_run: Any) -> None:
-    run = run_scaling(pulumi_run, target_cpu_percent=65)
+    run = run_scaling(pulumi_run, target_cpu_percent=65, instance_vcpus=4)
     cpu = policies(run)["cpu"]["targetTrackingScalingPolicyConfiguration"]
-    assert cpu["targetValue"] == 65
+    assert cpu["targetValue"] == 260  # CPUUtilization is summed over the 4 vCPUs: 65% busy is 260 of 400
     metric = cpu["customizedMetricSpecification"]
     assert (metric["metricName"], metric["namespace"], metric["statistic"]) == (
         "CPUUtilization", "/aws/sagemaker/Endpoints", "Average")

@@ -148,12 +148,13 @@ def test_every_alert_carries_the_labels_the_routes_match_on() -> None:
         name="m", namespace="m-prod", model="m", environment="prod", service_selector={"app": "m"},
         metrics_port_name="metrics", metrics_path="/metrics", latency_p99_ms=250, error_rate_percent=1,
         prometheus_labels={}, routing_labels={"team": "t"},
-        drift=DriftAlerting("psi", 0.1, 0.2, 3 * 3600), quality=QualityAlerting("f1", 0.9, True),
+        drift=DriftAlerting("psi", 0.1, 0.2, 3 * 3600, "m-drift"),
+        quality=QualityAlerting("f1", 0.9, True, "m-quality"),
         cache_enabled=True,
     )
     groups = rule_groups(args)
     alerts = [rule for group in groups for rule in group["rules"] if "alert" in rule]
-    assert len(alerts) == 8
+    assert len(alerts) == 9
     for alert in alerts:
         assert alert["labels"]["namespace"] == "m-prod", alert["alert"]  # the operator's namespace matcher
         assert (alert["labels"]["model"], alert["labels"]["environment"]) == ("m", "prod")

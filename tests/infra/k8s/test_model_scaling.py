@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -85,7 +86,8 @@ def test_prometheus_rule_alerts_use_spec_thresholds_and_exported_metrics(pulumi_
         name="m", namespace="m-prod", model="m", environment="prod", service_selector=SELECTOR,
         metrics_port_name="metrics", metrics_path="/metrics", latency_p99_ms=250, error_rate_percent=1.5,
         prometheus_labels={"release": "kube-prometheus-stack"}, routing_labels={"team": "diag"},
-        drift=DriftAlerting("psi", 0.1, 0.2, 10800), quality=QualityAlerting("roc_auc", 0.95, True),
+        drift=DriftAlerting("psi", 0.1, 0.2, 10800, "m-drift"),
+        quality=QualityAlerting("roc_auc", 0.95, True, "m-quality"), request_rate_rule=True,
     )
     run = pulumi_run(lambda: ModelMonitoring("m-monitoring", args) and None)
     monitor = run.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").inputs
@@ -105,3 +107,10 @@ def test_prometheus_rule_alerts_use_spec_thresholds_and_exported_metrics(pulumi_
         assert rule["labels"]["team"] == "diag" and rule["labels"]["model"] == "m"
         assert rule["labels"]["severity"] in ("warning", "critical")
     assert groups[0]["rules"][0]["record"] == REQUEST_RATE_METRIC
+    assert f'path=~"{metrics.SERVER_INFERENCE_PATH_REGEX}"' in groups[0]["rules"][0]["expr"]  # predictions only
+    # Nothing reads the request rate unless the HPA scales on it: no rule then.
+    from infra.k8s.model_monitoring import rule_groups
+
+    names = [rule.get("record") for group in rule_groups(replace(args, request_rate_rule=False))
+             for rule in group["rules"]]
+    assert REQUEST_RATE_METRIC not in names
