@@ -275,6 +275,25 @@ def _topic_policy(r: Identity) -> Answer:
     return str(r.state.get("arn") or r.arn("sns", r.name)), {"owner": r.account}
 
 
+def _sqs_queue(r: Identity) -> Answer:
+    # The provider's id for a queue is its URL; the ARN has the name after the account.
+    url = f"https://sqs.{r.region}.amazonaws.com/{r.account}/{r.name}"
+    return url, {"arn": r.arn("sqs", r.name), "url": url}
+
+
+def _sqs_queue_policy(r: Identity) -> Answer:
+    return str(r.state.get("queueUrl") or r.name), {}
+
+
+def _schedule_group(r: Identity) -> Answer:
+    return r.name, {"arn": r.arn("scheduler", f"schedule-group/{r.name}"), "state": "ACTIVE",
+                    "creationDate": "2026-01-01T00:00:00Z", "lastModificationDate": "2026-01-01T00:00:00Z"}
+
+
+def _listener_certificate(r: Identity) -> Answer:
+    return f"{r.state.get('listenerArn') or ''}_{r.state.get('certificateArn') or ''}", {}
+
+
 def _sagemaker(kind: str) -> Format:
     # SageMaker lower-cases the name in its ARNs (CreateEndpoint returns ...:endpoint/<lowercase name>).
     def answer(r: Identity) -> Answer:
@@ -317,6 +336,10 @@ AWS_FORMATS: dict[str, Format] = {
     "aws:cloudwatch/eventTarget:EventTarget": _event_target,
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:scheduler/schedule:Schedule": _schedule,
+    "aws:scheduler/scheduleGroup:ScheduleGroup": _schedule_group,
+    "aws:sqs/queue:Queue": _sqs_queue,
+    "aws:sqs/queuePolicy:QueuePolicy": _sqs_queue_policy,
+    "aws:lb/listenerCertificate:ListenerCertificate": _listener_certificate,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,

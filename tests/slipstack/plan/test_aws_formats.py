@@ -43,7 +43,9 @@ SAR_FORMATS: dict[str, str] = {
     "cloudwatch dashboard": r"arn:aws:cloudwatch::\d{12}:dashboard/[\w-]+",
     "logs": r"arn:aws:logs:[a-z0-9-]+:\d{12}:log-group:[\w/.#-]+(:log-stream:[\w*./-]*|:\*)?",
     "events rule": r"arn:aws:events:[a-z0-9-]+:\d{12}:rule/[\w.-]+",
-    "scheduler": r"arn:aws:scheduler:[a-z0-9-]+:\d{12}:schedule/[\w.-]+/[\w.-]+",
+    "scheduler": r"arn:aws:scheduler:([a-z0-9-]+:\d{12}:(schedule/[\w.-]+/[\w.-]+|schedule-group/[\w.-]+)|"
+                 r"::aws-sdk:[a-z0-9]+:[a-zA-Z0-9]+)",
+    "sqs queue": r"arn:aws:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?",
     "eks": r"arn:aws:eks:[a-z0-9-]+:\d{12}:(cluster/[\w-]+|nodegroup/[\w-]+/[\w-]+/[0-9a-f-]{36})",
     "elbv2": r"arn:aws:elasticloadbalancing:[a-z0-9-]+:\d{12}:(loadbalancer/app/[\w-]+/[0-9a-f]{16}|"
              r"listener/app/[\w-]+/[0-9a-f]{16}/[0-9a-f]{16}|listener-rule/app/[\w-]+/[0-9a-f]{16}/[0-9a-f]{16}/"
@@ -233,7 +235,7 @@ def _aws_resources(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in document["resources"] if r["type"].startswith("aws:") and r["custom"]]
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", ["staging", "prod", "modes"])
 def test_every_aws_type_in_a_shipped_plan_has_a_format_row(stack: str, shipped_plan: Callable[..., Any]) -> None:
     missing = sorted({r["type"] for r in _aws_resources(shipped_plan(stack))} - set(AWS_FORMATS))
     assert not missing, f"add rows to slipstack/plan/aws_formats.py for {missing}"
@@ -268,7 +270,7 @@ def _nulls(value: Any, path: str = "") -> Iterator[str]:
             yield from _nulls(item, f"{path}[{index}]")
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", ["staging", "prod", "modes"])
 def test_no_reference_in_a_shipped_plan_resolves_to_null(stack: str, shipped_plan: Callable[..., Any]) -> None:
     # An output the mock forgot (the EKS cluster's security group id) would arrive as null in a consumer.
     nulls = [f"{r['name']}{path}" for r in _aws_resources(shipped_plan(stack)) for path in _nulls(r["inputs"])
@@ -284,6 +286,7 @@ _ARN = re.compile(r"arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12}|aws)?:[^\"'\s,
 RUNTIME_OR_AWS_OWNED = {
     "arn:aws:iam::aws:policy/*": "AWS-managed policies",
     "arn:aws:states:::*": "Step Functions service integrations",
+    "arn:aws:scheduler:::aws-sdk:*": "EventBridge Scheduler's universal targets (an AWS API call)",
     "arn:aws:sagemaker:*:*:processing-job/*-*": "processing jobs the state machine starts, by name prefix",
     "arn:aws:sagemaker:*:*:transform-job/*-*": "batch transform jobs the schedule starts, by name prefix",
     "arn:aws:logs:*:*:log-group:/aws/sagemaker/*": "log groups SageMaker creates for jobs and endpoints",
@@ -314,6 +317,8 @@ def _named_by_configuration(document: dict[str, Any], repo_root: Any) -> set[str
     text = "\n".join(path.read_text() for path in (repo_root / "deployments").glob("*.yaml"))
     text += "\n".join(path.read_text() for path in (repo_root / "stacks").glob("Pulumi.*.yaml"))
     named = set(_ARN.findall(text))
+    # Buckets the specs name by URI (batch input and output, labels): outside the plan, named by the user.
+    named |= {f"arn:aws:s3:::{bucket}" for bucket in re.findall(r"s3://([a-z0-9.-]{3,63})", text)}
     # Subnets, security groups and VPCs are named by id; the plan writes their ARNs.
     region, account = document["region"], MOCK_ACCOUNT_ID
     for kind, prefix in (("subnet", "subnet-"), ("security-group", "sg-"), ("vpc", "vpc-")):
@@ -341,15 +346,15 @@ def _unproducible(document: dict[str, Any], answers: dict[str, dict[str, Any]], 
                 if any(fnmatchcase(arn, pattern) for pattern in RUNTIME_OR_AWS_OWNED):
                     continue
                 bucket, _, key = arn.partition("/")
-                if arn.startswith("arn:aws:s3:::") and key and bucket in produced:
-                    continue  # objects under a bucket of the plan
+                if arn.startswith("arn:aws:s3:::") and key and (bucket in produced or bucket in external):
+                    continue  # objects under a bucket of the plan or one the configuration names
                 if "*" in arn and any(fnmatchcase(candidate, arn) for candidate in produced):
                     continue  # a wildcard over resources of the plan (an ALB's listeners, a key's aliases)
                 problems.append(f"{resource['name']}: {arn}")
     return problems
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", ["staging", "prod", "modes"])
 def test_every_arn_in_a_shipped_plan_is_one_the_plan_can_produce(
     stack: str, shipped_plan: Callable[..., Any], shipped_plan_answers: Callable[..., Any], repo_root: Any
 ) -> None:
@@ -358,7 +363,7 @@ def test_every_arn_in_a_shipped_plan_is_one_the_plan_can_produce(
     assert not problems, "ARNs no resource of the plan, AWS or the configuration provides:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", ["staging", "prod", "modes"])
 def test_every_arn_in_a_shipped_plan_is_in_a_service_reference_format(
     stack: str, shipped_plan: Callable[..., Any], shipped_plan_answers: Callable[..., Any]
 ) -> None:
