@@ -41,7 +41,7 @@ from model_packaging.errors import (
 from model_packaging.formats import MODEL_FILE_NAMES, format_module
 from model_packaging.manifest import MANIFEST_NAME, FileEntry, Manifest, ModelIdentity, hash_file
 from model_packaging.quantization import QuantizationTolerance
-from model_packaging.serving_contract import RUNTIME_IMPLEMENTATION
+from model_packaging.serving_contract import MODE_LIMITS, RUNTIME_IMPLEMENTATION
 from model_packaging.signature import example_request, output_tensors
 
 # Converted outputs must satisfy |converted - original| <= ABSOLUTE + RELATIVE * |original| on every
@@ -50,6 +50,8 @@ from model_packaging.signature import example_request, output_tensors
 PARITY_ABSOLUTE = 1e-4
 PARITY_RELATIVE = 1e-4
 PARITY_MAX_ROWS = 10_000
+# Shipped beside code/inference.py, which loads it from its own folder.
+CONTRACT_FILE = "inference_contract.py"
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,8 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
         code_source = Path(__file__).with_name("sagemaker_inference.py")
         (staging / "code").mkdir()
         shutil.copyfile(code_source, staging / "code" / "inference.py")
+        # The handler's half of the one inference contract the MLServer runtime also runs.
+        shutil.copyfile(Path(__file__).with_name(CONTRACT_FILE), staging / "code" / CONTRACT_FILE)
         _write_text(staging / "code" / "requirements.txt",
                     _requirements(section.framework, native_file, library_versions))
         settings = {
@@ -320,7 +324,8 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
             native_model_file=native_file,
             library_versions=dict(sorted(library_versions.items())),
             signature=section.signature.model_dump(mode="json"),
-            runtime={"outputs": runtime_outputs, "input_dtype": "float32" if serving_format == "onnx" else "float64"},
+            runtime={"outputs": runtime_outputs, "input_dtype": "float32" if serving_format == "onnx" else "float64",
+                     "limits": MODE_LIMITS},
             parity=parity,
             quantization=quantization,
             reference_profile=profile,

@@ -111,3 +111,19 @@ def batch_command(model_directory: str, input_uri: str, output_uri: str, max_pay
     """The batch CronJob's command line."""
     return ["python", "-m", BATCH_MODULE, "--model-dir", model_directory, "--input", input_uri,
             "--output", output_uri, "--max-payload-mb", str(max_payload_mb)]
+
+# --- request size limits per serving mode (model_packaging/inference_contract.py applies them) --------
+# The SageMaker handler reads SERVING_MODE_ENV (set on the SageMaker model per spec serving.mode; default
+# online) and takes its caps from this table, which packaging copies into manifest.json's runtime.limits
+# (the container has no Slipstack to import it from). Byte caps follow what SageMaker delivers per mode:
+# real-time invocations carry at most 6 MB, serverless 4 MB, an asynchronous request's S3 object up to
+# 1 GB, a batch transform mini-batch at most MaxPayloadInMB (100 MB). Row caps bound the memory of one
+# prediction: the online cap is the Kubernetes server's too; async and batch bodies are large by design.
+SERVING_MODE_ENV = "SLIPSTACK_SERVING_MODE"
+DEFAULT_SERVING_MODE = "online"
+MODE_LIMITS: dict[str, dict[str, int]] = {
+    "online": {"max_rows": 10_000, "max_bytes": 6 * 1000 * 1000},
+    "serverless": {"max_rows": 10_000, "max_bytes": 4 * 1000 * 1000},
+    "async": {"max_rows": 5_000_000, "max_bytes": 1000 * 1000 * 1000},
+    "batch": {"max_rows": 1_000_000, "max_bytes": 100 * 1000 * 1000},
+}

@@ -24,10 +24,11 @@ from mlserver.types import InferenceRequest, InferenceResponse, ResponseOutput
 from mlserver.utils import get_model_uri
 
 from contracts.errors import SlipstackError
+from model_packaging.inference_contract import check_id, check_requested_outputs, select_outputs
 from model_packaging.verify import verify_directory
 from model_server.prediction_cache import CacheSettings, PredictionCache
 from model_server.request_capture import CaptureSettings, RequestCapture
-from model_server.request_path import Predictor, RequestRejected, TensorInput, canonical_features
+from model_server.request_path import MAX_ROWS, Predictor, RequestRejected, TensorInput, canonical_features
 from model_server.serving_metrics import serving_metrics
 
 logger = logging.getLogger("slipstack.runtime")
@@ -47,6 +48,7 @@ class SlipstackRuntime(MLModel):
             # MLServer logs this and reports the model as not ready instead of serving it.
             raise MLServerError(f"refusing to serve {directory}: {error}", status_code=500) from None
         self._inputs = manifest.signature["inputs"]
+        self._output_names = [output["name"] for output in self._predictor.outputs]
         names = [feature["name"] for feature in self._inputs]
         self._metrics = serving_metrics()
         self._labels = (self.name, self._predictor.version)
@@ -78,16 +80,21 @@ class SlipstackRuntime(MLModel):
         tensors = [TensorInput(t.name, t.shape, str(getattr(t.datatype, "value", t.datatype)), t.data.root)
                    for t in payload.inputs]
         try:
-            features = canonical_features(tensors, self._inputs)
+            # The shared contract's checks, in the SageMaker handler's order: id, outputs asked for, inputs.
+            request_id = check_id(payload.id)
+            requested = check_requested_outputs(
+                None if payload.outputs is None else [o.name for o in payload.outputs], self._output_names)
+            features = canonical_features(tensors, self._inputs, MAX_ROWS, self._predictor.input_dtype)
         except RequestRejected as rejection:
-            raise MLServerError(f"{self.name}: {rejection}", status_code=rejection.status_code) from None
+            raise MLServerError(str(rejection), status_code=rejection.status_code) from None
         outputs = self._answer(features)
         if self.capture is not None:
-            self.capture.offer(payload.id, features, outputs)
+            self.capture.offer(request_id, features, outputs)  # every output: the quality job reads them all
+        outputs = select_outputs(outputs, requested)
         return InferenceResponse(
             model_name=self.name,
             model_version=self._predictor.version,
-            id=payload.id,
+            id=request_id,
             outputs=[ResponseOutput(**tensor) for tensor in outputs],
         )
 

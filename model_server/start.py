@@ -41,6 +41,33 @@ def install_body_limit(server: Any, max_bytes: int) -> None:
             "limit cannot be installed (model_server/start.py was written for MLServer 1.7)"
         )
     app.add_middleware(RequestBodyLimit, max_bytes=max_bytes)
+    install_validation_errors(app)
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """FastAPI's request validation errors as one line: where and what, never the value sent."""
+    parts = []
+    for error in errors[:5]:
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        parts.append(f"{location}: {error.get('msg', 'invalid')}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return (f"not a valid V2 inference request: {'; '.join(parts)}{more}; send "
+            '{"inputs": [{"name", "shape", "datatype", "data"}]}')
+
+
+def install_validation_errors(app: Any) -> None:
+    """MLServer answers a body FastAPI cannot parse with FastAPI's 422 shape ({"detail": [...]}), which echoes
+    the whole request back (up to the body limit) and differs from every other 4xx. Map it to the one V2 error
+    shape of the inference contract, as a 400 like every other malformed request."""
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    from model_packaging.inference_contract import error_body
+
+    async def handle(_request: Any, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=400, content=error_body(validation_message(list(exc.errors()))))
+
+    app.add_exception_handler(RequestValidationError, handle)
 
 
 async def serve(folder: str, max_bytes: int) -> None:

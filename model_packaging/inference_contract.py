@@ -1,0 +1,449 @@
+"""The one inference contract both serving targets speak: request validation and response encoding.
+
+The MLServer runtime on Kubernetes (model_server/runtime.py) and the SageMaker handler
+(model_packaging/sagemaker_inference.py, shipped as code/inference.py) both call these functions, so a
+caller gets the same answer, the same error message and the same status from either target.
+
+Standard library and numpy only: every artifact carries a copy as `code/inference_contract.py`, and the
+SageMaker framework containers have neither Slipstack nor (under network isolation) a way to install it.
+
+Request forms (`parse_body`):
+- a V2 (Open Inference Protocol) request `{"id"?, "inputs": [{name, shape, datatype, data}], "outputs"?}`;
+- JSON `{"instances": [[...], ...]}` (rows in signature order) and `{"inputs": {name: [values...]}}`;
+- CSV rows in signature order (`text/csv`), no header.
+Every caller mistake is a `ClientError` with a 4xx status and a message naming the field, row or
+line; messages never quote more than a few characters of what the caller sent (`_clip`).
+Errors travel in the V2 error shape `{"error": message}` (`error_body`), which is MLServer's own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+JSON = "application/json"
+CSV = "text/csv"
+# The V2 `data` of a tensor of shape [rows] or [rows, 1] is at most a list of lists; deeper nesting
+# is refused before anything walks it (hundreds of levels used to overflow the stack: a 500).
+MAX_DATA_DEPTH = 2
+# A request id is echoed in the response body and MLServer's headers: it must be header-safe
+# (visible ASCII, no CR/LF) and short enough not to bloat every response.
+MAX_ID_LENGTH = 128
+_ID = re.compile(r"^[!#-~]{1,128}$")  # visible ASCII without the double quote
+_NAME = re.compile(r"^[A-Za-z0-9_.:\-]{1,256}$")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_FLOAT_TYPES = {"FP16", "FP32", "FP64"}
+_INT_TYPES = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
+# Which V2 datatypes a signature dtype accepts: integers are exact in float64, so float features take
+# them; an integer feature refuses floats rather than silently truncating them.
+ACCEPTED_DATATYPES = {
+    "float64": _FLOAT_TYPES | _INT_TYPES, "float32": _FLOAT_TYPES | _INT_TYPES,
+    "int64": _INT_TYPES, "int32": _INT_TYPES, "bool": {"BOOL"},
+}
+V2_DATATYPES = {"float64": "FP64", "float32": "FP32", "int64": "INT64", "int32": "INT32", "bool": "BOOL",
+                "string": "BYTES"}
+
+
+class ClientError(ValueError):
+    """A caller mistake; `status_code` is the 4xx to answer with."""
+
+    def __init__(self, message: str, status_code: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class TensorInput:
+    """One request tensor, transport-neutral (MLServer's RequestInput, a JSON dict, a CSV column)."""
+
+    name: str
+    shape: Sequence[int]
+    datatype: str
+    data: Any
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed request: its tensors, the caller's id, the outputs asked for and the form it came in."""
+
+    tensors: list[TensorInput]
+    id: str | None = None
+    outputs: list[str] | None = None
+    form: str = "v2"  # v2 | instances | columns | csv
+
+
+def _clip(value: Any, limit: int = 40) -> str:
+    """A short, printable rendering of a caller's value: never the request echoed back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _short(name: Any, limit: int = 40) -> str:
+    text = str(name)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def error_body(message: str) -> dict[str, str]:
+    """The V2 error shape, the same on both targets and for every 4xx."""
+    return {"error": message}
+
+
+def check_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ClientError(f"'id' must be a string, not {type(value).__name__}")
+    if len(value) > MAX_ID_LENGTH:
+        raise ClientError(f"'id' is {len(value):,} characters long; at most {MAX_ID_LENGTH} are allowed")
+    if not _ID.match(value):
+        raise ClientError("'id' may hold only visible ASCII characters (no spaces, quotes, CR/LF or non-ASCII), "
+                          f"1-{MAX_ID_LENGTH} of them")
+    return value
+
+
+def check_requested_outputs(requested: Sequence[str] | None, available: Sequence[str]) -> list[str] | None:
+    """The output names asked for, in the order asked, each one the signature has."""
+    if requested is None:
+        return None
+    unknown = [name for name in requested if name not in available]
+    if unknown:
+        raise ClientError(f"unknown output(s) {[_short(n) for n in unknown[:5]]}; the signature's outputs are "
+                          f"{list(available)}")
+    if len(set(requested)) != len(requested):
+        raise ClientError("an output is requested twice; name each output once")
+    return list(requested)
+
+
+def _depth_within(data: Any, limit: int) -> bool:
+    """Whether list nesting stays within `limit` levels, walked iteratively (no recursion to overflow)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, list):
+            if depth > limit:
+                return False
+            stack.extend((item, depth + 1) for item in value if isinstance(item, list))
+    return True
+
+
+def _flat(data: Any, name: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise ClientError(f"input '{name}': tensor data must be a JSON list")
+    if not _depth_within(data, MAX_DATA_DEPTH):
+        raise ClientError(f"input '{name}': tensor data is nested more than {MAX_DATA_DEPTH} lists deep; "
+                          "send a flat list of values, or one list per row")
+    if data and isinstance(data[0], list):
+        flat: list[Any] = []
+        for item in data:
+            if isinstance(item, list):
+                flat.extend(item)
+            else:
+                flat.append(item)
+        return flat
+    return data
+
+
+def _v2_tensors(raw: Any) -> list[TensorInput]:
+    if not isinstance(raw, list) or not raw:
+        raise ClientError("'inputs' must be a non-empty list of tensors {name, shape, datatype, data}")
+    tensors = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ClientError(f"inputs[{index}] must be an object {{name, shape, datatype, data}}")
+        missing = [key for key in ("name", "shape", "datatype", "data") if key not in item]
+        if missing:
+            raise ClientError(f"inputs[{index}] lacks {missing}; a V2 tensor has name, shape, datatype and data")
+        name, shape, datatype = item["name"], item["shape"], item["datatype"]
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ClientError(f"inputs[{index}].name must be a signature input name (letters, digits, _.:-)")
+        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+            raise ClientError(f"inputs[{index}] ('{name}'): shape must be a list of integers")
+        if not isinstance(datatype, str):
+            raise ClientError(f"inputs[{index}] ('{name}'): datatype must be a string such as FP64")
+        tensors.append(TensorInput(name, shape, datatype, item["data"]))
+    return tensors
+
+
+def _requested(raw: Any) -> list[str] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(o, dict) and isinstance(o.get("name"), str) for o in raw):
+        raise ClientError("'outputs' must be a list of {\"name\": ...} objects")
+    return [o["name"] for o in raw]
+
+
+def _row_tensors(rows: list[Any], inputs: Sequence[dict[str, Any]], where: str) -> list[TensorInput]:
+    """Rows in signature order as one column tensor per input (the V2 form every check runs on)."""
+    width = len(inputs)
+    for index, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise ClientError(f"{where} {index} must be a list of {width} values in signature order")
+        if len(row) != width:
+            raise ClientError(f"{where} {index} has {len(row)} values, the signature has {width} inputs")
+        if any(isinstance(value, list) for value in row):
+            raise ClientError(f"{where} {index} holds a nested list; each value must be a number")
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in inputs]
+    return [TensorInput(f["name"], [len(rows)], V2_DATATYPES.get(f["dtype"], "FP64"), list(column))
+            for f, column in zip(inputs, columns, strict=True)]
+
+
+def parse_json(text: str | bytes) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ClientError("the JSON body is nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ClientError("the JSON body is not UTF-8") from None
+    except ValueError as error:
+        # json's message gives line and column only, never the text around them.
+        raise ClientError(f"the body is not valid JSON ({error})") from None
+
+
+def request_from_json(body: Any, inputs: Sequence[dict[str, Any]], max_rows: int) -> Request:
+    """A decoded JSON body in any of the three JSON forms."""
+    if not isinstance(body, dict):
+        raise ClientError("expected a JSON object: a V2 request {\"inputs\": [...]}, {\"instances\": [[...]]} or "
+                          "{\"inputs\": {name: [...]}}")
+    request_id = check_id(body.get("id"))
+    outputs = _requested(body.get("outputs"))
+    if "instances" in body:
+        rows = body["instances"]
+        if not isinstance(rows, list):
+            raise ClientError("'instances' must be a list of rows")
+        _check_rows(len(rows), max_rows)
+        return Request(_row_tensors(rows, inputs, "instance"), request_id, outputs, "instances")
+    raw = body.get("inputs")
+    if isinstance(raw, dict):
+        names = [f["name"] for f in inputs]
+        unknown = [_short(name) for name in raw if name not in names]
+        if unknown:
+            raise ClientError(f"unknown input(s) {unknown[:5]}; the signature's inputs are {names[:8]}"
+                              f"{' …' if len(names) > 8 else ''}")
+        tensors = []
+        for feature in inputs:
+            values = raw.get(feature["name"])
+            if values is None:
+                continue  # reported as missing by canonical_features, with the same message as V2
+            if not isinstance(values, list):
+                raise ClientError(f"inputs['{feature['name']}'] must be a list of values")
+            tensors.append(TensorInput(feature["name"], [len(values)], V2_DATATYPES.get(feature["dtype"], "FP64"),
+                                       values))
+        return Request(tensors, request_id, outputs, "columns")
+    if raw is None:
+        raise ClientError("the body has no 'inputs' or 'instances'")
+    return Request(_v2_tensors(raw), request_id, outputs, "v2")
+
+
+def request_from_csv(text: str, inputs: Sequence[dict[str, Any]], max_rows: int) -> Request:
+    rows: list[list[Any]] = []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row:
+            continue
+        if len(rows) >= max_rows:
+            _check_rows(max_rows + 1, max_rows)
+        if len(row) != len(inputs):
+            raise ClientError(f"CSV line {line} has {len(row)} values, the signature has {len(inputs)} inputs "
+                              "(send rows in signature order, no header)")
+        values: list[Any] = []
+        for column, cell in enumerate(row):
+            cell = cell.strip()
+            if not cell:
+                values.append(None)
+                continue
+            try:
+                values.append(int(cell) if re.fullmatch(r"[+-]?\d+", cell) else float(cell))
+            except ValueError:
+                raise ClientError(f"CSV line {line}, column {column + 1} ('{inputs[column]['name']}'): "
+                                  f"{_clip(cell)} is not a number (send rows in signature order, no header)") \
+                    from None
+        rows.append(values)
+    return Request(_row_tensors(rows, inputs, "CSV row"), form="csv")
+
+
+def _check_rows(rows: int, max_rows: int) -> None:
+    if rows > max_rows:
+        raise ClientError(f"{rows} rows exceed the limit of {max_rows} per request; split the batch", 413)
+
+
+def parse_body(body: str | bytes, content_type: str | None, inputs: Sequence[dict[str, Any]], max_rows: int,
+               max_bytes: int) -> Request:
+    """A raw request body (SageMaker's invocation body) as a Request."""
+    if content_type is None or not content_type.strip():
+        raise ClientError(f"the request has no Content-Type; send {JSON} or {CSV}", 415)
+    size = len(body)
+    if size > max_bytes:
+        raise ClientError(f"request body of {size:,} bytes exceeds the limit of {max_bytes:,} bytes; split the rows "
+                          "into several smaller requests", 413)
+    media = content_type.split(";")[0].strip().lower()
+    if media == JSON:
+        return request_from_json(parse_json(body), inputs, max_rows)
+    if media == CSV:
+        try:
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+        except UnicodeDecodeError:
+            raise ClientError("the CSV body is not UTF-8") from None
+        return request_from_csv(text, inputs, max_rows)
+    raise ClientError(f"unsupported Content-Type {_clip(content_type)}; send {JSON} or {CSV}", 415)
+
+
+def canonical_features(tensors: Sequence[TensorInput], inputs: Sequence[dict[str, Any]], max_rows: int,
+                       model_dtype: str = "float64") -> np.ndarray:
+    """The validated request as a [rows, features] float64 matrix in signature order.
+
+    Every input of the signature must arrive as one tensor of shape [rows] or [rows, 1]; names,
+    datatypes, row counts, missing values, value ranges (finite in `model_dtype`, the dtype the model
+    computes in; integral and in range for integer inputs) and the row limit are checked, and each
+    message names the offending input and row.
+    """
+    expected = [feature["name"] for feature in inputs]
+    by_name: dict[str, TensorInput] = {}
+    for tensor in tensors:
+        if tensor.name in by_name:
+            raise ClientError(f"input '{_short(tensor.name)}' appears twice; send each signature input once")
+        by_name[tensor.name] = tensor
+    unknown = [_short(name) for name in by_name if name not in set(expected)]
+    if unknown:
+        raise ClientError(f"unknown input(s) {unknown[:5]}; the signature's inputs are {expected[:8]}"
+                          f"{' …' if len(expected) > 8 else ''}")
+    missing = [name for name in expected if name not in by_name]
+    if missing:
+        raise ClientError(f"missing input(s) {missing[:5]}{' …' if len(missing) > 5 else ''}; "
+                          f"send one tensor of shape [rows] per signature input ({len(expected)} in all)")
+    rows: int | None = None
+    matrix: np.ndarray | None = None
+    limit = FLOAT32_MAX if model_dtype == "float32" else math.inf
+    for column, feature in enumerate(inputs):
+        tensor = by_name[feature["name"]]
+        name = feature["name"]
+        shape = list(tensor.shape)
+        if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)) or shape[0] < 1:
+            raise ClientError(f"input '{name}' has shape {_short(shape)}; expected [rows] or [rows, 1] with rows >= 1")
+        if rows is None:
+            rows = shape[0]
+            _check_rows(rows, max_rows)
+            matrix = np.empty((rows, len(inputs)), dtype=np.float64)
+        elif shape[0] != rows:
+            raise ClientError(f"input '{name}' has {shape[0]} rows but '{inputs[0]['name']}' has {rows}; "
+                              "every input needs the same number of rows")
+        allowed = ACCEPTED_DATATYPES.get(feature["dtype"], set())
+        if tensor.datatype not in allowed:
+            raise ClientError(f"input '{name}' has datatype {_short(tensor.datatype, 16)}; the signature says "
+                              f"{feature['dtype']} (send one of {sorted(allowed)})")
+        values = _flat(tensor.data, name)
+        if len(values) != rows:
+            raise ClientError(f"input '{name}' holds {len(values)} values but its shape {shape} says {rows}")
+        for index, value in enumerate(values):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ClientError(f"input '{name}' row {index}: {_clip(value)} is not a number")
+        try:
+            column_values = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+        except OverflowError:
+            index = next(i for i, v in enumerate(values) if isinstance(v, int) and abs(v) > 2**1023)
+            raise ClientError(f"input '{name}' row {index} is out of range for {feature['dtype']}") from None
+        finite = np.isfinite(column_values)
+        if not finite.all():
+            bad_row = int(np.argmin(finite))
+            if not np.isnan(column_values[bad_row]) or not feature.get("nullable", False):
+                raise ClientError(
+                    f"input '{name}' row {bad_row} is {_clip(values[bad_row])}: missing, NaN and infinite values are "
+                    "not allowed for this input (the signature says nullable: false)"
+                )
+        present = column_values[finite]
+        if present.size and np.abs(present).max() > limit:
+            bad_row = int(np.flatnonzero(finite & (np.abs(np.nan_to_num(column_values)) > limit))[0])
+            raise ClientError(f"input '{name}' row {bad_row} is beyond float32's range (±{FLOAT32_MAX:.6g}), the "
+                              "precision the model computes in")
+        bounds = _INT_BOUNDS.get(feature["dtype"])
+        if bounds is not None:
+            fractional = finite & (column_values != np.floor(np.nan_to_num(column_values)))
+            if fractional.any():
+                bad_row = int(np.argmax(fractional))
+                raise ClientError(f"input '{name}' row {bad_row}: {_clip(values[bad_row])} is not an integer "
+                                  f"({feature['dtype']})")
+            outside = [i for i, v in enumerate(values) if v is not None and not bounds[0] <= v <= bounds[1]]
+            if outside:
+                raise ClientError(f"input '{name}' row {outside[0]} is out of range for {feature['dtype']}")
+        assert matrix is not None
+        matrix[:, column] = column_values
+    assert matrix is not None
+    return matrix
+
+
+NUMPY_DTYPES: dict[str, Any] = {"float64": np.float64, "float32": np.float32, "int64": np.int64,
+                                "int32": np.int32, "bool": np.bool_}
+
+
+def output_tensors(outputs: list[dict[str, Any]], raw: list[np.ndarray]) -> list[dict[str, Any]]:
+    """Encode raw model outputs as V2 response tensors, cast to the dtypes the signature declares.
+
+    `outputs` are the manifest's runtime.outputs entries: {name, index, dtype, shape}.
+    """
+    tensors = []
+    for output in outputs:
+        value = np.asarray(raw[output["index"]]).astype(NUMPY_DTYPES.get(output["dtype"], np.float64), copy=False)
+        if not output.get("shape") and value.ndim == 2 and value.shape[1] == 1:
+            value = value.reshape(-1)  # a scalar per row: regressors in ONNX return [rows, 1]
+        tensors.append({
+            "name": output["name"],
+            "shape": list(value.shape),
+            "datatype": V2_DATATYPES[output["dtype"]],
+            "data": value.ravel().tolist(),
+        })
+    return tensors
+
+
+def select_outputs(tensors: list[dict[str, Any]], requested: list[str] | None) -> list[dict[str, Any]]:
+    if requested is None:
+        return tensors
+    by_name = {tensor["name"]: tensor for tensor in tensors}
+    return [by_name[name] for name in requested]
+
+
+def v2_response(model_name: str, model_version: str | None, request_id: str | None,
+                outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A V2 inference response."""
+    body: dict[str, Any] = {"model_name": model_name, "model_version": model_version, "outputs": outputs}
+    if request_id is not None:
+        body["id"] = request_id
+    return body
+
+
+def negotiate(accept: str | None, default: str = JSON) -> str:
+    """The media type to answer with for an Accept header; 406 when neither JSON nor CSV is acceptable."""
+    if accept is None or not accept.strip():
+        return default
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media == "*/*":
+            return default
+        if media in (JSON, "application/*"):
+            return JSON
+        if media in ("text/*", CSV):
+            return CSV
+    raise ClientError(f"cannot answer with Accept {_clip(accept)}; this model answers {JSON} or {CSV}", 406)
+
+
+def encode_response(request: Request, model_name: str, model_version: str | None, outputs: list[dict[str, Any]],
+                    media: str) -> str:
+    """The response body: V2 for a V2 request, {name: values} for the other forms, CSV rows for CSV."""
+    if media == CSV:
+        rows = outputs[0]["shape"][0] if outputs and outputs[0]["shape"] else 0
+        columns = [np.asarray(o["data"]).reshape(rows, -1) for o in outputs]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for index in range(rows):
+            writer.writerow([value for column in columns for value in column[index].tolist()])
+        return out.getvalue()
+    if request.form == "v2":
+        return json.dumps(v2_response(model_name, model_version, request.id, outputs))
+    return json.dumps({o["name"]: np.asarray(o["data"]).reshape(o["shape"]).tolist() for o in outputs})
