@@ -209,6 +209,21 @@ def parse_json(text: str | bytes) -> Any:
         raise ClientError(f"the body is not valid JSON ({error})") from None
 
 
+def check_v2_body(body: Any) -> None:
+    """Raise the contract's ClientError for a body (raw text, or already decoded) that is not a well-formed V2
+    request: the Kubernetes server words the errors of its own request parsing with it, as the handler does."""
+    if isinstance(body, (str, bytes)):
+        body = parse_json(body)
+    if not isinstance(body, dict):
+        raise ClientError("expected a JSON object: a V2 request {\"inputs\": [...]}, {\"instances\": [[...]]} or "
+                          "{\"inputs\": {name: [...]}}")
+    check_id(body.get("id"))
+    _requested(body.get("outputs"))
+    if body.get("inputs") is None:
+        raise ClientError("the body has no 'inputs' or 'instances'")
+    _v2_tensors(body["inputs"])
+
+
 def request_from_json(body: Any, inputs: Sequence[dict[str, Any]], max_rows: int) -> Request:
     """A decoded JSON body in any of the three JSON forms."""
     if not isinstance(body, dict):
@@ -249,8 +264,9 @@ def request_from_csv(text: str, inputs: Sequence[dict[str, Any]], max_rows: int)
     for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row:
             continue
-        if len(rows) >= max_rows:
-            _check_rows(max_rows + 1, max_rows)
+        if len(rows) >= max_rows:  # stop reading: the rest would be parsed only to be refused
+            raise ClientError(f"the CSV body holds more than {max_rows} rows, the limit per request; split the batch",
+                              413)
         if len(row) != len(inputs):
             raise ClientError(f"CSV line {line} has {len(row)} values, the signature has {len(inputs)} inputs "
                               "(send rows in signature order, no header)")
@@ -363,6 +379,13 @@ def canonical_features(tensors: Sequence[TensorInput], inputs: Sequence[dict[str
             bad_row = int(np.flatnonzero(finite & (np.abs(np.nan_to_num(column_values)) > limit))[0])
             raise ClientError(f"input '{name}' row {bad_row} is beyond float32's range (±{FLOAT32_MAX:.6g}), the "
                               "precision the model computes in")
+        if tensor.datatype in _INT_TYPES and feature["dtype"] not in _INT_BOUNDS:
+            # An integer tensor for a float input: its values must still be integers (INT64 1.5 is a mistake).
+            fractional = finite & (column_values != np.floor(np.nan_to_num(column_values)))
+            if fractional.any():
+                bad_row = int(np.argmax(fractional))
+                raise ClientError(f"input '{name}' row {bad_row}: {_clip(values[bad_row])} is not an integer, but "
+                                  f"the tensor's datatype is {tensor.datatype}")
         bounds = _INT_BOUNDS.get(feature["dtype"])
         if bounds is not None:
             fractional = finite & (column_values != np.floor(np.nan_to_num(column_values)))

@@ -62,10 +62,18 @@ def install_validation_errors(app: Any) -> None:
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 
-    from model_packaging.inference_contract import error_body
+    from model_packaging.inference_contract import ClientError, check_v2_body, error_body
 
     async def handle(_request: Any, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=400, content=error_body(validation_message(list(exc.errors()))))
+        # Word it as the shared contract does (the SageMaker handler's message for the same body); FastAPI's
+        # own account, minus the values, only when the contract finds nothing wrong.
+        message = validation_message(list(exc.errors()))
+        try:
+            # FastAPI keeps what it parsed (or the raw text it could not parse); the stream is already read.
+            check_v2_body(exc.body)
+        except ClientError as error:
+            message = error.message
+        return JSONResponse(status_code=400, content=error_body(message))
 
     app.add_exception_handler(RequestValidationError, handle)
 

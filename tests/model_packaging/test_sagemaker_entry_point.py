@@ -137,3 +137,71 @@ def test_requirements_name_the_versions_to_match_but_install_nothing(framework: 
     assert "onnxruntime" not in text
     assert ("xgboost==3.2.0" in text) is (framework == "xgboost")
     assert ("scikit-learn==1.9.1" in text) is (framework == "sklearn")
+
+
+def _diabetes_container(write_spec, resolve, tmp_path: Path) -> tuple[Path, pd.DataFrame, list[str]]:
+    spec = resolve(write_spec(name="diabetes-mode.yaml"))
+    artifact = package_model(spec, tmp_path / "a-diabetes").out
+    frame = pd.read_csv(EXAMPLES / "diabetes-progression" / "reference.csv")
+    return extracted(artifact, tmp_path, "diabetes"), frame, [f.name for f in spec.spec.model.signature.inputs]
+
+
+def test_caller_mistakes_in_the_sagemaker_forms_are_4xx_without_a_traceback(
+        write_spec, resolve, tmp_path: Path) -> None:
+    model_dir, frame, features = _diabetes_container(write_spec, resolve, tmp_path)
+    row = frame[features].iloc[0].tolist()
+    cases = [
+        (invocation("not json", "application/json"), 400, "the body is not valid JSON"),
+        (invocation(json.dumps({"instances": [row[:9]]})), 400, "instance 0 has 9 values, the signature has 10"),
+        (invocation(json.dumps({"instances": [[*row[:9], "x"]]})), 400, "input 's6' row 0: 'x' is not a number"),
+        (invocation(json.dumps({"instances": [[*row[:9], float("nan")]]})), 400, "input 's6' row 0 is nan"),
+        (invocation(json.dumps({"instances": [row] * 10_001})), 413, "10001 rows exceed the limit of 10000"),
+        (invocation(json.dumps({"inputs": {"age": [1.0]}})), 400, "missing input(s) ['sex', 'bmi'"),
+        (invocation(",".join(map(str, row)), None), 415, "the request has no Content-Type"),
+        (invocation(",".join(map(str, row)), "application/x-npy"), 415, "unsupported Content-Type"),
+        (invocation(",".join(map(str, row)), "text/csv", "application/x-protobuf"), 406, "cannot answer with Accept"),
+        (invocation(",".join(features) + "\n", "text/csv"), 400, "CSV line 1, column 1 ('age'): 'age' is not a number"),
+        (invocation("1,2,3\n" * 3, "text/csv"), 400, "CSV line 1 has 3 values"),
+    ]
+    (result,) = serve_in_container({"d": {"model_dir": str(model_dir), "requests": [c[0] for c in cases]}},
+                                   tmp_path).values()
+    for (_, status, message), answer in zip(cases, result["answers"], strict=True):
+        text = answer["body"].decode()
+        assert answer["status"] == status, (message, text[:300])
+        assert "Traceback" not in text and answer["content_type"] == "application/json", text[:300]
+        assert message in json.loads(text)["error"], text[:300]
+
+
+def test_row_and_byte_caps_follow_the_serving_mode(write_spec, resolve, tmp_path: Path) -> None:
+    from model_packaging.serving_contract import MODE_LIMITS, SERVING_MODE_ENV
+
+    model_dir, frame, features = _diabetes_container(write_spec, resolve, tmp_path)
+    rows = frame[features]
+    # What batch transform sends: a MultiRecord mini-batch of CSV lines; a 6 MB one holds ~28,000 of these rows.
+    mini_batch = pd.concat([rows] * (28_000 // len(rows) + 1)).head(28_000).to_csv(header=False, index=False)
+    assert len(mini_batch.encode()) < 6 * 1000 * 1000 < MODE_LIMITS["async"]["max_bytes"]
+    # An async request's S3 object over the real-time payload limit (6 MB).
+    big_async = json.dumps({"instances": pd.concat([rows] * 200).to_numpy().tolist()})
+    assert len(big_async) > MODE_LIMITS["online"]["max_bytes"]
+    jobs = {
+        "online": {"model_dir": str(model_dir), "env": {}, "requests": [
+            invocation(mini_batch, "text/csv", "text/csv"), invocation(big_async)]},
+        "batch": {"model_dir": str(model_dir), "env": {SERVING_MODE_ENV: "batch"}, "requests": [
+            invocation(mini_batch, "text/csv", "text/csv")]},
+        "async": {"model_dir": str(model_dir), "env": {SERVING_MODE_ENV: "async"}, "requests": [
+            invocation(big_async)]},
+        "typo": {"model_dir": str(model_dir), "env": {SERVING_MODE_ENV: "realtime"}, "requests": []},
+    }
+    results = serve_in_container(jobs, tmp_path)
+    too_many, too_big = results["online"]["answers"]
+    assert too_many["status"] == 413 and "holds more than 10000 rows" in too_many["body"].decode()
+    assert too_big["status"] == 413 and "exceeds the limit of 6,000,000 bytes" in too_big["body"].decode()
+    (batch,) = results["batch"]["answers"]
+    assert batch["status"] == 200 and batch["content_type"] == "text/csv"
+    lines = batch["body"].decode().splitlines()
+    assert len(lines) == 28_000  # one output line per input record, as batch transform's line split needs
+    regressor = joblib.load(EXAMPLES / "diabetes-progression" / "model.joblib")
+    np.testing.assert_array_equal(np.array(lines[:len(rows)], dtype=float), regressor.predict(rows))
+    (async_answer,) = results["async"]["answers"]
+    assert async_answer["status"] == 200 and len(json.loads(async_answer["body"])["progression"]) == 200 * len(rows)
+    assert "SLIPSTACK_SERVING_MODE='realtime' is not a serving mode" in results["typo"]["model_fn_error"]
