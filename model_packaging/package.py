@@ -42,7 +42,7 @@ from model_packaging.formats import MODEL_FILE_NAMES, format_module
 from model_packaging.manifest import MANIFEST_NAME, FileEntry, Manifest, ModelIdentity, hash_file
 from model_packaging.quantization import QuantizationTolerance
 from model_packaging.serving_contract import MODE_LIMITS, RUNTIME_IMPLEMENTATION
-from model_packaging.signature import example_request, output_tensors
+from model_packaging.signature import example_request, output_tensors, v2_metadata
 
 # Converted outputs must satisfy |converted - original| <= ABSOLUTE + RELATIVE * |original| on every
 # reference row; class labels must agree exactly. ONNX tree ensembles compute in float32, whose
@@ -310,6 +310,8 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
             "name": spec.metadata.name,
             "implementation": RUNTIME_IMPLEMENTATION,
             "parameters": {"uri": ".", "version": section.version},
+            # V2 metadata from the signature: what tritonclient and KServe/Seldon UIs build requests from.
+            **v2_metadata(inputs, runtime_outputs, serving_format, section.version),
         }
         _write_text(staging / "model-settings.json", json.dumps(settings, indent=2, sort_keys=True) + "\n")
         files = {

@@ -24,6 +24,7 @@ from tests.model_packaging.sagemaker_container import extracted, invocation, ser
 
 pytestmark = pytest.mark.slow
 MODEL = "diabetes-progression"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,35 @@ def test_tritonclient_sees_v2_errors_and_requested_outputs(server) -> None:
         client.infer(MODEL, inputs({}), outputs=[triton.InferRequestedOutput("nope", binary_data=False)])
     assert caught.value.status() == "400" and "unknown output(s) ['nope']" in caught.value.message()
     assert client.is_model_ready(MODEL)
+
+
+def test_metadata_comes_from_the_signature_and_a_client_builds_requests_from_it(server, served_artifact: Path) -> None:
+    import pandas as pd
+    import tritonclient.http as triton
+
+    from deployment_spec import load_spec
+
+    base, manifest = server
+    client = triton.InferenceServerClient(url=base.removeprefix("http://"))
+    metadata = client.get_model_metadata(MODEL)
+    signature = load_spec(REPO / "deployments/diabetes-progression.yaml").for_environment("dev").spec.model.signature
+    assert metadata["platform"] == "onnxruntime_onnx" and metadata["versions"] == [manifest["model"]["version"]]
+    assert [(t["name"], t["datatype"], t["shape"]) for t in metadata["inputs"]] == [
+        (f.name, "FP64", [-1]) for f in signature.inputs]
+    assert [(t["name"], t["datatype"], t["shape"]) for t in metadata["outputs"]] == [("progression", "FP64", [-1])]
+    # A generic client: every tensor built from the metadata alone, filled from the reference sample.
+    reference = pd.read_csv(REPO / "examples/artifacts/diabetes-progression/reference.csv").head(5)
+    dtypes = {"FP64": np.float64, "FP32": np.float32, "INT64": np.int64}
+    tensors = []
+    for tensor in metadata["inputs"]:
+        values = reference[tensor["name"]].to_numpy(dtype=dtypes[tensor["datatype"]])
+        item = triton.InferInput(tensor["name"], [len(values)], tensor["datatype"])
+        item.set_data_from_numpy(values, binary_data=False)
+        tensors.append(item)
+    requested = [triton.InferRequestedOutput(t["name"], binary_data=False) for t in metadata["outputs"]]
+    answer = client.infer(MODEL, tensors, outputs=requested)
+    import joblib
+
+    original = joblib.load(REPO / "examples/artifacts/diabetes-progression/model.joblib")
+    np.testing.assert_allclose(answer.as_numpy("progression"),
+                               original.predict(reference[[f.name for f in signature.inputs]]), rtol=1e-4)
