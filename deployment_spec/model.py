@@ -22,7 +22,8 @@ ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 EnvironmentName = Literal["dev", "staging", "prod"]
 Target = Literal["aws", "onprem"]
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
-Framework = Literal["sklearn", "xgboost", "onnx"]
+# pytorch: a TorchScript file (torch.jit.save); lightgbm: a Booster text file or a joblib-saved LightGBM model.
+Framework = Literal["sklearn", "xgboost", "lightgbm", "pytorch", "onnx"]
 DType = Literal["float32", "float64", "int32", "int64", "bool", "string"]
 
 _DNS_LABEL = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"

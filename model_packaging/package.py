@@ -130,7 +130,8 @@ def _raise_on_parity_failure(report: dict[str, Any], rows: int, where: str) -> N
 
 
 # What SageMaker's framework container ships to load each native model file with.
-CONTAINER_LIBRARIES = {"sklearn": ("scikit-learn", "joblib", "numpy"), "xgboost": ("xgboost", "numpy")}
+CONTAINER_LIBRARIES = {"sklearn": ("scikit-learn", "joblib", "numpy"), "xgboost": ("xgboost", "numpy"),
+                       "lightgbm": ("lightgbm", "numpy"), "pytorch": ("torch", "numpy")}
 
 
 def _requirements(framework: str, native_file: str | None, versions: dict[str, str]) -> str:
@@ -371,6 +372,8 @@ def _converter_versions(framework: str) -> dict[str, str]:
         import skl2onnx
 
         return {"skl2onnx": skl2onnx.__version__}
+    if framework == "pytorch":
+        return {}  # torch.onnx ships with torch, whose version is recorded already
     import onnxmltools
 
     return {"onnxmltools": onnxmltools.__version__}

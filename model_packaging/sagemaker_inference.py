@@ -82,6 +82,14 @@ class _Model:
             import joblib
 
             self.model = joblib.load(path)
+        elif self.framework == "lightgbm":
+            import lightgbm  # not in SageMaker's own containers: a custom image with lightgbm must serve it
+
+            self.model = lightgbm.Booster(model_file=path)
+        elif self.framework == "pytorch":
+            import torch  # SageMaker's PyTorch serving container
+
+            self.model = torch.jit.load(path, map_location="cpu").eval()
         else:
             raise RuntimeError(f"no SageMaker framework container serves model.framework '{self.framework}'")
         self.feature_names = [f["name"] for f in self.inputs]
@@ -107,6 +115,22 @@ class _Model:
         return pd.DataFrame(features, columns=self.feature_names)
 
     def predict(self, features: np.ndarray) -> list[np.ndarray]:
+        # lightgbm and pytorch answer as model_packaging/formats/{lightgbm,torch}_format.py `predict` does
+        # (this file cannot import them in the container); the parity check compares those with ONNX.
+        if self.framework == "lightgbm":
+            raw = np.asarray(self.model.predict(features, num_threads=1))
+            if self.manifest["model"]["task"] != "classification":
+                return [raw.reshape(-1)]
+            probabilities = np.column_stack([1.0 - raw, raw]) if raw.ndim == 1 else raw
+            return [np.argmax(probabilities, axis=1).astype(np.int64), probabilities]
+        if self.framework == "pytorch":
+            import torch
+
+            with torch.inference_mode():
+                scores = self.model(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))).numpy()
+            if scores.ndim == 2 and scores.shape[1] > 1:
+                return [np.argmax(scores, axis=1).astype(np.int64), scores]
+            return [scores.reshape(-1)]
         data = self._frame(features)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
