@@ -413,6 +413,12 @@ def output_tensors(outputs: list[dict[str, Any]], raw: list[np.ndarray]) -> list
     """
     tensors = []
     for output in outputs:
+        if "labels" in output:  # class names beside the class indices (the spec's model.class_labels)
+            names = output["labels"]
+            indices = np.asarray(raw[output["index"]]).reshape(-1).astype(np.int64)
+            tensors.append({"name": output["name"], "shape": [len(indices)], "datatype": "BYTES",
+                            "data": [names[i] for i in indices.tolist()]})
+            continue
         value = np.asarray(raw[output["index"]]).astype(NUMPY_DTYPES.get(output["dtype"], np.float64), copy=False)
         if not output.get("shape") and value.ndim == 2 and value.shape[1] == 1:
             value = value.reshape(-1)  # a scalar per row: regressors in ONNX return [rows, 1]
@@ -470,3 +476,59 @@ def encode_response(request: Request, model_name: str, model_version: str | None
     if request.form == "v2":
         return json.dumps(v2_response(model_name, model_version, request.id, outputs))
     return json.dumps({o["name"]: np.asarray(o["data"]).reshape(o["shape"]).tolist() for o in outputs})
+
+
+# --- custom pre/post-processing (model.processing in the spec; code/processing.py in the artifact) -------
+PROCESSING_FILE = "code/processing.py"
+
+
+class ProcessingError(RuntimeError):
+    """The custom processing module broke its contract (a server-side fault, never the caller's)."""
+
+
+def load_processing(path: str) -> Any:
+    """The custom processing module at `path`, imported from its file (it is no package of anyone's)."""
+    import hashlib
+    import importlib.util
+    import sys
+
+    with open(path, "rb") as handle:
+        name = "slipstack_processing_" + hashlib.sha256(handle.read()).hexdigest()[:16]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ProcessingError(f"{path}: not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not (callable(getattr(module, "preprocess", None)) or callable(getattr(module, "postprocess", None))):
+        raise ProcessingError(f"{path}: defines neither preprocess(features) nor postprocess(outputs, features)")
+    sys.modules[name] = module
+    return module
+
+
+def run_pipeline(processing: Any, predict: Any, features: np.ndarray) -> list[np.ndarray]:
+    """preprocess -> model -> postprocess, the same on both targets and in the packaging parity check.
+
+    `preprocess(features)` gets a copy of the validated [rows, features] float64 matrix and returns one of the
+    same shape (the model's inputs are the signature's); `postprocess(outputs, features)` gets the model's raw
+    outputs (a list of arrays, signature order) and returns as many arrays of the same shapes.
+    """
+    if processing is None:
+        return list(predict(features))
+    given = features
+    preprocess = getattr(processing, "preprocess", None)
+    if callable(preprocess):
+        given = np.asarray(preprocess(features.copy()), dtype=np.float64)
+        if given.shape != features.shape:
+            raise ProcessingError(f"preprocess returned shape {list(given.shape)} for input shape "
+                                  f"{list(features.shape)}; it must keep [rows, features]")
+    raw = [np.asarray(value) for value in predict(given)]
+    postprocess = getattr(processing, "postprocess", None)
+    if not callable(postprocess):
+        return raw
+    processed = [np.asarray(value) for value in postprocess(list(raw), features.copy())]
+    if [v.shape for v in processed] != [v.shape for v in raw]:
+        raise ProcessingError(f"postprocess returned shapes {[list(v.shape) for v in processed]} for model outputs "
+                              f"of shapes {[list(v.shape) for v in raw]}; it must keep each output's shape")
+    return processed

@@ -103,6 +103,8 @@ class _Model:
                                f"(one of {sorted(limits)}); set it to the spec's serving.mode")
         self.max_rows = int(limits[self.mode]["max_rows"])
         self.max_bytes = int(limits[self.mode]["max_bytes"])
+        processing = self.manifest["runtime"].get("processing")
+        self.processing = contract.load_processing(os.path.join(model_dir, processing)) if processing else None
 
     def _frame(self, features: np.ndarray) -> Any:
         # A model fitted on a DataFrame checks the column names; the sklearn container ships pandas.
@@ -115,6 +117,10 @@ class _Model:
         return pd.DataFrame(features, columns=self.feature_names)
 
     def predict(self, features: np.ndarray) -> list[np.ndarray]:
+        """The custom processing (if any) around the model, as the Kubernetes runtime runs it."""
+        return contract.run_pipeline(self.processing, self._model_predict, features)
+
+    def _model_predict(self, features: np.ndarray) -> list[np.ndarray]:
         # lightgbm and pytorch answer as model_packaging/formats/{lightgbm,torch}_format.py `predict` does
         # (this file cannot import them in the container); the parity check compares those with ONNX.
         if self.framework == "lightgbm":

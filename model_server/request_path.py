@@ -18,7 +18,9 @@ from model_packaging.inference_contract import (
     ACCEPTED_DATATYPES,
     ClientError,
     TensorInput,
+    load_processing,
     output_tensors,
+    run_pipeline,
 )
 from model_packaging.inference_contract import canonical_features as _canonical_features
 from model_packaging.manifest import Manifest
@@ -50,9 +52,15 @@ class Predictor:
         self.input_dtype = manifest.runtime.get("input_dtype", "float64")
         self._format = format_module(manifest.format)
         self._model = self._format.load(directory / manifest.model_file)
+        processing = manifest.runtime.get("processing")
+        # The custom pre/post-processing module shipped in the artifact (verified with every other file).
+        self._processing = load_processing(str(directory / processing)) if processing else None
+
+    def _model_predict(self, features: np.ndarray) -> list[np.ndarray]:
+        return list(self._format.predict(self._model, features, self.feature_names))
 
     def predict(self, features: np.ndarray) -> list[np.ndarray]:
-        return list(self._format.predict(self._model, features, self.feature_names))
+        return run_pipeline(self._processing, self._model_predict, features)
 
     def respond(self, features: np.ndarray) -> list[dict[str, Any]]:
         """V2 output tensors for validated features."""
