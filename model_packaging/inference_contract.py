@@ -124,33 +124,34 @@ def check_requested_outputs(requested: Sequence[str] | None, available: Sequence
     return list(requested)
 
 
-def _depth_within(data: Any, limit: int) -> bool:
-    """Whether list nesting stays within `limit` levels, walked iteratively (no recursion to overflow)."""
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, list):
-            if depth > limit:
-                return False
-            stack.extend((item, depth + 1) for item in value if isinstance(item, list))
-    return True
+def _too_deep(name: str) -> ClientError:
+    return ClientError(f"input '{name}': tensor data is nested more than {MAX_DATA_DEPTH} lists deep; "
+                       "send a flat list of values, or one list per row")
 
 
 def _flat(data: Any, name: str) -> list[Any]:
-    if not isinstance(data, list):
+    """The tensor's values as one flat list: `data` flat, or one list per row (MAX_DATA_DEPTH = 2 levels).
+
+    Iterative, never recursive: data nested hundreds of levels deep is refused at the third level instead
+    of overflowing the stack (once a 500 and thousands of log lines per request).
+    """
+    if type(data) is not list:
         raise ClientError(f"input '{name}': tensor data must be a JSON list")
-    if not _depth_within(data, MAX_DATA_DEPTH):
-        raise ClientError(f"input '{name}': tensor data is nested more than {MAX_DATA_DEPTH} lists deep; "
-                          "send a flat list of values, or one list per row")
-    if data and isinstance(data[0], list):
-        flat: list[Any] = []
-        for item in data:
-            if isinstance(item, list):
-                flat.extend(item)
-            else:
-                flat.append(item)
-        return flat
-    return data
+    for value in data:
+        if type(value) is list:
+            break
+    else:
+        return data  # the common case: already flat
+    flat: list[Any] = []
+    for item in data:
+        if type(item) is list:
+            for value in item:
+                if type(value) is list:
+                    raise _too_deep(name)
+            flat.extend(item)
+        else:
+            flat.append(item)
+    return flat
 
 
 def _v2_tensors(raw: Any) -> list[TensorInput]:
@@ -320,6 +321,10 @@ def canonical_features(tensors: Sequence[TensorInput], inputs: Sequence[dict[str
     datatypes, row counts, missing values, value ranges (finite in `model_dtype`, the dtype the model
     computes in; integral and in range for integer inputs) and the row limit are checked, and each
     message names the offending input and row.
+
+    This runs on every request, so the checks are per tensor (names, shapes, datatypes: cheap) and then
+    on the whole matrix at once (types, finiteness, ranges); the per-value search for the first offender
+    runs only when a check has failed.
     """
     expected = [feature["name"] for feature in inputs]
     by_name: dict[str, TensorInput] = {}
@@ -327,79 +332,94 @@ def canonical_features(tensors: Sequence[TensorInput], inputs: Sequence[dict[str
         if tensor.name in by_name:
             raise ClientError(f"input '{_short(tensor.name)}' appears twice; send each signature input once")
         by_name[tensor.name] = tensor
-    unknown = [_short(name) for name in by_name if name not in set(expected)]
-    if unknown:
-        raise ClientError(f"unknown input(s) {unknown[:5]}; the signature's inputs are {expected[:8]}"
-                          f"{' …' if len(expected) > 8 else ''}")
-    missing = [name for name in expected if name not in by_name]
-    if missing:
+    if len(by_name) != len(expected) or any(name not in by_name for name in expected):
+        known = set(expected)
+        unknown = [_short(name) for name in by_name if name not in known]
+        if unknown:
+            raise ClientError(f"unknown input(s) {unknown[:5]}; the signature's inputs are {expected[:8]}"
+                              f"{' …' if len(expected) > 8 else ''}")
+        missing = [name for name in expected if name not in by_name]
         raise ClientError(f"missing input(s) {missing[:5]}{' …' if len(missing) > 5 else ''}; "
                           f"send one tensor of shape [rows] per signature input ({len(expected)} in all)")
     rows: int | None = None
-    matrix: np.ndarray | None = None
-    limit = FLOAT32_MAX if model_dtype == "float32" else math.inf
-    for column, feature in enumerate(inputs):
-        tensor = by_name[feature["name"]]
+    columns: list[list[Any]] = []
+    for feature in inputs:
         name = feature["name"]
+        tensor = by_name[name]
         shape = list(tensor.shape)
         if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)) or shape[0] < 1:
             raise ClientError(f"input '{name}' has shape {_short(shape)}; expected [rows] or [rows, 1] with rows >= 1")
         if rows is None:
             rows = shape[0]
             _check_rows(rows, max_rows)
-            matrix = np.empty((rows, len(inputs)), dtype=np.float64)
         elif shape[0] != rows:
             raise ClientError(f"input '{name}' has {shape[0]} rows but '{inputs[0]['name']}' has {rows}; "
                               "every input needs the same number of rows")
-        allowed = ACCEPTED_DATATYPES.get(feature["dtype"], set())
-        if tensor.datatype not in allowed:
+        if tensor.datatype not in ACCEPTED_DATATYPES.get(feature["dtype"], ()):
+            allowed = ACCEPTED_DATATYPES.get(feature["dtype"], set())
             raise ClientError(f"input '{name}' has datatype {_short(tensor.datatype, 16)}; the signature says "
                               f"{feature['dtype']} (send one of {sorted(allowed)})")
         values = _flat(tensor.data, name)
         if len(values) != rows:
             raise ClientError(f"input '{name}' holds {len(values)} values but its shape {shape} says {rows}")
-        for index, value in enumerate(values):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                raise ClientError(f"input '{name}' row {index}: {_clip(value)} is not a number")
-        try:
-            column_values = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
-        except OverflowError:
-            index = next(i for i, v in enumerate(values) if isinstance(v, int) and abs(v) > 2**1023)
-            raise ClientError(f"input '{name}' row {index} is out of range for {feature['dtype']}") from None
-        finite = np.isfinite(column_values)
-        if not finite.all():
-            bad_row = int(np.argmin(finite))
-            if not np.isnan(column_values[bad_row]) or not feature.get("nullable", False):
+        columns.append(values)
+    assert rows is not None
+    sent = columns  # as the caller sent them, for messages
+    # Plain numbers only: bool is an int subclass and strings would be parsed by numpy, so check the types.
+    if not all(type(v) is float or type(v) is int for column in columns for v in column):
+        for feature, values in zip(inputs, columns, strict=True):
+            for index, value in enumerate(values):
+                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                    raise ClientError(f"input '{feature['name']}' row {index}: {_clip(value)} is not a number")
+        columns = [[math.nan if v is None else v for v in values] for values in columns]
+    try:
+        matrix = np.array(columns, dtype=np.float64).T
+    except OverflowError:
+        for feature, values in zip(inputs, columns, strict=True):
+            for index, value in enumerate(values):
+                if isinstance(value, int) and abs(value) > 2**1023:
+                    raise ClientError(f"input '{feature['name']}' row {index} is out of range for "
+                                      f"{feature['dtype']}") from None
+        raise
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        for column, feature in enumerate(inputs):
+            bad = np.flatnonzero(~finite[:, column])
+            if not bad.size:
+                continue
+            nan_ok = feature.get("nullable", False)
+            offending = [int(r) for r in bad if not (nan_ok and np.isnan(matrix[r, column]))]
+            if offending:
+                row = offending[0]
                 raise ClientError(
-                    f"input '{name}' row {bad_row} is {_clip(values[bad_row])}: missing, NaN and infinite values are "
-                    "not allowed for this input (the signature says nullable: false)"
+                    f"input '{feature['name']}' row {row} is {_clip(sent[column][row])}: missing, "
+                    "NaN and infinite values are not allowed for this input (the signature says nullable: false)"
                 )
-        present = column_values[finite]
-        if present.size and np.abs(present).max() > limit:
-            bad_row = int(np.flatnonzero(finite & (np.abs(np.nan_to_num(column_values)) > limit))[0])
-            raise ClientError(f"input '{name}' row {bad_row} is beyond float32's range (±{FLOAT32_MAX:.6g}), the "
-                              "precision the model computes in")
-        if tensor.datatype in _INT_TYPES and feature["dtype"] not in _INT_BOUNDS:
-            # An integer tensor for a float input: its values must still be integers (INT64 1.5 is a mistake).
-            fractional = finite & (column_values != np.floor(np.nan_to_num(column_values)))
-            if fractional.any():
-                bad_row = int(np.argmax(fractional))
-                raise ClientError(f"input '{name}' row {bad_row}: {_clip(values[bad_row])} is not an integer, but "
-                                  f"the tensor's datatype is {tensor.datatype}")
+    limit = FLOAT32_MAX if model_dtype == "float32" else math.inf
+    if math.isfinite(limit) and np.nanmax(np.abs(matrix), initial=0.0) > limit:
+        row, column = (int(i[0]) for i in np.nonzero(np.abs(np.nan_to_num(matrix)) > limit))
+        raise ClientError(f"input '{inputs[column]['name']}' row {row} is beyond float32's range "
+                          f"(±{FLOAT32_MAX:.6g}), the precision the model computes in")
+    for column, feature in enumerate(inputs):
+        datatype = by_name[feature["name"]].datatype
         bounds = _INT_BOUNDS.get(feature["dtype"])
+        if bounds is None and datatype not in _INT_TYPES:
+            continue
+        values = matrix[:, column]
+        present = np.isfinite(values)
+        fractional = present & (values != np.floor(np.nan_to_num(values)))
+        if fractional.any():
+            row = int(np.argmax(fractional))
+            suffix = f"({feature['dtype']})" if bounds is not None else \
+                f"but the tensor's datatype is {datatype}"
+            raise ClientError(f"input '{feature['name']}' row {row}: {_clip(sent[column][row])} is not an "
+                              f"integer{' ' if bounds is not None else ', '}{suffix}")
         if bounds is not None:
-            fractional = finite & (column_values != np.floor(np.nan_to_num(column_values)))
-            if fractional.any():
-                bad_row = int(np.argmax(fractional))
-                raise ClientError(f"input '{name}' row {bad_row}: {_clip(values[bad_row])} is not an integer "
-                                  f"({feature['dtype']})")
-            outside = [i for i, v in enumerate(values) if v is not None and not bounds[0] <= v <= bounds[1]]
+            outside = [i for i, v in enumerate(columns[column]) if v is not None and v == v
+                       and not bounds[0] <= v <= bounds[1]]
             if outside:
-                raise ClientError(f"input '{name}' row {outside[0]} is out of range for {feature['dtype']}")
-        assert matrix is not None
-        matrix[:, column] = column_values
-    assert matrix is not None
-    return matrix
+                raise ClientError(f"input '{feature['name']}' row {outside[0]} is out of range for {feature['dtype']}")
+    return np.ascontiguousarray(matrix)
 
 
 NUMPY_DTYPES: dict[str, Any] = {"float64": np.float64, "float32": np.float32, "int64": np.int64,

@@ -14,6 +14,7 @@ a message naming the variable, rather than serving with a configuration nobody a
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ from mlserver.utils import get_model_uri
 
 from contracts.errors import SlipstackError
 from model_packaging.inference_contract import check_id, check_requested_outputs, select_outputs
+from model_packaging.serving_contract import infer_path
 from model_packaging.verify import verify_directory
+from model_server import response_cache
 from model_server.prediction_cache import CacheSettings, PredictionCache
 from model_server.request_capture import CaptureSettings, RequestCapture
 from model_server.request_path import MAX_ROWS, Predictor, RequestRejected, TensorInput, canonical_features
@@ -53,6 +56,7 @@ class SlipstackRuntime(MLModel):
         self._metrics = serving_metrics()
         self._labels = (self.name, self._predictor.version)
         self.cache: PredictionCache | None = None
+        self._front_door = False
         if cache_settings.enabled:
             self.cache = PredictionCache(cache_settings, self._predictor.version, manifest.digest, names)
             # Label children bound once: the per-request cost is then an increment, not a label lookup.
@@ -62,8 +66,13 @@ class SlipstackRuntime(MLModel):
             self._hit_rate = self._metrics.cache_hit_rate.labels(*self._labels)
             self._entries = self._metrics.cache_entries.labels(*self._labels)
             self._publish_cache_stats()
-            logger.info("prediction cache on: %d entries, %g s TTL", cache_settings.max_entries,
-                        cache_settings.ttl_seconds)
+            if response_cache.installed:
+                # Served at the front door: a hit skips the decode, the checks and the model.
+                response_cache.register(infer_path(self.name), response_cache.FrontDoor(
+                    self.cache, self._counted, self._answered_at_front_door))
+                self._front_door = True
+            logger.info("prediction cache on: %d entries, %g s TTL%s", cache_settings.max_entries,
+                        cache_settings.ttl_seconds, " (at the front door)" if self._front_door else "")
         self.capture: RequestCapture | None = None
         if capture_settings is not None:
             self.capture = RequestCapture(capture_settings, names, self._metrics, self._labels)
@@ -71,6 +80,8 @@ class SlipstackRuntime(MLModel):
         return True
 
     async def unload(self) -> bool:
+        if getattr(self, "_front_door", False):
+            response_cache.unregister(infer_path(self.name))
         if getattr(self, "capture", None) is not None:
             assert self.capture is not None
             self.capture.close()
@@ -98,9 +109,25 @@ class SlipstackRuntime(MLModel):
             outputs=[ResponseOutput(**tensor) for tensor in outputs],
         )
 
+    def _counted(self, hit: bool) -> None:
+        """A front-door look-up, in the same metrics as the runtime's own."""
+        (self._hits if hit else self._misses).inc()
+        self._publish_cache_stats()
+
+    def _answered_at_front_door(self, request: dict[str, Any], request_id: str | None, payload: bytes) -> None:
+        """A cache hit answered before MLServer: offered to request capture like an answer of the model."""
+        if self.capture is None:
+            return
+        try:
+            tensors = [TensorInput(t["name"], t["shape"], t["datatype"], t["data"]) for t in request["inputs"]]
+            features = canonical_features(tensors, self._inputs, MAX_ROWS, self._predictor.input_dtype)
+            self.capture.offer(request_id, features, json.loads(payload)["outputs"])
+        except Exception:  # capture must never cost an answer; the request was valid when it was stored
+            logger.exception("capturing a cached answer failed")
+
     def _answer(self, features: Any) -> list[dict[str, Any]]:
         """The output tensors: from the cache when it holds an intact, fresh entry, else from the model."""
-        if self.cache is None:
+        if self.cache is None or self._front_door:
             return self._predictor.respond(features)
         key = self.cache.key(features)
         corrupt_before = self.cache.corrupt

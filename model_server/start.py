@@ -18,7 +18,9 @@ import sys
 from typing import Any
 
 from model_packaging.serving_contract import MAX_REQUEST_BODY_BYTES, MAX_REQUEST_BODY_ENV
+from model_server import response_cache
 from model_server.body_limit import RequestBodyLimit
+from model_server.response_cache import CachedResponses
 
 
 def body_limit_from_environment(environ: dict[str, str] | None = None) -> int:
@@ -40,6 +42,9 @@ def install_body_limit(server: Any, max_bytes: int) -> None:
             "this MLServer version does not expose its REST app as server._rest_server._app; the request body "
             "limit cannot be installed (model_server/start.py was written for MLServer 1.7)"
         )
+    # Added first, so it runs inside the limit: the cache never buffers a body the limit refuses.
+    app.add_middleware(CachedResponses)
+    response_cache.installed = True
     app.add_middleware(RequestBodyLimit, max_bytes=max_bytes)
     install_validation_errors(app)
 
