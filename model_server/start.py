@@ -66,6 +66,7 @@ def install_validation_errors(app: Any) -> None:
     shape of the inference contract, as a 400 like every other malformed request."""
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from model_packaging.inference_contract import ClientError, check_v2_body, error_body
 
@@ -81,6 +82,13 @@ def install_validation_errors(app: Any) -> None:
         return JSONResponse(status_code=400, content=error_body(message))
 
     app.add_exception_handler(RequestValidationError, handle)
+
+    async def http_error(_request: Any, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own 404/405 ({"detail": ...}) in the same V2 error shape as every other 4xx.
+        return JSONResponse(status_code=exc.status_code, content=error_body(str(exc.detail)),
+                            headers=getattr(exc, "headers", None))
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
 
 async def serve(folder: str, max_bytes: int) -> None:

@@ -119,6 +119,9 @@ def test_every_bad_input_gets_the_same_4xx_and_message_on_both_targets(
         assert list(k8s_body) == ["error"] and message in k8s_body["error"], (name, k8s_body)
         assert json.loads(answer["body"]) == k8s_body, name
     assert httpx.post(url, json=request).status_code == 200
+    # The framework's own 404/405 in the same shape.
+    for answer, status in ((httpx.get(url), 405), (httpx.post(base + "/v2/nothing-here", json={}), 404)):
+        assert answer.status_code == status and list(answer.json()) == ["error"], answer.text
 
 
 def test_the_smoke_request_passes_on_both_targets(server, served_artifact: Path, tmp_path: Path) -> None:
