@@ -2,14 +2,18 @@
 
 At load it verifies the artifact against its manifest (a tampered model never serves), then opens
 the model with ONNX Runtime (one intra-op thread: see bench/serving_bench.py) or its native
-framework. Each request is checked against the signature: a bad one is answered 400 (413 over the
-row limit) with a message naming the input and row, and the server keeps serving.
+framework. Each request is checked by the shared inference contract (model_packaging/inference_contract.py,
+which the SageMaker handler runs too): id, requested outputs, then the inputs against the signature; a bad
+one is answered 400 (413 over the row limit) with a message naming the input and row, in the V2 error shape,
+and the server keeps serving.
 
 Two opt-in stages, configured from the environment the Kubernetes stack and `slipstack serve` set
-(names in model_packaging.serving_contract): the prediction cache (SLIPSTACK_CACHE_*), keyed on the
-validated matrix, the model version and the artifact digest; and request capture (SLIPSTACK_CAPTURE_*),
-which samples answered requests for the drift job. A bad setting stops the model from loading, with
-a message naming the variable, rather than serving with a configuration nobody asked for.
+(names in model_packaging.serving_contract): the prediction cache (SLIPSTACK_CACHE_*), served at the
+front door by model_server.response_cache when model_server.start installed it (a hit skips decode, checks
+and model), else keyed on the validated matrix; both keys include the model version and artifact digest;
+and request capture (SLIPSTACK_CAPTURE_*), which samples answered requests for the drift job. A bad
+setting stops the model from loading, with a message naming the variable, rather than serving with a
+configuration nobody asked for.
 """
 
 from __future__ import annotations
