@@ -51,8 +51,23 @@ def unregister(path: str) -> None:
 
 
 class CachedResponses:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, router: Any = None):
         self.app = app
+        # The app's router: a hit marks its route in the scope as routing would, so request metrics that only
+        # count routed requests (MLServer's starlette_exporter middleware) count hits too.
+        self.router = router
+
+    def _routed(self, scope: Scope) -> None:
+        if self.router is None:
+            return
+        from starlette.routing import Match
+
+        for route in self.router.routes:
+            match, child = route.matches(scope)
+            if match == Match.FULL:
+                scope.update(child)
+                scope["router"] = self.router
+                return
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         front_door = _FRONT_DOORS.get(scope.get("path", "")) if scope["type"] == "http" else None
@@ -76,6 +91,7 @@ class CachedResponses:
             payload = front_door.cache.get_bytes(key)
             front_door.counted(payload is not None)
             if payload is not None:
+                self._routed(scope)
                 answer = _with_id(payload, request_id)
                 await send({"type": "http.response.start", "status": 200, "headers": [
                     (b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]})

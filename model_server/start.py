@@ -42,10 +42,17 @@ def install_body_limit(server: Any, max_bytes: int) -> None:
             "this MLServer version does not expose its REST app as server._rest_server._app; the request body "
             "limit cannot be installed (model_server/start.py was written for MLServer 1.7)"
         )
-    # Added first, so it runs inside the limit: the cache never buffers a body the limit refuses.
-    app.add_middleware(CachedResponses)
-    response_cache.installed = True
     app.add_middleware(RequestBodyLimit, max_bytes=max_bytes)
+    # The front-door cache goes inside the limit (it never buffers a body the limit refuses) and inside
+    # MLServer's Prometheus middleware, so rest_server_requests_total and the request-duration histogram the
+    # alerts read count cache hits like every other answer.
+    from starlette.middleware import Middleware
+
+    stack = app.user_middleware
+    position = next((i + 1 for i, m in enumerate(stack) if getattr(m.cls, "__name__", "") == "PrometheusMiddleware"),
+                    1)
+    stack.insert(position, Middleware(CachedResponses, router=app.router))
+    response_cache.installed = True
     install_validation_errors(app)
 
 
