@@ -205,3 +205,13 @@ def test_row_and_byte_caps_follow_the_serving_mode(write_spec, resolve, tmp_path
     (async_answer,) = results["async"]["answers"]
     assert async_answer["status"] == 200 and len(json.loads(async_answer["body"])["progression"]) == 200 * len(rows)
     assert "SLIPSTACK_SERVING_MODE='realtime' is not a serving mode" in results["typo"]["model_fn_error"]
+
+
+def test_the_documented_size_caps_are_the_handler_table() -> None:
+    from model_packaging.serving_contract import MODE_LIMITS
+
+    rows = [line.split("|")[1:4] for line in (REPO / "docs" / "serving.md").read_text().splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip() in MODE_LIMITS]
+    documented = {mode.strip(): {"max_rows": int(r.replace(",", "")), "max_bytes": int(b.replace(",", ""))}
+                  for mode, r, b in rows}
+    assert documented == MODE_LIMITS
