@@ -215,3 +215,11 @@ def test_the_documented_size_caps_are_the_handler_table() -> None:
     documented = {mode.strip(): {"max_rows": int(r.replace(",", "")), "max_bytes": int(b.replace(",", ""))}
                   for mode, r, b in rows}
     assert documented == MODE_LIMITS
+
+
+def test_the_handler_names_what_packaging_and_the_stacks_name() -> None:
+    """code/inference.py cannot import Slipstack in the container, so its copies of shared names are checked."""
+    from model_packaging import package, sagemaker_inference, serving_contract
+
+    assert sagemaker_inference.SERVING_MODE_ENV == serving_contract.SERVING_MODE_ENV
+    assert sagemaker_inference.CONTRACT_FILE == package.CONTRACT_FILE
