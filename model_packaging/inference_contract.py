@@ -215,14 +215,19 @@ def check_v2_body(body: Any) -> None:
     request: the Kubernetes server words the errors of its own request parsing with it, as the handler does."""
     if isinstance(body, (str, bytes)):
         body = parse_json(body)
+    v2_request(body)
+
+
+def v2_request(body: Any) -> Request:
+    """A decoded body as a V2 request (the only form the Kubernetes server speaks)."""
     if not isinstance(body, dict):
         raise ClientError("expected a JSON object: a V2 request {\"inputs\": [...]}, {\"instances\": [[...]]} or "
                           "{\"inputs\": {name: [...]}}")
-    check_id(body.get("id"))
-    _requested(body.get("outputs"))
+    request_id = check_id(body.get("id"))
+    outputs = _requested(body.get("outputs"))
     if body.get("inputs") is None:
         raise ClientError("the body has no 'inputs' or 'instances'")
-    _v2_tensors(body["inputs"])
+    return Request(_v2_tensors(body["inputs"]), request_id, outputs, "v2")
 
 
 def request_from_json(body: Any, inputs: Sequence[dict[str, Any]], max_rows: int) -> Request:

@@ -34,6 +34,9 @@ class FrontDoor:
     cache: Any  # model_server.prediction_cache.PredictionCache
     counted: Callable[[bool], None]
     answered: Callable[[dict[str, Any], str | None, bytes], None]  # (request without id, id, stored answer)
+    # The runtime's own answer to a plain V2 request (no `parameters`): (status, body). MLServer's REST
+    # stack (pydantic request and response models, dataplane) is skipped; the checks are the same contract.
+    answer: Callable[[dict[str, Any], str | None], tuple[int, bytes]] | None = None
 
 
 _FRONT_DOORS: dict[str, FrontDoor] = {}
@@ -71,6 +74,7 @@ class CachedResponses:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         front_door = _FRONT_DOORS.get(scope.get("path", "")) if scope["type"] == "http" else None
+        cache = front_door.cache if front_door is not None else None
         if front_door is None or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
@@ -85,7 +89,7 @@ class CachedResponses:
         body = b"".join(chunks)
         request, request_id = _without_id(body)
         key = None
-        if request is not None:
+        if request is not None and cache is not None:
             # Keyed on the request without its id: callers that number their requests still share answers.
             key = front_door.cache.body_key(scope["path"], _canonical(request))
             payload = front_door.cache.get_bytes(key)
@@ -98,6 +102,17 @@ class CachedResponses:
                 await send({"type": "http.response.body", "body": answer})
                 front_door.answered(request, request_id, payload)
                 return
+        if request is not None and front_door.answer is not None and _plain(request):
+            self._routed(scope)
+            status, answer = front_door.answer(request, request_id)
+            await send({"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]})
+            await send({"type": "http.response.body", "body": answer})
+            if status == 200 and key is not None:
+                stored = _stored(answer)
+                if stored is not None:
+                    front_door.cache.put_bytes(key, stored)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -162,6 +177,14 @@ def _without_id(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     except ClientError:
         return None, None  # the app answers the contract's 400
     return request, request_id
+
+
+def _plain(request: dict[str, Any]) -> bool:
+    """A V2 request without extension parameters (MLServer's codecs handle those)."""
+    if "parameters" in request:
+        return False
+    inputs = request.get("inputs")
+    return not isinstance(inputs, list) or not any(isinstance(t, dict) and "parameters" in t for t in inputs)
 
 
 def _with_id(payload: bytes, request_id: str | None) -> bytes:

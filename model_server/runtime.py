@@ -29,7 +29,14 @@ from mlserver.types import InferenceRequest, InferenceResponse, ResponseOutput
 from mlserver.utils import get_model_uri
 
 from contracts.errors import SlipstackError
-from model_packaging.inference_contract import check_id, check_requested_outputs, select_outputs
+from model_packaging.inference_contract import (
+    check_id,
+    check_requested_outputs,
+    error_body,
+    select_outputs,
+    v2_request,
+    v2_response,
+)
 from model_packaging.serving_contract import infer_path
 from model_packaging.verify import verify_directory
 from model_server import response_cache
@@ -70,17 +77,18 @@ class SlipstackRuntime(MLModel):
             self._hit_rate = self._metrics.cache_hit_rate.labels(*self._labels)
             self._entries = self._metrics.cache_entries.labels(*self._labels)
             self._publish_cache_stats()
-            if response_cache.installed:
-                # Served at the front door: a hit skips the decode, the checks and the model.
-                response_cache.register(infer_path(self.name), response_cache.FrontDoor(
-                    self.cache, self._counted, self._answered_at_front_door))
-                self._front_door = True
-            logger.info("prediction cache on: %d entries, %g s TTL%s", cache_settings.max_entries,
-                        cache_settings.ttl_seconds, " (at the front door)" if self._front_door else "")
+            logger.info("prediction cache on: %d entries, %g s TTL", cache_settings.max_entries,
+                        cache_settings.ttl_seconds)
         self.capture: RequestCapture | None = None
         if capture_settings is not None:
             self.capture = RequestCapture(capture_settings, names, self._metrics, self._labels)
             logger.info("capturing %g%% of requests to %s", capture_settings.percent, capture_settings.uri)
+        if response_cache.installed:
+            # Plain V2 requests are answered at the front door (same contract, no MLServer request models);
+            # with the cache on, a hit skips the decode, the checks and the model too.
+            response_cache.register(infer_path(self.name), response_cache.FrontDoor(
+                self.cache, self._counted, self._answered_at_front_door, self._answer_at_front_door))
+            self._front_door = True
         return True
 
     async def unload(self) -> bool:
@@ -117,6 +125,24 @@ class SlipstackRuntime(MLModel):
         """A front-door look-up, in the same metrics as the runtime's own."""
         (self._hits if hit else self._misses).inc()
         self._publish_cache_stats()
+
+    def _answer_at_front_door(self, request: dict[str, Any], request_id: str | None) -> tuple[int, bytes]:
+        """(status, body) for a plain V2 request, by the same contract as `predict`."""
+        try:
+            parsed = v2_request({**request, "id": request_id} if request_id is not None else request)
+            requested = check_requested_outputs(parsed.outputs, self._output_names)
+            features = canonical_features(parsed.tensors, self._inputs, MAX_ROWS, self._predictor.input_dtype)
+        except RequestRejected as rejection:
+            return rejection.status_code, json.dumps(error_body(str(rejection))).encode()
+        try:
+            outputs = self._predictor.respond(features)
+        except Exception:  # the model's fault, not the caller's: logged here, never the internals in the body
+            logger.exception("%s: prediction failed", self.name)
+            return 500, json.dumps(error_body(f"{self.name}: the model failed on this request")).encode()
+        if self.capture is not None:
+            self.capture.offer(request_id, features, outputs)
+        body = v2_response(self.name, self._predictor.version, request_id, select_outputs(outputs, requested))
+        return 200, json.dumps(body, separators=(",", ":")).encode()
 
     def _answered_at_front_door(self, request: dict[str, Any], request_id: str | None, payload: bytes) -> None:
         """A cache hit answered before MLServer: offered to request capture like an answer of the model."""
