@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from contracts.aws_network import JOB_VPC_SERVICES
 from contracts.metrics import LATENCY_THRESHOLDS_MS
@@ -25,7 +25,8 @@ ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 EnvironmentName = Literal["dev", "staging", "prod"]
 Target = Literal["aws", "onprem"]
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
-Framework = Literal["sklearn", "xgboost", "onnx"]
+# pytorch: a TorchScript file (torch.jit.save); lightgbm: a Booster text file or a joblib-saved LightGBM model.
+Framework = Literal["sklearn", "xgboost", "lightgbm", "pytorch", "onnx"]
 DType = Literal["float32", "float64", "int32", "int64", "bool", "string"]
 
 _DNS_LABEL = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
@@ -136,6 +137,27 @@ class ModelSection(SpecModel):
         default="onnx",
         description="'onnx' converts the model for ONNX Runtime (fast, checked for parity); 'native' serves it as is.",
     )
+    processing: str | None = Field(
+        default=None, min_length=1, max_length=1024,
+        description="Path (relative to this spec) of a Python file defining preprocess(features) -> features "
+        "(same [rows, features] shape) and/or postprocess(outputs, features) -> outputs (same shapes), run around "
+        "the model by both the Kubernetes server and the SageMaker handler. Packaged as code/processing.py, "
+        "hashed in the manifest and covered by the parity check; standard library and numpy only.",
+    )
+    class_labels: list[Annotated[str, Field(min_length=1, max_length=256)]] | None = Field(
+        default=None, min_length=2, max_length=10_000,
+        description="Classification: the class names, in class-index order; answers carry a 'label_name' "
+        "output beside the label index.",
+    )
+    @field_validator("class_labels")
+    @classmethod
+    def _labels_for_classifiers(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is not None and info.data.get("task") == "regression":
+            raise ValueError("class_labels apply to task: classification only; remove them")
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("class_labels must be distinct (one name per class index)")
+        return value
+
     quantize: bool = Field(
         default=False,
         description="Edge targets: dynamically quantize the ONNX model's weights to int8 (MatMul-based models such "

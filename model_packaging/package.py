@@ -39,10 +39,11 @@ from model_packaging.errors import (
     ReferenceSampleError,
 )
 from model_packaging.formats import MODEL_FILE_NAMES, format_module
+from model_packaging.inference_contract import PROCESSING_FILE, load_processing, run_pipeline
 from model_packaging.manifest import MANIFEST_NAME, FileEntry, Manifest, ModelIdentity, hash_file
 from model_packaging.quantization import QuantizationTolerance
-from model_packaging.serving_contract import RUNTIME_IMPLEMENTATION
-from model_packaging.signature import example_request, output_tensors
+from model_packaging.serving_contract import MODE_LIMITS, RUNTIME_IMPLEMENTATION
+from model_packaging.signature import example_request, output_tensors, v2_metadata
 
 # Converted outputs must satisfy |converted - original| <= ABSOLUTE + RELATIVE * |original| on every
 # reference row; class labels must agree exactly. ONNX tree ensembles compute in float32, whose
@@ -50,6 +51,8 @@ from model_packaging.signature import example_request, output_tensors
 PARITY_ABSOLUTE = 1e-4
 PARITY_RELATIVE = 1e-4
 PARITY_MAX_ROWS = 10_000
+# Shipped beside code/inference.py, which loads it from its own folder.
+CONTRACT_FILE = "inference_contract.py"
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def _raise_on_parity_failure(report: dict[str, Any], rows: int, where: str) -> N
 
 
 # What SageMaker's framework container ships to load each native model file with.
-CONTAINER_LIBRARIES = {"sklearn": ("scikit-learn", "joblib", "numpy"), "xgboost": ("xgboost", "numpy")}
+CONTAINER_LIBRARIES = {"sklearn": ("scikit-learn", "joblib", "numpy"), "xgboost": ("xgboost", "numpy"),
+                       "lightgbm": ("lightgbm", "numpy"), "pytorch": ("torch", "numpy")}
 
 
 def _requirements(framework: str, native_file: str | None, versions: dict[str, str]) -> str:
@@ -211,6 +215,8 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
     frame = read_reference_sample(resolved.resolve_path(section.reference_sample), feature_names, where)
     features = frame[feature_names].to_numpy(dtype=np.float64, na_value=np.nan)
 
+    processing, processing_path = _load_processing(resolved, section, where)
+
     say(f"loading {section.framework} model {model_path.name}")
     native = format_module(section.framework)
     model = native.load(model_path)
@@ -235,7 +241,8 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
     else:
         serving_model, serving_module = model, native
 
-    raw = serving_module.predict(serving_model, parity_rows, feature_names)
+    raw = _pipeline(processing, processing_path,
+                    lambda x: serving_module.predict(serving_model, x, feature_names), parity_rows)
     outputs_spec = [o.model_dump() for o in section.signature.outputs]
     if len(outputs_spec) > len(raw):
         raise ModelFileError(
@@ -245,6 +252,8 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
         )
     runtime_outputs = [{"name": o["name"], "index": index, "dtype": o["dtype"], "shape": o["shape"]}
                        for index, o in enumerate(outputs_spec)]
+    if section.class_labels:
+        runtime_outputs.append(_label_names_output(section.class_labels, raw, outputs_spec, where))
     for output, value in zip(outputs_spec, raw, strict=False):
         declared = [d for d in output["shape"] if d != -1]
         actual = list(np.asarray(value).shape[1:])
@@ -258,7 +267,8 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
 
     if serving_format == "onnx" and section.framework != "onnx":
         say("checking parity on the reference sample")
-        original = native.predict(model, parity_rows, feature_names)
+        original = _pipeline(processing, processing_path, lambda x: native.predict(model, x, feature_names),
+                             parity_rows)
         labels = {o["name"] for o in outputs_spec[:1]} if section.task == "classification" else set()
         report = compare_outputs(original, raw, [o["name"] for o in outputs_spec], labels)
         _raise_on_parity_failure(report, len(parity_rows), where)
@@ -300,12 +310,18 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
         code_source = Path(__file__).with_name("sagemaker_inference.py")
         (staging / "code").mkdir()
         shutil.copyfile(code_source, staging / "code" / "inference.py")
+        # The handler's half of the one inference contract the MLServer runtime also runs.
+        shutil.copyfile(Path(__file__).with_name(CONTRACT_FILE), staging / "code" / CONTRACT_FILE)
+        if processing_path is not None:
+            shutil.copyfile(processing_path, staging / PROCESSING_FILE)
         _write_text(staging / "code" / "requirements.txt",
                     _requirements(section.framework, native_file, library_versions))
         settings = {
             "name": spec.metadata.name,
             "implementation": RUNTIME_IMPLEMENTATION,
             "parameters": {"uri": ".", "version": section.version},
+            # V2 metadata from the signature: what tritonclient and KServe/Seldon UIs build requests from.
+            **v2_metadata(inputs, runtime_outputs, serving_format, section.version),
         }
         _write_text(staging / "model-settings.json", json.dumps(settings, indent=2, sort_keys=True) + "\n")
         files = {
@@ -320,7 +336,9 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
             native_model_file=native_file,
             library_versions=dict(sorted(library_versions.items())),
             signature=section.signature.model_dump(mode="json"),
-            runtime={"outputs": runtime_outputs, "input_dtype": "float32" if serving_format == "onnx" else "float64"},
+            runtime={"outputs": runtime_outputs, "input_dtype": "float32" if serving_format == "onnx" else "float64",
+                     "limits": MODE_LIMITS,
+                     **({"processing": PROCESSING_FILE} if processing_path is not None else {})},
             parity=parity,
             quantization=quantization,
             reference_profile=profile,
@@ -359,11 +377,68 @@ def _quantize(onnx_bytes: bytes, raw: list[np.ndarray], frame: Any, rows: np.nda
     return quantized_bytes, session, quantized_raw, report
 
 
+LABEL_NAMES_OUTPUT = "label_name"
+
+
+def _label_names_output(labels: list[str], raw: list[np.ndarray], outputs_spec: list[dict[str, Any]],
+                        where: str) -> dict[str, Any]:
+    """The class-name output beside the label index, checked against what the model gives."""
+    if any(o["name"] == LABEL_NAMES_OUTPUT for o in outputs_spec):
+        raise PackagingError(f"{where}: model.signature.outputs already has an output named '{LABEL_NAMES_OUTPUT}', "
+                             "the name class_labels answer with; rename that output")
+    if len(raw) > 1 and np.asarray(raw[1]).ndim == 2 and np.asarray(raw[1]).shape[1] != len(labels):
+        raise PackagingError(f"{where}: model.class_labels lists {len(labels)} names but the model scores "
+                             f"{np.asarray(raw[1]).shape[1]} classes; list one name per class, in class-index order")
+    indices = np.asarray(raw[0]).reshape(-1)
+    if indices.size and (not np.all(indices == np.round(indices)) or indices.min() < 0
+                         or indices.max() >= len(labels)):
+        raise PackagingError(f"{where}: the model's labels on the reference sample are not class indices "
+                             f"0..{len(labels) - 1} (saw {indices.min()!r}..{indices.max()!r}); class_labels name "
+                             "classes by index: train on integer-encoded classes")
+    return {"name": LABEL_NAMES_OUTPUT, "index": 0, "dtype": "string", "shape": [], "labels": list(labels)}
+
+
+def _load_processing(resolved: Any, section: Any, where: str) -> tuple[Any, Path | None]:
+    """The spec's custom processing module, imported as the servers will import it."""
+    if section.processing is None:
+        return None, None
+    path = resolved.resolve_path(section.processing)
+    if not path.is_file():
+        raise PackagingError(f"{where}: model.processing '{path}' does not exist; point it at a Python file "
+                             "defining preprocess(features) and/or postprocess(outputs, features)")
+    try:
+        return load_processing(str(path)), path
+    except Exception as error:  # whatever the module raises while it is imported
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise PackagingError(
+            f"{path}: the processing module (model.processing in {where}) fails to import "
+            f"({type(error).__name__}: {first}); make it import with only the standard library and numpy, "
+            "which is all the SageMaker containers are sure to have"
+        ) from None
+
+
+def _pipeline(processing: Any, path: Path | None, predict: Callable[[np.ndarray], Any],
+              rows: np.ndarray) -> list[np.ndarray]:
+    if processing is None:
+        return list(predict(rows))
+    try:
+        return run_pipeline(processing, predict, rows)
+    except Exception as error:  # the user's code: any failure is a packaging error naming the file
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise PackagingError(
+            f"{path}: the processing module fails on the reference sample ({type(error).__name__}: {first}); "
+            "preprocess must return the [rows, features] matrix it was given (same shape) and postprocess "
+            "as many outputs as the model gives, each of the same shape"
+        ) from None
+
+
 def _converter_versions(framework: str) -> dict[str, str]:
     if framework == "sklearn":
         import skl2onnx
 
         return {"skl2onnx": skl2onnx.__version__}
+    if framework == "pytorch":
+        return {}  # torch.onnx ships with torch, whose version is recorded already
     import onnxmltools
 
     return {"onnxmltools": onnxmltools.__version__}

@@ -5,26 +5,52 @@ installed and, with network isolation, nothing can be pip-installed at start: st
 and the framework the container ships only. So it loads the artifact's NATIVE model file
 (`native_model_file` in manifest.json: model.joblib with joblib, model.ubj with xgboost), never the
 ONNX file next to it (that one is for MLServer on Kubernetes; the packaging parity check proved both
-give the same answers). It reads the signature from manifest.json, so requests are checked the same
-way as on Kubernetes.
+give the same answers).
 
-Accepted bodies: JSON `{"instances": [[...], ...]}`, `{"inputs": {name: [values...]}}` or a V2
-request `{"inputs": [{"name", "shape", "datatype", "data"}]}`; CSV rows in signature order.
+Requests are checked and answered by `code/inference_contract.py`, the same module the Kubernetes
+server's runtime runs (model_packaging/inference_contract.py), so both targets accept the same bodies
+and give the same messages: a V2 request gets a V2 response, `{"instances": [[...]]}` and
+`{"inputs": {name: [...]}}` get `{output: values}`, CSV rows (signature order, no header) get CSV or
+JSON by `Accept`.
+
+Caller mistakes never become 5xx: the toolkit turns every exception into a body with the Python
+traceback appended (even its own `GenericInferenceToolkitError`), and a 5xx counts toward the
+auto-rollback alarms. So `transform_fn` takes the toolkit's request context and answers a mistake
+itself, with its 4xx status and the V2 error body `{"error": message}`; without a context (an older
+toolkit) it raises `GenericInferenceToolkitError` with that status. Size caps follow the serving mode
+in SLIPSTACK_SERVING_MODE (online, serverless, async, batch), from the table packaging copied into
+manifest.json (model_packaging/serving_contract.py MODE_LIMITS).
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import importlib.util
 import json
-import math
 import os
+import sys
 import warnings
 from typing import Any
 
 import numpy as np
 
-MAX_ROWS = 10_000
+SERVING_MODE_ENV = "SLIPSTACK_SERVING_MODE"
+CONTRACT_FILE = "inference_contract.py"
+
+
+def _load_contract() -> Any:
+    """inference_contract.py from this file's folder (code/ in the artifact, model_packaging/ in the repo)."""
+    name = "slipstack_inference_contract"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(__file__), CONTRACT_FILE))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve their module while the class is created
+    spec.loader.exec_module(module)
+    return module
+
+
+contract = _load_contract()
 
 
 class _Model:
@@ -56,9 +82,29 @@ class _Model:
             import joblib
 
             self.model = joblib.load(path)
+        elif self.framework == "lightgbm":
+            import lightgbm  # not in SageMaker's own containers: a custom image with lightgbm must serve it
+
+            self.model = lightgbm.Booster(model_file=path)
+        elif self.framework == "pytorch":
+            import torch  # SageMaker's PyTorch serving container
+
+            self.model = torch.jit.load(path, map_location="cpu").eval()
         else:
             raise RuntimeError(f"no SageMaker framework container serves model.framework '{self.framework}'")
         self.feature_names = [f["name"] for f in self.inputs]
+        self.name = self.manifest["model"]["name"]
+        self.version = self.manifest["model"]["version"]
+        self.input_dtype = self.manifest["runtime"].get("input_dtype", "float64")
+        self.mode = os.environ.get(SERVING_MODE_ENV, "").strip() or "online"
+        limits = self.manifest["runtime"].get("limits", {})
+        if self.mode not in limits:
+            raise RuntimeError(f"{SERVING_MODE_ENV}={self.mode!r} is not a serving mode this artifact knows "
+                               f"(one of {sorted(limits)}); set it to the spec's serving.mode")
+        self.max_rows = int(limits[self.mode]["max_rows"])
+        self.max_bytes = int(limits[self.mode]["max_bytes"])
+        processing = self.manifest["runtime"].get("processing")
+        self.processing = contract.load_processing(os.path.join(model_dir, processing)) if processing else None
 
     def _frame(self, features: np.ndarray) -> Any:
         # A model fitted on a DataFrame checks the column names; the sklearn container ships pandas.
@@ -71,6 +117,26 @@ class _Model:
         return pd.DataFrame(features, columns=self.feature_names)
 
     def predict(self, features: np.ndarray) -> list[np.ndarray]:
+        """The custom processing (if any) around the model, as the Kubernetes runtime runs it."""
+        return contract.run_pipeline(self.processing, self._model_predict, features)
+
+    def _model_predict(self, features: np.ndarray) -> list[np.ndarray]:
+        # lightgbm and pytorch answer as model_packaging/formats/{lightgbm,torch}_format.py `predict` does
+        # (this file cannot import them in the container); the parity check compares those with ONNX.
+        if self.framework == "lightgbm":
+            raw = np.asarray(self.model.predict(features, num_threads=1))
+            if self.manifest["model"]["task"] != "classification":
+                return [raw.reshape(-1)]
+            probabilities = np.column_stack([1.0 - raw, raw]) if raw.ndim == 1 else raw
+            return [np.argmax(probabilities, axis=1).astype(np.int64), probabilities]
+        if self.framework == "pytorch":
+            import torch
+
+            with torch.inference_mode():
+                scores = self.model(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))).numpy()
+            if scores.ndim == 2 and scores.shape[1] > 1:
+                return [np.argmax(scores, axis=1).astype(np.int64), scores]
+            return [scores.reshape(-1)]
         data = self._frame(features)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -79,74 +145,31 @@ class _Model:
             return [np.asarray(self.model.predict(data))]
 
 
-def _rows_from_json(body: Any, names: list[str]) -> list[list[Any]]:
-    if isinstance(body, dict) and "instances" in body:
-        return [list(row) for row in body["instances"]]
-    if isinstance(body, dict) and isinstance(body.get("inputs"), dict):
-        columns = body["inputs"]
-        missing = [n for n in names if n not in columns]
-        if missing:
-            raise ValueError(f"missing input column(s) {missing}")
-        return [list(row) for row in zip(*(columns[n] for n in names), strict=True)]
-    if isinstance(body, dict) and isinstance(body.get("inputs"), list):
-        columns = {t["name"]: t["data"] for t in body["inputs"]}
-        missing = [n for n in names if n not in columns]
-        if missing:
-            raise ValueError(f"missing input tensor(s) {missing}")
-        return [list(row) for row in zip(*(columns[n] for n in names), strict=True)]
-    raise ValueError("expected {'instances': [[...]]}, {'inputs': {name: [...]}} or a V2 request")
-
-
-def _check(rows: list[list[Any]], inputs: list[dict[str, Any]]) -> np.ndarray:
-    if not rows:
-        raise ValueError("the request holds no rows")
-    if len(rows) > MAX_ROWS:
-        raise ValueError(f"{len(rows)} rows exceed the limit of {MAX_ROWS} per request")
-    for index, row in enumerate(rows):
-        if len(row) != len(inputs):
-            raise ValueError(f"row {index} has {len(row)} values, the signature has {len(inputs)} inputs")
-        for feature, value in zip(inputs, row, strict=True):
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                if not feature.get("nullable", False):
-                    raise ValueError(f"row {index}: '{feature['name']}' is missing and not nullable")
-            elif isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"row {index}: '{feature['name']}' must be a number, got {value!r}")
-    return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
-
-
 def model_fn(model_dir: str) -> _Model:
     return _Model(model_dir)
 
 
-def input_fn(request_body: str | bytes, content_type: str) -> Any:
-    text = request_body.decode("utf-8") if isinstance(request_body, bytes) else request_body
-    if content_type.startswith("application/json"):
-        return text  # parsed in predict_fn, which knows the signature
-    if content_type.startswith("text/csv"):
-        rows = []
-        for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-            if not row:
-                continue
-            try:
-                rows.append([float(v) if v.strip() else None for v in row])
-            except ValueError:
-                raise ValueError(f"CSV line {line}: every value must be a number or empty") from None
-        return rows
-    raise ValueError(f"unsupported content type {content_type!r} (use application/json or text/csv)")
+def answer(model: _Model, body: str | bytes, content_type: str | None, accept: str | None) -> tuple[str, str]:
+    """(body, content type) for one invocation; raises contract.ClientError for a caller mistake."""
+    media = contract.negotiate(accept)  # 406 before any work when the answer could not be sent
+    request = contract.parse_body(body, content_type, model.inputs, model.max_rows, model.max_bytes)
+    requested = contract.check_requested_outputs(request.outputs, [o["name"] for o in model.outputs])
+    features = contract.canonical_features(request.tensors, model.inputs, model.max_rows, model.input_dtype)
+    tensors = contract.select_outputs(contract.output_tensors(model.outputs, model.predict(features)), requested)
+    return contract.encode_response(request, model.name, model.version, tensors, media), media
 
 
-def predict_fn(data: Any, model: _Model) -> dict[str, Any]:
-    rows = _rows_from_json(json.loads(data), model.feature_names) if isinstance(data, str) else data
-    raw = model.predict(_check(rows, model.inputs))
-    return {o["name"]: np.asarray(raw[o["index"]]).tolist() for o in model.outputs}
+def transform_fn(model: _Model, input_data: str | bytes, content_type: str | None, accept: str | None,
+                 context: Any = None) -> tuple[str, str]:
+    try:
+        return answer(model, input_data, content_type, accept)
+    except contract.ClientError as error:
+        if context is not None and hasattr(context, "set_response_status"):
+            context.set_response_status(code=error.status_code, phrase=_PHRASES.get(error.status_code, "Bad Request"))
+            return json.dumps(contract.error_body(error.message)), contract.JSON
+        from sagemaker_inference.errors import GenericInferenceToolkitError
+
+        raise GenericInferenceToolkitError(error.status_code, error.message) from None
 
 
-def output_fn(prediction: dict[str, Any], accept: str) -> tuple[str, str]:
-    if accept.startswith("text/csv"):
-        columns = list(prediction.values())
-        out = io.StringIO()
-        writer = csv.writer(out)
-        for row in zip(*columns, strict=True):
-            writer.writerow([v for value in row for v in (value if isinstance(value, list) else [value])])
-        return out.getvalue(), "text/csv"
-    return json.dumps(prediction), "application/json"
+_PHRASES = {400: "Bad Request", 406: "Not Acceptable", 413: "Payload Too Large", 415: "Unsupported Media Type"}

@@ -4,32 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+# One definition of the V2 datatypes and the output encoding, shared with both serving targets.
+from model_packaging.inference_contract import NUMPY_DTYPES, V2_DATATYPES, output_tensors
 
-# Spec dtype -> Open Inference Protocol V2 datatype, and the numpy dtype a tensor of it decodes to.
-V2_DATATYPES = {"float64": "FP64", "float32": "FP32", "int64": "INT64", "int32": "INT32", "bool": "BOOL",
-                "string": "BYTES"}
-NUMPY_DTYPES: dict[str, Any] = {"float64": np.float64, "float32": np.float32, "int64": np.int64,
-                                "int32": np.int32, "bool": np.bool_}
-
-
-def output_tensors(outputs: list[dict[str, Any]], raw: list[np.ndarray]) -> list[dict[str, Any]]:
-    """Encode raw model outputs as V2 response tensors, cast to the dtypes the signature declares.
-
-    `outputs` are the manifest's runtime.outputs entries: {name, index, dtype, shape}.
-    """
-    tensors = []
-    for output in outputs:
-        value = np.asarray(raw[output["index"]]).astype(NUMPY_DTYPES.get(output["dtype"], np.float64), copy=False)
-        if not output.get("shape") and value.ndim == 2 and value.shape[1] == 1:
-            value = value.reshape(-1)  # a scalar per row: regressors in ONNX return [rows, 1]
-        tensors.append({
-            "name": output["name"],
-            "shape": list(value.shape),
-            "datatype": V2_DATATYPES[output["dtype"]],
-            "data": value.ravel().tolist(),
-        })
-    return tensors
+__all__ = ["NUMPY_DTYPES", "V2_DATATYPES", "example_request", "output_tensors"]
 
 
 def example_request(inputs: list[dict[str, Any]], row: list[Any]) -> dict[str, Any]:
@@ -40,3 +18,23 @@ def example_request(inputs: list[dict[str, Any]], row: list[Any]) -> dict[str, A
             "name": feature["name"], "shape": [1], "datatype": V2_DATATYPES[feature["dtype"]], "data": [value],
         })
     return {"inputs": tensors}
+
+
+# The V2 `platform` of each serving format (Triton's name for ONNX Runtime; the framework's name otherwise).
+PLATFORMS = {"onnx": "onnxruntime_onnx", "sklearn": "sklearn", "xgboost": "xgboost", "lightgbm": "lightgbm",
+             "torch": "pytorch_torchscript"}
+
+
+def v2_metadata(inputs: list[dict[str, Any]], outputs: list[dict[str, Any]], serving_format: str,
+                version: str) -> dict[str, Any]:
+    """The V2 model metadata (platform, versions, input and output tensors) that clients build requests from.
+
+    Every input is one tensor of shape [-1] (rows); an output's shape is [-1] plus its per-row shape.
+    """
+    return {
+        "platform": PLATFORMS.get(serving_format, serving_format),
+        "versions": [version],
+        "inputs": [{"name": f["name"], "datatype": V2_DATATYPES[f["dtype"]], "shape": [-1]} for f in inputs],
+        "outputs": [{"name": o["name"], "datatype": V2_DATATYPES[o["dtype"]], "shape": [-1, *o.get("shape", [])]}
+                    for o in outputs],
+    }

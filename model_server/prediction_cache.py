@@ -136,8 +136,35 @@ class PredictionCache:
         hasher.update(matrix.data)
         return hasher.digest()
 
-    def get(self, key: bytes) -> list[dict[str, Any]] | None:
-        """The cached output tensors for `key`, or None (a miss, an expired or a damaged entry)."""
+    def body_key(self, path: str, body: bytes) -> bytes:
+        """The key of a raw request body sent to `path` (the server's front door: no decode at all).
+
+        Byte-for-byte equal requests share an entry; a request that differs only in spacing is a miss,
+        never a wrong answer.
+        """
+        hasher = self._prefix.copy()
+        hasher.update(b"body\x1f" + path.encode() + b"\x1f")
+        hasher.update(body)
+        return hasher.digest()
+
+    def get_bytes(self, key: bytes) -> bytes | None:
+        """The cached payload for `key` as stored (a whole response body), or None."""
+        payload = self._lookup(key)
+        if payload is not None:
+            with self._lock:
+                self.hits += 1
+        return payload
+
+    def put_bytes(self, key: bytes, payload: bytes) -> None:
+        entry = CacheEntry(key, payload, _checksum(key, payload), self._clock() + self.settings.ttl_seconds)
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.settings.max_entries:
+                self._entries.popitem(last=False)
+
+    def _lookup(self, key: bytes) -> bytes | None:
+        """An intact, fresh entry's payload (misses and corrupt entries counted), or None."""
         now = self._clock()
         with self._lock:
             entry = self._entries.get(key)
@@ -154,7 +181,13 @@ class PredictionCache:
                 self.misses += 1
                 return None
             self._entries.move_to_end(key)
-            payload = entry.payload
+            return entry.payload
+
+    def get(self, key: bytes) -> list[dict[str, Any]] | None:
+        """The cached output tensors for `key`, or None (a miss, an expired or a damaged entry)."""
+        payload = self._lookup(key)
+        if payload is None:
+            return None
         try:
             outputs = json.loads(payload)
         except (UnicodeDecodeError, ValueError):  # a checksum collision on garbage: still never served
@@ -165,13 +198,7 @@ class PredictionCache:
         return outputs
 
     def put(self, key: bytes, outputs: list[dict[str, Any]]) -> None:
-        payload = json.dumps(outputs, separators=(",", ":")).encode()
-        entry = CacheEntry(key, payload, _checksum(key, payload), self._clock() + self.settings.ttl_seconds)
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.settings.max_entries:
-                self._entries.popitem(last=False)
+        self.put_bytes(key, json.dumps(outputs, separators=(",", ":")).encode())
 
     def drop(self, key: bytes, corrupt: bool = False) -> None:
         with self._lock:

@@ -2,18 +2,23 @@
 
 At load it verifies the artifact against its manifest (a tampered model never serves), then opens
 the model with ONNX Runtime (one intra-op thread: see bench/serving_bench.py) or its native
-framework. Each request is checked against the signature: a bad one is answered 400 (413 over the
-row limit) with a message naming the input and row, and the server keeps serving.
+framework. Each request is checked by the shared inference contract (model_packaging/inference_contract.py,
+which the SageMaker handler runs too): id, requested outputs, then the inputs against the signature; a bad
+one is answered 400 (413 over the row limit) with a message naming the input and row, in the V2 error shape,
+and the server keeps serving.
 
 Two opt-in stages, configured from the environment the Kubernetes stack and `slipstack serve` set
-(names in model_packaging.serving_contract): the prediction cache (SLIPSTACK_CACHE_*), keyed on the
-validated matrix, the model version and the artifact digest; and request capture (SLIPSTACK_CAPTURE_*),
-which samples answered requests for the drift job. A bad setting stops the model from loading, with
-a message naming the variable, rather than serving with a configuration nobody asked for.
+(names in model_packaging.serving_contract): the prediction cache (SLIPSTACK_CACHE_*), served at the
+front door by model_server.response_cache when model_server.start installed it (a hit skips decode, checks
+and model), else keyed on the validated matrix; both keys include the model version and artifact digest;
+and request capture (SLIPSTACK_CAPTURE_*), which samples answered requests for the drift job. A bad
+setting stops the model from loading, with a message naming the variable, rather than serving with a
+configuration nobody asked for.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -24,10 +29,20 @@ from mlserver.types import InferenceRequest, InferenceResponse, ResponseOutput
 from mlserver.utils import get_model_uri
 
 from contracts.errors import SlipstackError
+from model_packaging.inference_contract import (
+    check_id,
+    check_requested_outputs,
+    error_body,
+    select_outputs,
+    v2_request,
+    v2_response,
+)
+from model_packaging.serving_contract import infer_path
 from model_packaging.verify import verify_directory
+from model_server import response_cache
 from model_server.prediction_cache import CacheSettings, PredictionCache
 from model_server.request_capture import CaptureSettings, RequestCapture
-from model_server.request_path import Predictor, RequestRejected, TensorInput, canonical_features
+from model_server.request_path import MAX_ROWS, Predictor, RequestRejected, TensorInput, canonical_features
 from model_server.serving_metrics import serving_metrics
 
 logger = logging.getLogger("slipstack.runtime")
@@ -47,10 +62,12 @@ class SlipstackRuntime(MLModel):
             # MLServer logs this and reports the model as not ready instead of serving it.
             raise MLServerError(f"refusing to serve {directory}: {error}", status_code=500) from None
         self._inputs = manifest.signature["inputs"]
+        self._output_names = [output["name"] for output in self._predictor.outputs]
         names = [feature["name"] for feature in self._inputs]
         self._metrics = serving_metrics()
         self._labels = (self.name, self._predictor.version)
         self.cache: PredictionCache | None = None
+        self._front_door = False
         if cache_settings.enabled:
             self.cache = PredictionCache(cache_settings, self._predictor.version, manifest.digest, names)
             # Label children bound once: the per-request cost is then an increment, not a label lookup.
@@ -66,9 +83,17 @@ class SlipstackRuntime(MLModel):
         if capture_settings is not None:
             self.capture = RequestCapture(capture_settings, names, self._metrics, self._labels)
             logger.info("capturing %g%% of requests to %s", capture_settings.percent, capture_settings.uri)
+        if response_cache.installed:
+            # Plain V2 requests are answered at the front door (same contract, no MLServer request models);
+            # with the cache on, a hit skips the decode, the checks and the model too.
+            response_cache.register(infer_path(self.name), response_cache.FrontDoor(
+                self.cache, self._counted, self._answered_at_front_door, self._answer_at_front_door))
+            self._front_door = True
         return True
 
     async def unload(self) -> bool:
+        if getattr(self, "_front_door", False):
+            response_cache.unregister(infer_path(self.name))
         if getattr(self, "capture", None) is not None:
             assert self.capture is not None
             self.capture.close()
@@ -78,22 +103,61 @@ class SlipstackRuntime(MLModel):
         tensors = [TensorInput(t.name, t.shape, str(getattr(t.datatype, "value", t.datatype)), t.data.root)
                    for t in payload.inputs]
         try:
-            features = canonical_features(tensors, self._inputs)
+            # The shared contract's checks, in the SageMaker handler's order: id, outputs asked for, inputs.
+            request_id = check_id(payload.id)
+            requested = check_requested_outputs(
+                None if payload.outputs is None else [o.name for o in payload.outputs], self._output_names)
+            features = canonical_features(tensors, self._inputs, MAX_ROWS, self._predictor.input_dtype)
         except RequestRejected as rejection:
-            raise MLServerError(f"{self.name}: {rejection}", status_code=rejection.status_code) from None
+            raise MLServerError(str(rejection), status_code=rejection.status_code) from None
         outputs = self._answer(features)
         if self.capture is not None:
-            self.capture.offer(payload.id, features, outputs)
+            self.capture.offer(request_id, features, outputs)  # every output: the quality job reads them all
+        outputs = select_outputs(outputs, requested)
         return InferenceResponse(
             model_name=self.name,
             model_version=self._predictor.version,
-            id=payload.id,
+            id=request_id,
             outputs=[ResponseOutput(**tensor) for tensor in outputs],
         )
 
+    def _counted(self, hit: bool) -> None:
+        """A front-door look-up, in the same metrics as the runtime's own."""
+        (self._hits if hit else self._misses).inc()
+        self._publish_cache_stats()
+
+    def _answer_at_front_door(self, request: dict[str, Any], request_id: str | None) -> tuple[int, bytes]:
+        """(status, body) for a plain V2 request, by the same contract as `predict`."""
+        try:
+            parsed = v2_request({**request, "id": request_id} if request_id is not None else request)
+            requested = check_requested_outputs(parsed.outputs, self._output_names)
+            features = canonical_features(parsed.tensors, self._inputs, MAX_ROWS, self._predictor.input_dtype)
+        except RequestRejected as rejection:
+            return rejection.status_code, json.dumps(error_body(str(rejection))).encode()
+        try:
+            outputs = self._predictor.respond(features)
+        except Exception:  # the model's fault, not the caller's: logged here, never the internals in the body
+            logger.exception("%s: prediction failed", self.name)
+            return 500, json.dumps(error_body(f"{self.name}: the model failed on this request")).encode()
+        if self.capture is not None:
+            self.capture.offer(request_id, features, outputs)
+        body = v2_response(self.name, self._predictor.version, request_id, select_outputs(outputs, requested))
+        return 200, json.dumps(body, separators=(",", ":")).encode()
+
+    def _answered_at_front_door(self, request: dict[str, Any], request_id: str | None, payload: bytes) -> None:
+        """A cache hit answered before MLServer: offered to request capture like an answer of the model."""
+        if self.capture is None:
+            return
+        try:
+            tensors = [TensorInput(t["name"], t["shape"], t["datatype"], t["data"]) for t in request["inputs"]]
+            features = canonical_features(tensors, self._inputs, MAX_ROWS, self._predictor.input_dtype)
+            self.capture.offer(request_id, features, json.loads(payload)["outputs"])
+        except Exception:  # capture must never cost an answer; the request was valid when it was stored
+            logger.exception("capturing a cached answer failed")
+
     def _answer(self, features: Any) -> list[dict[str, Any]]:
         """The output tensors: from the cache when it holds an intact, fresh entry, else from the model."""
-        if self.cache is None:
+        if self.cache is None or self._front_door:
             return self._predictor.respond(features)
         key = self.cache.key(features)
         corrupt_before = self.cache.corrupt

@@ -89,10 +89,14 @@ def to_onnx(model: Any, feature_count: int) -> bytes:
     # column names, so convert a copy with them cleared (inputs arrive in signature order anyway).
     booster = model.get_booster().copy()
     booster.feature_names = None
+    original = model
     model = type(model)(**model.get_params())
     model._Booster = booster
-    if hasattr(model, "n_classes_") is False and isinstance(model, __import__("xgboost").XGBClassifier):
-        model.n_classes_ = 2
+    if isinstance(model, __import__("xgboost").XGBClassifier):
+        # The copy has no fitted attributes; onnxmltools reads the class count from n_classes_, and guessing 2
+        # made every multi-class model an invalid two-class graph that ONNX Runtime refused
+        # ("base_values should have 0, 1, or 2 values").
+        model.n_classes_ = int(getattr(original, "n_classes_", 2))
     try:
         onnx_model = convert_xgboost(model, initial_types=[("input", FloatTensorType([None, feature_count]))])
     except (RuntimeError, NotImplementedError, TypeError, ValueError, AttributeError) as error:
@@ -104,6 +108,7 @@ def to_onnx(model: Any, feature_count: int) -> bytes:
     # artifact digest, identical for the same model.
     onnx_model.graph.name = type(model).__name__
     return bytes(onnx_model.SerializeToString())
+
 
 
 def library_versions() -> dict[str, str]:

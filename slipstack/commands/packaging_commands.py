@@ -1,4 +1,4 @@
-"""`slipstack package`, `verify`, `publish`, `serve`: build, check, ship and run model artifacts.
+"""`slipstack init`, `package`, `verify`, `publish`, `serve`: start a spec, build, check, ship and run artifacts.
 
 Only typer is imported here; the packaging code, frameworks, boto3 and MLServer load inside the
 commands so `slipstack --help` stays fast.
@@ -254,7 +254,36 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+def init(
+    model: Path = typer.Option(..., "--model", help="Trained model file (joblib, .ubj/.json, .txt, .pt, .onnx)."),
+    sample: Path = typer.Option(..., "--sample", help="CSV or Parquet sample of training inputs (the reference)."),
+    owner: str = typer.Option(..., "--owner", help="E-mail of the team or person accountable for the model."),
+    cost_centre: str = typer.Option(..., "--cost-centre", help="Cost centre written into every resource's tags."),
+    data_classification: str = typer.Option(
+        ..., "--data-classification", help="public, internal, confidential or restricted."),
+    email: str = typer.Option(..., "--email", help="Where alerts go (monitoring.notifications.emails)."),
+    name: str | None = typer.Option(None, "--name", help="Model name (a DNS label); default: from the model file."),
+    label: str | None = typer.Option(None, "--label", help="Label column of the sample (default: target/label/y)."),
+    out: Path | None = typer.Option(None, "--out", help="Spec file to write; default: deployments/<name>.yaml."),
+) -> None:
+    """Write a starter spec: framework, task and signature inferred from MODEL and SAMPLE and checked."""
+    import re
+
+    from model_packaging.starter_spec import StarterIdentity, write_starter_spec
+
+    if name is None:
+        stem = model.parent.name if model.stem in ("model", "") else model.stem
+        name = re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-")[:40] or "model"
+    if out is None:
+        out = Path("deployments") / f"{name}.yaml"
+    identity = StarterIdentity(name=name, owner=owner, cost_centre=cost_centre,
+                               data_classification=data_classification, email=email)
+    written = write_starter_spec(out, model, sample, identity, label)
+    _stderr_console().print(f"wrote {written}: review it, then `slipstack package --spec {written}`")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("init")(init)
     app.command("package")(package)
     app.command("verify")(verify)
     app.command("publish")(publish)

@@ -33,7 +33,8 @@ def assert_requirements_install_nothing(artifact: Path, built_with: str) -> None
 
 def test_artifact_holds_both_layouts_and_a_complete_manifest(diabetes_artifact: Path) -> None:
     files = sorted(p.relative_to(diabetes_artifact).as_posix() for p in diabetes_artifact.rglob("*") if p.is_file())
-    assert files == ["code/inference.py", "code/requirements.txt", "manifest.json", "model-settings.json",
+    assert files == ["code/inference.py", "code/inference_contract.py", "code/requirements.txt", "manifest.json",
+                     "model-settings.json",
                      "model.joblib", "model.onnx"]
     manifest = json.loads((diabetes_artifact / "manifest.json").read_text())
     assert manifest["manifest_version"] == 1

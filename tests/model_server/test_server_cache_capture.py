@@ -59,6 +59,12 @@ def test_cache_metrics_and_capture_through_the_real_server(served_artifact: Path
         assert _metric(metrics, names.PROM_CACHE_HIT_RATE) == pytest.approx(0.6)
         assert _metric(metrics, names.PROM_CACHE_ENTRIES) == 4
         assert _metric(metrics, names.PROM_CACHE_CORRUPT) == 0
+        # Hits are answered at the front door, but inside MLServer's request metrics the alerts read.
+        from infra.k8s.model_monitoring import MLSERVER_REQUESTS
+
+        served = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                     if line.startswith(MLSERVER_REQUESTS + "{") and "/infer" in line and 'status_code="200"' in line)
+        assert served == 10
 
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and sum(

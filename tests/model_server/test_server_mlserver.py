@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import shutil
 from collections.abc import Iterator
@@ -96,26 +95,6 @@ def test_tampered_artifact_is_not_served(served_artifact: Path, tmp_path: Path) 
     finally:
         stop_server(process)
     assert "refusing to serve" in (tmp_path / "work" / "mlserver.log").read_text()
-
-
-def test_sagemaker_entry_point_serves_json_and_csv(served_artifact: Path) -> None:
-    spec = importlib.util.spec_from_file_location("inference", served_artifact / "code" / "inference.py")
-    assert spec is not None and spec.loader is not None
-    inference = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(inference)
-    model = inference.model_fn(str(served_artifact))
-    manifest = json.loads((served_artifact / "manifest.json").read_text())
-    row = [t["data"][0] for t in manifest["example"]["request"]["inputs"]]
-    body, content_type = inference.output_fn(
-        inference.predict_fn(inference.input_fn(json.dumps({"instances": [row]}), "application/json"), model),
-        "application/json")
-    assert content_type == "application/json"
-    assert np.allclose(json.loads(body)["progression"], manifest["example"]["expected_outputs"][0]["data"])
-    csv_body, _ = inference.output_fn(
-        inference.predict_fn(inference.input_fn(",".join(map(str, row)), "text/csv"), model), "text/csv")
-    assert np.isclose(float(csv_body.strip()), manifest["example"]["expected_outputs"][0]["data"][0])
-    with pytest.raises(ValueError, match="row 0 has 9 values"):
-        inference.predict_fn(json.dumps({"instances": [row[:9]]}), model)
 
 
 def test_body_over_the_size_limit_gets_413_and_the_server_stays_up(server) -> None:

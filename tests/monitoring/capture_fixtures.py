@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from model_packaging.sagemaker_inference import output_fn
+from model_packaging.inference_contract import Request, encode_response
 from model_packaging.signature import output_tensors
 
 # The manifest's runtime.outputs of a binary classifier: the label first, then the probabilities.
@@ -21,13 +21,19 @@ CLASSIFIER_OUTPUTS = [
 
 
 def classifier_reply(labels: list[int], positive: list[float], accept: str) -> tuple[str, str]:
-    """What the endpoint answered: inference.py's output_fn (JSON or CSV) or a V2 response."""
+    """What the endpoint answered: inference.py's answer to an `instances` request (JSON or CSV, by the shared
+    inference contract's encoder) or a V2 response."""
     probabilities = [[1.0 - p, p] for p in positive]
+    raw = [np.asarray(labels), np.asarray(probabilities)]
     if accept == "v2":
-        raw = [np.asarray(labels), np.asarray(probabilities)]
         body = {"model_name": "m", "outputs": output_tensors(CLASSIFIER_OUTPUTS, raw)}
         return json.dumps(body), "application/json"
-    return output_fn({"label": labels, "probabilities": probabilities}, accept)
+    media = "text/csv" if accept.startswith("text/csv") else "application/json"
+    # Probabilities declared float64 here, so the reply carries the exact values the tests compare with
+    # (a float32 signature would answer 0.699999988 for 0.7, as both servers do).
+    tensors = output_tensors([{**o, "dtype": "float64"} if o["name"] == "probabilities" else o
+                              for o in CLASSIFIER_OUTPUTS], raw)
+    return encode_response(Request([], form="instances"), "m", None, tensors, media), media
 
 
 def capture_line(

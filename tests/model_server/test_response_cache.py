@@ -1,0 +1,85 @@
+"""The front-door cache: a hit is answered before the app (MLServer) sees the request at all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from model_server import response_cache
+from model_server.prediction_cache import CacheSettings, PredictionCache
+
+PATH = "/v2/models/m/infer"
+
+
+class CountingApp:
+    """Stands in for MLServer's REST app: answers with the request's id and a fixed output, counting calls."""
+
+    def __init__(self, status: int = 200):
+        self.calls = 0
+        self.status = status
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.calls += 1
+        try:
+            request = json.loads((await receive())["body"])
+        except ValueError:
+            request = {}
+        request = request if isinstance(request, dict) else {}
+        body = json.dumps({"model_name": "m", "id": request.get("id", "generated-uuid"),
+                           "outputs": [{"name": "y", "shape": [1], "datatype": "FP64", "data": [self.calls]}]})
+        await send({"type": "http.response.start", "status": self.status, "headers": []})
+        await send({"type": "http.response.body", "body": body.encode()})
+
+
+def call(app: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "http", "method": "POST", "path": PATH}, receive, send))
+    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+
+
+def front(app: Any) -> tuple[Any, list[bool], list[Any]]:
+    cache = PredictionCache(CacheSettings(enabled=True), "1.0.0", "d" * 64, ["a"])
+    looked_up: list[bool] = []
+    answered: list[Any] = []
+    response_cache.register(PATH, response_cache.FrontDoor(cache, looked_up.append,
+                                                           lambda *args: answered.append(args)))
+    return response_cache.CachedResponses(app), looked_up, answered
+
+
+def test_a_repeat_skips_the_app_and_gets_its_own_id() -> None:
+    inner = CountingApp()
+    app, looked_up, answered = front(inner)
+    try:
+        request = {"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [1.0]}]}
+        first = call(app, json.dumps({**request, "id": "r-1"}).encode())
+        second = call(app, json.dumps({"id": "r-2", **request}, indent=2).encode())
+        anonymous = call(app, json.dumps(request).encode())
+        assert inner.calls == 1 and looked_up == [False, True, True]
+        assert first[1]["id"] == "r-1" and second[1]["id"] == "r-2" and "id" not in anonymous[1]
+        assert first[1]["outputs"] == second[1]["outputs"] == anonymous[1]["outputs"]
+        assert [(req, rid) for req, rid, _ in answered] == [(request, "r-2"), (request, None)]
+        call(app, json.dumps({**request, "outputs": [{"name": "y"}]}).encode())  # another request: a miss
+        assert inner.calls == 2
+    finally:
+        response_cache.unregister(PATH)
+
+
+def test_errors_and_requests_it_cannot_judge_go_to_the_app_every_time() -> None:
+    inner = CountingApp(status=400)
+    app, looked_up, _ = front(inner)
+    try:
+        body = json.dumps({"inputs": [], "id": "x"}).encode()
+        assert call(app, body)[0] == 400 and call(app, body)[0] == 400
+        for unjudged in (b"not json", b"[1]", json.dumps({"inputs": [], "id": "bad id\r\n"}).encode()):
+            call(app, unjudged)
+        assert inner.calls == 5 and looked_up == [False, False]
+    finally:
+        response_cache.unregister(PATH)
