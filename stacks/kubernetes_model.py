@@ -234,6 +234,12 @@ def deploy_model_on_kubernetes(
     tracks = ["stable", "canary"] if runs_server and candidate else (["stable"] if runs_server else [])
     drift = spec.monitoring.drift
     runs_drift = drift.enabled
+    if runs_drift and runs_server and not spec.monitoring.capture.enabled:
+        # The drift job reads what the server captures; without capture it would check an empty prefix forever.
+        raise KubernetesTranslationError(
+            f"{resolved.source}: monitoring.drift is enabled but monitoring.capture is not, so the drift job would "
+            "read no data; set monitoring.capture.enabled: true (and a percentage), or monitoring.drift.enabled: false"
+        )
     batch = serving.batch
     server_selector = {"app.kubernetes.io/name": model, COMPONENT_LABEL: "server"}
     job_selector = {"app.kubernetes.io/name": model, COMPONENT_LABEL: "job"}
@@ -498,6 +504,8 @@ def deploy_model_on_kubernetes(
             alert_threshold=drift.alert_threshold, p_value=drift.p_value, features=tuple(drift.features),
             engine="dask" if drift.dask_scheduler else "local", dask_scheduler=drift.dask_scheduler,
             pushgateway=pushgateway, schedule=drift.schedule,
+            # The CronJob's alert is the pushed drift status (PrometheusRule), never a failed Job.
+            fail_on_alert=False,
         ))
         ModelCronJob(
             f"{model}-drift",

@@ -39,8 +39,9 @@ class ArtifactFetch:
     """The init container's job: download the artifact and refuse it unless its digest matches."""
 
     command: list[str]
-    # Optional secret with an AWS-style credentials file for an on-prem S3-compatible store; on EKS the
-    # pod identity webhook supplies credentials instead, so the secret may be absent.
+    # Secret with an AWS-style credentials file for an on-prem S3-compatible store, or None on EKS, where the
+    # pod identity webhook supplies credentials. When named it is required: a missing secret must stop the pod
+    # at creation (CreateContainerConfigError), not surface later as boto3's "Unable to locate credentials".
     credentials_secret: str | None = None
     endpoint_url: str | None = None
     resources: ContainerResources = field(default_factory=lambda: ContainerResources("100m", "512Mi", "1"))
@@ -149,7 +150,7 @@ def model_pod_spec(
         volumes.append(
             {
                 "name": ARTIFACT_STORE_CREDENTIALS_VOLUME,
-                "secret": {"secretName": fetch.credentials_secret, "optional": True, "defaultMode": 0o440},
+                "secret": {"secretName": fetch.credentials_secret, "optional": False, "defaultMode": 0o440},
             }
         )
     spec: dict[str, Any] = {
