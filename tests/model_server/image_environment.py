@@ -33,6 +33,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "model_server" / "Dockerfile"
@@ -187,14 +188,16 @@ def _root_script(root: Path, mounts: list[Mount], directories: dict[str, tuple[i
 
 
 def run_in_root(argv: list[str], *, root: Path, mounts: list[Mount], env: dict[str, str], workdir: str,
-                user: tuple[int, int] | None, directories: dict[str, tuple[int, int, int]] | None = None,
+                user: tuple[int, int] | None, groups: list[int] | None = None,
+                directories: dict[str, tuple[int, int, int]] | None = None,
                 read_only_root: bool = False, popen: bool = False, timeout: float = 600,
-                stdout: int | None = subprocess.PIPE) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+                stdout: Any = subprocess.PIPE) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
     """Run argv in a fresh root (see the module docstring); as `user` (uid, gid) when given."""
     root.mkdir(parents=True, exist_ok=True)
     setup = _root_script(root, mounts, directories or {}, read_only_root)
     env_args = " ".join(shlex.quote(f"{k}={v}") for k, v in env.items())
-    drop = (f"/usr/bin/setpriv --reuid={user[0]} --regid={user[1]} --clear-groups --no-new-privs "
+    supplementary = f"--groups={','.join(map(str, groups))}" if groups else "--clear-groups"
+    drop = (f"/usr/bin/setpriv --reuid={user[0]} --regid={user[1]} {supplementary} --no-new-privs "
             if user is not None else "")
     command = (f"exec chroot {shlex.quote(str(root))} {drop}/usr/bin/env -i -C {shlex.quote(workdir)} {env_args} "
                + " ".join(shlex.quote(a) for a in argv))
@@ -219,8 +222,9 @@ class Image:
 
     def run(self, argv: list[str], *, scratch: Path, mounts: list[Mount], env: dict[str, str] | None = None,
             workdir: str | None = None, read_only_root: bool = True, popen: bool = False, timeout: float = 600,
-            stdout: int | None = subprocess.PIPE) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
-        """Run argv as the image's USER; env is the container's env on top of the image's ENV."""
+            user: tuple[int, int] | None = None, groups: list[int] | None = None,
+            stdout: Any = subprocess.PIPE) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+        """Run argv as the image's USER (or `user`, the pod's runAsUser); env is the container's on top of ENV."""
         merged = {**self.env, **(env or {})}
         scratch.mkdir(parents=True, exist_ok=True)
         root = Path(
@@ -228,7 +232,8 @@ class Image:
                            check=True).stdout.strip()
         )
         return run_in_root(argv, root=root, mounts=[Mount(self.venv, "/opt/venv", True), *mounts], env=merged,
-                           workdir=workdir or self.workdir, user=self.user, directories=self.directories,
+                           workdir=workdir or self.workdir, user=user or self.user, groups=groups,
+                           directories=self.directories,
                            read_only_root=read_only_root, popen=popen, timeout=timeout, stdout=stdout)
 
 

@@ -155,3 +155,14 @@ def test_a_shard_with_no_file_in_the_window_writes_empty_partials(tmp_path: Path
     assert result.exit_code == 0, result.output
     shard = json.loads((tmp_path / "partials" / "shard-2-of-3.json").read_text())
     assert shard["partial"]["rows"] == 0
+
+
+def test_a_scheduled_drift_job_succeeds_on_drift_and_fails_only_when_it_cannot_run() -> None:
+    from monitoring.job_command import DriftJobSettings, drift_job_command
+
+    base = {"model": "m", "environment": "prod", "current": "s3://b/capture/m/prod/", "profile": "/p.json"}
+    assert "--no-fail-on-alert" in drift_job_command(DriftJobSettings(**base, fail_on_alert=False))
+    assert "--no-fail-on-alert" not in drift_job_command(DriftJobSettings(**base))
+    # A shard gives no verdict, so it has no alert to fail on.
+    shard = DriftJobSettings(**base, fail_on_alert=False, partials_out="/out")
+    assert "--no-fail-on-alert" not in drift_job_command(shard)

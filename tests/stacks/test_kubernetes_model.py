@@ -188,10 +188,12 @@ def test_onprem_store_pushgateway_and_groups_come_from_stack_config(
     init = pod["initContainers"][0]
     assert init["command"][init["command"].index("--uri") + 1].startswith("s3://models-onprem/slipstack/")
     assert env_of(init)["AWS_ENDPOINT_URL_S3"] == "https://minio.storage.svc.cluster.local:9000"
-    assert {"name": "artifact-store-credentials", "secret": {"secretName": "minio-credentials", "optional": True,
+    assert {"name": "artifact-store-credentials", "secret": {"secretName": "minio-credentials", "optional": False,
                                                              "defaultMode": 0o440}} in pod["volumes"]
     server_env = env_of(pod["containers"][0])
-    assert server_env[contract.CACHE_ENABLED_ENV] == "false" and contract.CAPTURE_URI_ENV not in server_env
+    assert server_env[contract.CACHE_ENABLED_ENV] == "false"
+    # The drift job reads exactly what the server captures, in the on-prem store.
+    assert server_env[contract.CAPTURE_URI_ENV] == "s3://models-onprem/slipstack/capture/diabetes-progression/prod"
     drift = run.one(t.K8S_CRON_JOB).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     command = drift["command"]
     assert command[command.index("--pushgateway") + 1] == "http://pushgateway.metrics.svc.cluster.local:9092"

@@ -154,7 +154,7 @@ def test_capturing_server_gets_switches_and_store_credentials(pulumi_run: Callab
     mount = next(m for m in server["volumeMounts"] if m["name"] == "artifact-store-credentials")
     assert mount["readOnly"] is True
     assert env["AWS_SHARED_CREDENTIALS_FILE"].startswith(mount["mountPath"] + "/")
-    assert {"name": "artifact-store-credentials", "secret": {"secretName": "store-creds", "optional": True,
+    assert {"name": "artifact-store-credentials", "secret": {"secretName": "store-creds", "optional": False,
                                                              "defaultMode": 0o440}} in pod_spec["volumes"]
     assert_restricted(pod_spec)
     with pytest.raises(ValueError, match="may not override"):
