@@ -56,12 +56,12 @@ from infra.k8s.model_ingress import CanaryRoute, ModelIngress, ModelIngressArgs
 from infra.k8s.model_monitoring import DriftAlerting, ModelMonitoring, ModelMonitoringArgs, QualityAlerting
 from infra.k8s.model_namespace import ContainerLimits, ModelNamespace, ModelNamespaceArgs, NamespaceQuota
 from infra.k8s.model_network_policy import Invoker, ModelNetworkPolicy, ModelNetworkPolicyArgs, egress_target
-from infra.k8s.model_pod import ArtifactFetch, ContainerResources
+from infra.k8s.model_pod import ArtifactFetch, CaBundle, ContainerResources
 from infra.k8s.model_server import METRICS_PORT_NAME, ModelServer, ModelServerArgs, ServerContract
 from infra.k8s.model_service import ModelService, ModelServiceArgs
 from model_packaging import serving_contract as contract
 from monitoring.job_command import DriftJobSettings, drift_job_command
-from stacks.config import KubernetesStackSettings
+from stacks.config import KubernetesStackSettings, kubernetes_version
 from stacks.context import StackContext, kubernetes_labels
 
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/slipstack/model-server"
@@ -79,6 +79,7 @@ JOB_KIND_LABEL = tags.K8S_PREFIX + "job"  # "batch" or "drift" on a job's pods
 COMPONENT_LABEL = "app.kubernetes.io/component"
 # A digest that can never verify: an unpackaged model's pod fails at the init container, visibly.
 UNPACKAGED_DIGEST = "unpackaged-run-slipstack-package"
+PRESTOP_SLEEP_VERSION = (1, 30)
 HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 
 _CPU = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)(?P<milli>m)?$")
@@ -163,6 +164,7 @@ def deploy_model_on_kubernetes(
     environment = context.environment
     settings = context.config.kubernetes
     on_eks = settings.cluster == "eks"
+    cluster_version = kubernetes_version(settings.eks.kubernetes_version if on_eks else settings.minimum_version)
     namespace = f"{model}-{environment}"
     labels = kubernetes_labels(resolved, context)
     opts = pulumi.ResourceOptions(provider=provider)
@@ -179,9 +181,11 @@ def deploy_model_on_kubernetes(
         f"{environment} pins the server image by version tag {tag}; prod specs must give a digest "
         "(slipstack validate refuses prod without one)"
     )
-    # A model that also deploys to AWS shares the cloud stack's artifact bucket (one copy of its artifacts and
-    # its captured requests); an on-prem-only model uses the stack's on-prem store.
-    uses_onprem_store = "aws" not in spec.targets
+    # On the stack's EKS cluster a model that also deploys to AWS shares the cloud stack's artifact bucket (pod
+    # identity grants it). An existing (on-prem) cluster always reads the stack's own store: its NetworkPolicy,
+    # credentials secret and CA bundle are that store's, so the pipeline publishes there too (the
+    # `artifact_store` output says where).
+    uses_onprem_store = "aws" not in spec.targets or not on_eks
     store_uri = (
         settings.artifact_store_uri.rstrip("/") if uses_onprem_store
         else f"s3://{model}-{environment}-artifacts-{context.region}"
@@ -189,6 +193,10 @@ def deploy_model_on_kubernetes(
     store_endpoint = settings.artifact_store_endpoint.rstrip("/") if (
         uses_onprem_store and settings.artifact_store_endpoint) else None
     credentials_secret = None if on_eks else settings.artifact_store_credentials_secret
+    ca_bundle = (
+        CaBundle(settings.artifact_store_ca_bundle.config_map, settings.artifact_store_ca_bundle.key)
+        if uses_onprem_store and settings.artifact_store_ca_bundle else None
+    )
     store_bucket, store_prefix = split_s3_uri(store_uri)
     capture_uri = contract.capture_uri(store_bucket, "/".join(filter(None, (store_prefix, CAPTURE_PREFIX))),
                                        model, environment)
@@ -203,6 +211,7 @@ def deploy_model_on_kubernetes(
         uri = f"{store_uri}/{contract.artifact_key(model, digest or UNPACKAGED_DIGEST)}"
         command = contract.fetch_command(uri, digest or UNPACKAGED_DIGEST, model)
         return ArtifactFetch(command=command, credentials_secret=credentials_secret, endpoint_url=store_endpoint,
+                             ca_bundle=ca_bundle,
                              resources=ContainerResources("100m", serving.resources.memory, "1")), digest
 
     resources = ContainerResources(serving.resources.cpu, serving.resources.memory, serving.resources.cpu_limit)
@@ -250,7 +259,10 @@ def deploy_model_on_kubernetes(
     # Every server pod of every track at its maximum plus one rolling-update surge each, plus the jobs.
     server_pods = sum(max_replicas + 1 for _ in tracks)
     job_pods = (batch.instance_count if batch else 0) + (1 if runs_drift else 0)
-    pods = server_pods + job_pods
+    peak_pods = server_pods + job_pods
+    # A quota exactly full at peak refuses the cert-manager HTTP-01 solver pod, a debug pod and a retried
+    # rollout: keep the stack's headroom (at least one pod) above the peak.
+    pods = peak_pods + max(1, math.ceil(peak_pods * settings.quota_headroom_percent / 100))
     quota = NamespaceQuota(
         pods=pods,
         requests_cpu=f"{cpu_millicores(resources.cpu_request) * pods}m",
@@ -379,6 +391,7 @@ def deploy_model_on_kubernetes(
                     "the init container refuses to start the server until then"},
                 artifact_sha256=digest.removeprefix("sha256:") if digest else None,
                 unpinned_digest_reason=unpinned_reason, unlimited_cpu_reason=unlimited_cpu_reason,
+                prestop_sleep_action=cluster_version >= PRESTOP_SLEEP_VERSION,
             ),
             opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, access]),
         )
@@ -412,6 +425,8 @@ def deploy_model_on_kubernetes(
     if runs_server:
         outputs["service_url"] = services["stable"].url
     outputs["artifact_sha256"] = artifact_digest
+    # Where the pipeline publishes this model for this cluster (`slipstack publish`, endpoint as AWS_ENDPOINT_URL_S3).
+    outputs["artifact_store"] = {"uri": store_uri, "endpoint": store_endpoint}
 
     # --- traffic ----------------------------------------------------------------------------------
     if runs_server and tls is not None:

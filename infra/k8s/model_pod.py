@@ -19,6 +19,16 @@ MODELS_VOLUME = "models"
 TMP_VOLUME = "tmp"
 ARTIFACT_STORE_CREDENTIALS_VOLUME = "artifact-store-credentials"
 ARTIFACT_STORE_CREDENTIALS_PATH = "/var/run/secrets/slipstack/artifact-store"
+ARTIFACT_STORE_CA_VOLUME = "artifact-store-ca"
+ARTIFACT_STORE_CA_PATH = "/etc/slipstack/artifact-store-ca"
+
+
+@dataclass(frozen=True)
+class CaBundle:
+    """A ConfigMap key holding the PEM bundle that signs a private store's certificate (boto3's AWS_CA_BUNDLE)."""
+
+    config_map: str
+    key: str = "ca.crt"
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,8 @@ class ArtifactFetch:
     # at creation (CreateContainerConfigError), not surface later as boto3's "Unable to locate credentials".
     credentials_secret: str | None = None
     endpoint_url: str | None = None
+    # A private store's CA: without it boto3 verifies against the public roots and every download fails.
+    ca_bundle: CaBundle | None = None
     resources: ContainerResources = field(default_factory=lambda: ContainerResources("100m", "512Mi", "1"))
 
 
@@ -86,6 +98,9 @@ def artifact_store_access(fetch: ArtifactFetch) -> tuple[list[dict[str, str]], l
     mounts: list[dict[str, Any]] = []
     if fetch.endpoint_url:
         env.append({"name": "AWS_ENDPOINT_URL_S3", "value": fetch.endpoint_url})
+    if fetch.ca_bundle:
+        env.append({"name": "AWS_CA_BUNDLE", "value": f"{ARTIFACT_STORE_CA_PATH}/{fetch.ca_bundle.key}"})
+        mounts.append({"name": ARTIFACT_STORE_CA_VOLUME, "mountPath": ARTIFACT_STORE_CA_PATH, "readOnly": True})
     if fetch.credentials_secret:
         env.append({"name": "AWS_SHARED_CREDENTIALS_FILE", "value": f"{ARTIFACT_STORE_CREDENTIALS_PATH}/credentials"})
         mounts.append(
@@ -151,6 +166,14 @@ def model_pod_spec(
             {
                 "name": ARTIFACT_STORE_CREDENTIALS_VOLUME,
                 "secret": {"secretName": fetch.credentials_secret, "optional": False, "defaultMode": 0o440},
+            }
+        )
+    if fetch.ca_bundle:
+        volumes.append(
+            {
+                "name": ARTIFACT_STORE_CA_VOLUME,
+                "configMap": {"name": fetch.ca_bundle.config_map, "optional": False, "defaultMode": 0o444,
+                              "items": [{"key": fetch.ca_bundle.key, "path": fetch.ca_bundle.key}]},
             }
         )
     spec: dict[str, Any] = {

@@ -157,6 +157,18 @@ def _root_script(root: Path, mounts: list[Mount], directories: dict[str, tuple[i
     q = shlex.quote
     lines = ["set -e", f"mount -t tmpfs -o mode=0755 slipstack-root {q(str(root))}"]
     for name in SYSTEM_DIRECTORIES:
+        if any(m.target.startswith(f"/{name}/") for m in mounts):
+            # A volume is mounted below this system directory (e.g. /etc/slipstack/...): its mount point cannot be
+            # made in the host's read-only directory, so the directory is rebuilt entry by entry instead.
+            lines.append(f"mkdir -p {q(f'{root}/{name}')}")
+            for entry in sorted(os.listdir(f"/{name}")):
+                source, target = f"/{name}/{entry}", f"{root}/{name}/{entry}"
+                if os.path.islink(source):
+                    lines.append(f"ln -s {q(os.readlink(source))} {q(target)}")
+                    continue
+                make = f"mkdir -p {q(target)}" if os.path.isdir(source) else f"touch {q(target)}"
+                lines += [make, f"mount --rbind {q(source)} {q(target)}", f"mount -o remount,bind,ro {q(target)}"]
+            continue
         lines += [f"mkdir -p {q(f'{root}/{name}')}", f"mount --rbind /{name} {q(f'{root}/{name}')}"]
         if name not in ("dev", "proc"):
             lines.append(f"mount -o remount,bind,ro {q(f'{root}/{name}')}")

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -152,17 +153,81 @@ def test_the_image_runs_as_its_user_with_a_read_only_root(image: Image, tmp_path
 # --- stand-ins for what the cluster provides --------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def s3_standin() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+@dataclass(frozen=True)
+class S3StandIn:
+    """moto's S3/STS/KMS on 127.0.0.1, over HTTP and over HTTPS with a certificate of a private CA."""
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    http: str
+    https: str
+    ca_pem: str
+
+
+def _private_ca() -> tuple[str, str, str]:
+    """A throw-away CA and a server certificate for 127.0.0.1 signed by it (PEM: ca, cert, key)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "slipstack test store CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])).issuer_name(ca_name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return ca.public_bytes(pem).decode(), cert.public_bytes(pem).decode(), key_pem
+
+
+@pytest.fixture(scope="module")
+def s3_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3StandIn]:
+    """One moto backend behind two listeners: HTTP (AWS S3 as pods without a CA bundle see it) and HTTPS signed by
+    a private CA (the on-prem store: only a container given that CA bundle can verify it)."""
+    import ssl
+    import threading
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    ca_pem, cert_pem, key_pem = _private_ca()
+    folder = tmp_path_factory.mktemp("store-tls")
+    (folder / "cert.pem").write_text(cert_pem)
+    (folder / "key.pem").write_text(key_pem)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    app = DomainDispatcherApplication(create_backend_app)
+    servers = [make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler),
+               make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler,
+                           ssl_context=context)]
+    threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
+    for thread in threads:
+        thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield S3StandIn(http=f"http://127.0.0.1:{servers[0].server_port}",
+                        https=f"https://127.0.0.1:{servers[1].server_port}", ca_pem=ca_pem)
     finally:
-        server.stop()
+        for server in servers:
+            server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +285,7 @@ class Pod:
     """One pod of a workload: its volumes on this machine, its containers run in the image."""
 
     def __init__(self, image: Image, workload: dict[str, Any], service_account: dict[str, Any] | None,
-                 scratch: Path, s3: str, pushgateway: str | None):
+                 scratch: Path, s3: S3StandIn, pushgateway: str | None):
         self.image, self.workload, self.scratch, self.s3, self.pushgateway = image, workload, scratch, s3, pushgateway
         self.spec = pod_spec(workload)
         security = self.spec.get("securityContext", {})
@@ -252,6 +317,14 @@ class Pod:
                 (path / key).chmod(secret.get("defaultMode", 0o644))
             os.chown(path, 0, group)
             return path, True
+        if "configMap" in volume:
+            config_map = volume["configMap"]
+            assert not config_map.get("optional"), f"volume {volume['name']}: ConfigMap mounted optional"
+            for item in config_map.get("items", []):
+                # The only ConfigMap the stacks mount is the store's CA bundle.
+                (path / item["path"]).write_text(self.s3.ca_pem)
+                (path / item["path"]).chmod(config_map.get("defaultMode", 0o644))
+            return path, True
         raise AssertionError(f"volume kind of {volume} is not modelled by this test")
 
     def secret_files(self, name: str) -> dict[str, str]:
@@ -272,14 +345,16 @@ class Pod:
             if name in env:
                 self.ports.setdefault(name, free_port())
                 env[name] = str(self.ports[name])
-        env["AWS_ENDPOINT_URL_S3"] = self.s3
+        # A container given a CA bundle reaches the private-CA listener (the on-prem store); without one, the store
+        # must be one whose certificate the public roots verify, which the plain listener stands in for.
+        env["AWS_ENDPOINT_URL_S3"] = self.s3.https if "AWS_CA_BUNDLE" in env else self.s3.http
         env.setdefault("AWS_DEFAULT_REGION", REGION)
         annotations = (self.service_account or {}).get("metadata", {}).get("annotations", {})
         role = annotations.get("eks.amazonaws.com/role-arn")
         if role is not None and "AWS_SHARED_CREDENTIALS_FILE" not in env:
             # What the EKS pod identity webhook injects; STS is the stand-in's.
             env.update({"AWS_ROLE_ARN": role, "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/"
-                        "serviceaccount/token", "AWS_ENDPOINT_URL_STS": self.s3, "AWS_REGION": REGION})
+                        "serviceaccount/token", "AWS_ENDPOINT_URL_STS": self.s3.http, "AWS_REGION": REGION})
         return env
 
     def mounts(self, container: dict[str, Any]) -> list[Mount]:
@@ -317,6 +392,22 @@ class Pod:
         for container in self.spec.get("initContainers", []):
             run = self.start(container, popen=False)
             assert run.returncode == 0, f"init container {container['name']} failed:\n{run.stdout}\n{run.stderr}"
+
+
+def assert_fetch_needs_the_ca_bundle(pod: Pod, fetch: dict[str, Any]) -> None:
+    """The CA bundle is what makes the private store verifiable: without it the same fetch fails, and says why."""
+    env = pod.env(fetch)
+    if "AWS_CA_BUNDLE" not in env:
+        return
+    bare = {**fetch, "env": [v for v in fetch["env"] if v["name"] != "AWS_CA_BUNDLE"]}
+    original = pod.env
+    pod.env = lambda container: {**original(container), "AWS_ENDPOINT_URL_S3": pod.s3.https}  # type: ignore[method-assign]
+    try:
+        run = pod.start(bare, popen=False)
+    finally:
+        pod.env = original  # type: ignore[method-assign]
+    assert run.returncode != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in run.stdout + run.stderr or "certificate" in (run.stdout + run.stderr)
 
 
 def _reference_rows(model: str) -> list[dict[str, str]]:
@@ -395,7 +486,7 @@ def _model_of(workload: dict[str, Any]) -> str:
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_stack_pods_fetch_serve_and_check_drift_in_the_image(
     stack: str, shipped_plan: Callable[[str], dict[str, Any]], packaged_examples: dict[str, Path], image: Image,
-    s3_standin: str, pushgateway: str, tmp_path: Path,
+    s3_standin: S3StandIn, pushgateway: str, tmp_path: Path,
 ) -> None:
     plan = shipped_plan(stack)
     deployments = [w for w in workloads(plan) if w["kind"] == "Deployment"]
@@ -413,22 +504,24 @@ def test_the_stack_pods_fetch_serve_and_check_drift_in_the_image(
                   tmp_path / f"pod-{index}", s3_standin, pushgateway)
         fetch = next(c for c in spec["initContainers"] if "model_packaging.fetch" in argv_of(c))
         uri = argv_of(fetch)[argv_of(fetch).index("--uri") + 1]
-        publish(s3_standin, artifact, uri)
+        publish(s3_standin.http, artifact, uri)
         if workload["kind"] == "CronJob":
             capture = spec["containers"][0]
             # The data the drift job reads is what the server captured: the server must have run first.
             current = argv_of(capture)[argv_of(capture).index("--current") + 1]
-            assert model in served and _captured(s3_standin, current), f"{model}: nothing captured at {current}"
+            assert model in served and _captured(s3_standin.http, current), f"{model}: nothing captured at {current}"
+        if index == 0:
+            assert_fetch_needs_the_ca_bundle(pod, fetch)
         pod.run_init_containers()
         for container in spec["containers"]:
             if workload["kind"] == "Deployment":
                 env = {v["name"]: v.get("value") for v in container.get("env", [])}
                 capture_uri = env.get("SLIPSTACK_CAPTURE_URI")
                 if capture_uri:
-                    _bucket(s3_standin, capture_uri.removeprefix("s3://").split("/")[0])
+                    _bucket(s3_standin.http, capture_uri.removeprefix("s3://").split("/")[0])
                 serve(pod, container, model, manifest, requests=40)
                 if capture_uri:
-                    assert _captured(s3_standin, capture_uri), f"{model}: the server captured nothing"
+                    assert _captured(s3_standin.http, capture_uri), f"{model}: the server captured nothing"
                 served.add(model)
             else:
                 run = pod.start(container, popen=False)
