@@ -81,3 +81,32 @@ def test_unknown_key_and_bad_values_are_all_reported() -> None:
     assert "slipstack:specs: required key is missing" in message
     assert "slipstack:targets.0: Input should be 'aws' or 'onprem'" in message
     assert "aws:region" in message
+
+
+BASE = {"slipstack:environment": "dev", "slipstack:specs": ["deployments/x.yaml"], "slipstack:targets": ["onprem"]}
+
+
+@pytest.mark.parametrize(
+    ("kubernetes", "message"),
+    [
+        ({"artifact_store_endpoint": "https://minio.minio.svc.cluster.local:9000"},
+         "in-cluster name, which no public CA signs: set artifact_store_ca_bundle"),
+        ({"artifact_store_endpoint": "https://s3.storage.internal.example.com"},
+         "has no CA bundle: set artifact_store_ca_bundle.*or artifact_store_public_ca: true"),
+        ({"minimum_version": "1.26"}, "minimum_version 1.26 is older than .*1.27.*preStop.sleep.*needs 1.30"),
+        ({"cluster": "eks", "eks": {"kubernetes_version": "1.25"}}, "eks.kubernetes_version 1.25 is older"),
+    ],
+)
+def test_a_cluster_setting_that_cannot_work_is_a_config_error(kubernetes: dict, message: str) -> None:
+    with pytest.raises(StackConfigError, match=message) as error:
+        stack_config_from_values("dev", {**BASE, "slipstack:kubernetes": kubernetes}, "Pulumi.dev.yaml")
+    assert error.value.exit_code == 2
+    assert "Pulumi.dev.yaml: slipstack:kubernetes" in str(error.value)
+
+
+def test_a_private_store_with_its_ca_or_a_public_ca_is_accepted() -> None:
+    private = {"artifact_store_endpoint": "https://minio.minio.svc:9000",
+               "artifact_store_ca_bundle": {"config_map": "internal-ca"}}
+    public = {"artifact_store_endpoint": "https://objects.example.com", "artifact_store_public_ca": True}
+    for kubernetes in (private, public):
+        stack_config_from_values("dev", {**BASE, "slipstack:kubernetes": kubernetes})
