@@ -48,6 +48,16 @@ class EksSettings(StackModel):
         default_factory=list,
         description="CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only.",
     )
+    load_balancer_subnet_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Address ranges of the ALB's subnets (aws.public_subnet_ids, else the private ones): the ALB "
+        "sends to pod IPs, so the models' NetworkPolicies admit these ranges on the serving port. Required.",
+    )
+    vpc_cni_version: str | None = Field(
+        default=None, pattern=r"^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$",
+        description="VPC CNI add-on version (network policy enforcement is switched on); unset: EKS's default for "
+        "kubernetes_version.",
+    )
 
 
 class MonitoringJobSettings(StackModel):
@@ -269,6 +279,16 @@ class KubernetesStackSettings(StackModel):
                     "{config_map: <name>, key: ca.crt} for a private CA, or artifact_store_public_ca: true if its "
                     "certificate chains to a public CA"
                 )
+        if self.cluster == "eks" and not self.eks.load_balancer_subnet_cidrs:
+            raise ValueError(
+                "eks.load_balancer_subnet_cidrs is empty: the ALB reaches the pods from its subnets, which the "
+                "NetworkPolicies must admit on the serving port; list those subnets' CIDRs (aws ec2 describe-subnets)"
+            )
+        for cidr in self.eks.load_balancer_subnet_cidrs:
+            try:
+                ipaddress.ip_network(cidr)
+            except ValueError:
+                raise ValueError(f"eks.load_balancer_subnet_cidrs: '{cidr}' is not a CIDR range") from None
         version = kubernetes_version(self.eks.kubernetes_version if self.cluster == "eks" else self.minimum_version)
         if version < OLDEST_SUPPORTED_VERSION:
             needs = "; ".join(f"{name} needs 1.{v[1]}" for name, v in FEATURE_MINIMUM_VERSIONS.items() if version < v)

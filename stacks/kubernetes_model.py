@@ -351,6 +351,8 @@ def deploy_model_on_kubernetes(
             prometheus_namespace=settings.prometheus_namespace,
             invokers=[Invoker(i.kubernetes_namespace, dict(i.kubernetes_pod_labels))
                       for i in spec.security.invokers if i.kubernetes_namespace],
+            # On EKS the ALB targets pod IPs directly (TargetGroupBinding, target type ip) from its subnets.
+            server_ingress_cidrs=list(settings.eks.load_balancer_subnet_cidrs) if on_eks else [],
             artifact_store_cidrs=list(store_target.cidrs),
             artifact_store_port=store_target.port,
             artifact_store_namespace=store_target.namespace,
@@ -429,7 +431,9 @@ def deploy_model_on_kubernetes(
     outputs["artifact_store"] = {"uri": store_uri, "endpoint": store_endpoint}
 
     # --- traffic ----------------------------------------------------------------------------------
-    if runs_server and tls is not None:
+    if runs_server and tls is not None and not on_eks:
+        # On the stack's EKS cluster the ALB (stacks/eks_cluster.py) is the ingress path and terminates TLS with
+        # the spec's ACM certificate: no nginx Ingress, no cert-manager Certificate, nothing without a controller.
         ModelIngress(
             f"{model}-ingress",
             ModelIngressArgs(
@@ -446,6 +450,12 @@ def deploy_model_on_kubernetes(
         outputs["ingress_host"] = None
 
     # --- monitoring -------------------------------------------------------------------------------
+    # On a cluster the stack creates, the operator's CRDs come from its Helm release: objects wait for it.
+    monitoring_opts = in_namespace
+    if on_eks:
+        from stacks.eks_cluster import operator_kinds_provider
+
+        monitoring_opts = pulumi.ResourceOptions(provider=operator_kinds_provider(context, provider), depends_on=[ns])
     routing = {"team": tags.k8s_label_value(spec.metadata.team or spec.metadata.owner.replace("@", "-at-")),
                "owner": tags.k8s_label_value(spec.metadata.owner.replace("@", "-at-"))}
     quality = spec.monitoring.quality
@@ -465,7 +475,7 @@ def deploy_model_on_kubernetes(
             cache_enabled=runs_server and serving.cache.enabled,
             labels=labels,
         ),
-        opts=in_namespace,
+        opts=monitoring_opts,
     )
     notifications = spec.monitoring.notifications
     # The spec's cross checks refuse SMS numbers on Kubernetes without the gateway secret.
@@ -489,7 +499,7 @@ def deploy_model_on_kubernetes(
                                  else settings.prometheus_rule_labels),
             labels=labels,
         )
-        ModelAlertRouting(f"{model}-alert-routing", routing_args, opts=in_namespace)
+        ModelAlertRouting(f"{model}-alert-routing", routing_args, opts=monitoring_opts)
         outputs["alert_receivers"] = (["email"] if notifications.emails else []) + (["sms"] if sms_webhook else [])
 
     # --- jobs -------------------------------------------------------------------------------------
