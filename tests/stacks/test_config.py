@@ -52,7 +52,8 @@ def test_restricted_model_never_lands_on_eks(repo_root: Path) -> None:
     config = stack_config_from_values(
         "staging",
         {"slipstack:environment": "staging", "slipstack:targets": ["aws", "onprem"],
-         "slipstack:specs": ["deployments/diabetes-progression.yaml"], "slipstack:kubernetes": {"cluster": "eks"}},
+         "slipstack:specs": ["deployments/diabetes-progression.yaml"],
+         "slipstack:kubernetes": {"cluster": "eks", "eks": {"load_balancer_subnet_cidrs": ["10.0.0.0/24"]}}},
     )
     [spec] = load_stack_specs(config, repo_root)
     with pytest.raises(PlacementError, match="is restricted, but the Kubernetes target"):
@@ -94,7 +95,9 @@ BASE = {"slipstack:environment": "dev", "slipstack:specs": ["deployments/x.yaml"
         ({"artifact_store_endpoint": "https://s3.storage.internal.example.com"},
          "has no CA bundle: set artifact_store_ca_bundle.*or artifact_store_public_ca: true"),
         ({"minimum_version": "1.26"}, "minimum_version 1.26 is older than .*1.27.*preStop.sleep.*needs 1.30"),
-        ({"cluster": "eks", "eks": {"kubernetes_version": "1.25"}}, "eks.kubernetes_version 1.25 is older"),
+        ({"cluster": "eks", "eks": {"kubernetes_version": "1.25", "load_balancer_subnet_cidrs": ["10.0.0.0/24"]}},
+         "eks.kubernetes_version 1.25 is older"),
+        ({"cluster": "eks"}, "eks.load_balancer_subnet_cidrs is empty"),
     ],
 )
 def test_a_cluster_setting_that_cannot_work_is_a_config_error(kubernetes: dict, message: str) -> None:
