@@ -347,7 +347,7 @@ def deploy_model_on_kubernetes(
             job_selector=job_selector,
             http_port=contract.HTTP_PORT,
             metrics_port=contract.METRICS_PORT,
-            ingress_namespace=settings.ingress_namespace,
+            ingress_namespace=None if on_eks else settings.ingress_namespace,
             prometheus_namespace=settings.prometheus_namespace,
             invokers=[Invoker(i.kubernetes_namespace, dict(i.kubernetes_pod_labels))
                       for i in spec.security.invokers if i.kubernetes_namespace],

@@ -89,7 +89,9 @@ class ModelNetworkPolicyArgs:
     job_selector: dict[str, str]
     http_port: int
     metrics_port: int
-    ingress_namespace: str
+    # The in-cluster ingress controller's namespace; None where no controller fronts the pods (EKS: the ALB's
+    # subnets come in as server_ingress_cidrs instead).
+    ingress_namespace: str | None
     prometheus_namespace: str
     invokers: list[Invoker] = field(default_factory=list)
     # Extra sources of the HTTP port, e.g. a cloud load balancer that targets pod IPs.
@@ -118,7 +120,7 @@ def _namespace_peer(namespace: str, pod_labels: dict[str, str] | None = None) ->
 
 
 def server_ingress_rules(args: ModelNetworkPolicyArgs) -> list[dict[str, Any]]:
-    callers = [_namespace_peer(args.ingress_namespace)]
+    callers = [_namespace_peer(args.ingress_namespace)] if args.ingress_namespace else []
     callers += [_namespace_peer(invoker.namespace, invoker.pod_labels) for invoker in args.invokers]
     callers += [{"ipBlock": {"cidr": cidr}} for cidr in args.server_ingress_cidrs]
     return [
