@@ -348,6 +348,8 @@ def deploy_model_on_kubernetes(
             http_port=contract.HTTP_PORT,
             metrics_port=contract.METRICS_PORT,
             ingress_namespace=None if on_eks else settings.ingress_namespace,
+            # cert-manager writes the TLS secret when the spec names none (the Ingress's issuer annotation).
+            acme_http01_solver=bool(not on_eks and runs_server and tls is not None and tls.secret_name is None),
             prometheus_namespace=settings.prometheus_namespace,
             invokers=[Invoker(i.kubernetes_namespace, dict(i.kubernetes_pod_labels))
                       for i in spec.security.invokers if i.kubernetes_namespace],

@@ -109,7 +109,15 @@ class ModelNetworkPolicyArgs:
     dns_namespace: str = "kube-system"
     dns_pod_labels: dict[str, str] = field(default_factory=lambda: {"k8s-app": "kube-dns"})
     pushgateway_port: int = 9091
+    # cert-manager issues the model's certificate by HTTP-01 here: its solver pod in this namespace must be
+    # reachable from the ingress controller, which the default-deny would otherwise refuse.
+    acme_http01_solver: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+
+
+# cert-manager labels its HTTP-01 solver pods so, and they listen on this port.
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
 
 
 def _namespace_peer(namespace: str, pod_labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -181,6 +189,15 @@ class ModelNetworkPolicy(pulumi.ComponentResource):
                   "egress": egress_rules(args, pushgateway=True)},
             opts=child,
         )
+        if args.acme_http01_solver and args.ingress_namespace:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-allow-acme-solver",
+                metadata=metadata("allow-acme-solver"),
+                spec={"podSelector": {"matchLabels": dict(ACME_SOLVER_LABELS)}, "policyTypes": ["Ingress"],
+                      "ingress": [{"from": [_namespace_peer(args.ingress_namespace)],
+                                   "ports": [{"protocol": "TCP", "port": ACME_SOLVER_PORT}]}]},
+                opts=child,
+            )
         if args.dask_scheduler is not None:
             if not args.drift_job_selector:
                 raise ValueError(f"{args.namespace}: a Dask scheduler egress rule needs drift_job_selector")

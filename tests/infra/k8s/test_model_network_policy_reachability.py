@@ -145,6 +145,11 @@ def test_the_pods_reach_what_they_need_and_nothing_else(
             assert can(pod, "egress", store, store_port), (namespace, pod, store)
         for job in jobs:
             assert can(job, "egress", pushgateway_peer, pushgateway.port or 9091)
+        tls = resolved.spec.security.tls
+        solver = {"acme.cert-manager.io/http01-solver": "true"}
+        if not on_eks and tls is not None and tls.secret_name is None:  # cert-manager issues by HTTP-01
+            assert can(solver, "ingress", front[0], 8089), (namespace, "cert-manager's solver is unreachable")
+        assert not can(solver, "ingress", stranger, 8089)
         # --- and nothing else
         assert not can(server, "ingress", stranger, contract.HTTP_PORT)
         assert not can(server, "ingress", prometheus, contract.HTTP_PORT)
