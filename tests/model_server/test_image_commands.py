@@ -529,3 +529,87 @@ def test_the_stack_pods_fetch_serve_and_check_drift_in_the_image(
                     f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
                 metrics = httpx.get(pushgateway + "/metrics", timeout=5).text
                 assert f'model="{model}"' in metrics, f"{model}: nothing pushed to the Pushgateway"
+
+
+# --- SageMaker Processing jobs that run the image ----------------------------------------------------------
+
+
+def _capture_lines(model: str, rows: int) -> list[str]:
+    """SageMaker data-capture records of the example rows (CSV in, as the endpoint's inference.py accepts)."""
+    from tests.monitoring.capture_fixtures import capture_line
+
+    with (REPO / "examples" / "artifacts" / model / "reference.csv").open() as handle:
+        reader = csv.DictReader(handle)
+        features = [name for name in reader.fieldnames or [] if name != "target"]
+        lines = []
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        for index, row in enumerate(reader):
+            if index == rows:
+                break
+            lines.append(capture_line(f"e{index}", ('{"predictions": [0]}', "application/json"),
+                                      inference_time=now, input_csv=",".join(row[f] for f in features)))
+    return lines
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_sagemaker_drift_jobs_run_in_the_image(
+    stack: str, shipped_plan: Callable[[str], dict[str, Any]], packaged_examples: dict[str, Path], image: Image,
+    s3_standin: S3StandIn, tmp_path: Path,
+) -> None:
+    """Each Processing step as SageMaker runs it: inputs downloaded to their LocalPath, outputs collected from theirs,
+    the image's USER, the job's Environment; CloudWatch is the stand-in's."""
+    plan = shipped_plan(stack)
+    jobs = processing_jobs(plan)
+    assert jobs, f"stack {stack} schedules no Processing job"
+    s3 = _s3(s3_standin.http)
+    produced: dict[str, Path] = {}  # output name -> local folder of the step that wrote it
+    for index, job in enumerate(jobs):
+        argv = job["AppSpecification"]["ContainerEntrypoint"]
+        model = argv[argv.index("--model") + 1]
+        artifact = next(v for k, v in packaged_examples.items() if k.startswith(model + "@"))
+        mounts = []
+        for item in job.get("ProcessingInputs", []):
+            local = tmp_path / f"job-{index}" / item["InputName"]
+            local.mkdir(parents=True)
+            uri = item["S3Input"].get("S3Uri")
+            if item["InputName"] == "capture":
+                # No SageMaker endpoint here: the capture prefix holds records in its data-capture format.
+                hour = time.strftime("%Y/%m/%d/%H", time.gmtime())
+                (local / hour).mkdir(parents=True)
+                (local / hour / "capture.jsonl").write_text("\n".join(_capture_lines(model, 200)) + "\n")
+            elif item["InputName"] == "profile":
+                publish(s3_standin.http, artifact, uri.rsplit("/", 1)[0] + "/model.tar.gz")
+                bucket, _, key = uri.removeprefix("s3://").partition("/")
+                s3.download_file(bucket, key, str(local / key.rsplit("/", 1)[1]))
+            elif item["InputName"] in produced:  # an earlier step's output (S3Uri.$ is the execution's prefix)
+                shutil.copytree(produced[item["InputName"]], local, dirs_exist_ok=True)
+            else:
+                raise AssertionError(f"input {item['InputName']} of {argv[:3]} is not modelled by this test")
+            for path in [local, *local.rglob("*")]:  # SageMaker hands the inputs to the container's user
+                os.chown(path, 10001, 10001)
+            mounts.append(Mount(local, item["S3Input"]["LocalPath"], True))
+        for output in job.get("ProcessingOutputConfig", {}).get("Outputs", []):
+            local = tmp_path / f"job-{index}" / f"out-{output['OutputName']}"
+            local.mkdir(parents=True)
+            os.chown(local, 10001, 10001)
+            produced[output["OutputName"]] = local
+            mounts.append(Mount(local, output["S3Output"]["LocalPath"], False))
+        env = {**job.get("Environment", {}), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "AWS_ENDPOINT_URL": s3_standin.http, "HOME": "/tmp"}
+        scratch = tmp_path / f"job-{index}" / "tmp"
+        scratch.mkdir()
+        os.chown(scratch, 10001, 10001)
+        mounts.append(Mount(scratch, "/tmp", False))
+        run = image.run(argv, scratch=tmp_path / f"job-{index}", mounts=mounts, env=env, read_only_root=False)
+        assert run.returncode == 0, f"{' '.join(argv[:3])}: exit {run.returncode}\n{run.stdout[-3000:]}\n" \
+            f"{run.stderr[-3000:]}"
+        for output in job.get("ProcessingOutputConfig", {}).get("Outputs", []):
+            assert any(produced[output["OutputName"]].rglob("*")), f"{argv[:3]} wrote nothing to {output}"
+    metrics = boto3_cloudwatch(s3_standin.http).list_metrics()["Metrics"]
+    assert metrics, "the merge step published no CloudWatch metric"
+
+
+def boto3_cloudwatch(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client("cloudwatch", region_name=REGION, endpoint_url=endpoint, **STANDIN_KEYS)
