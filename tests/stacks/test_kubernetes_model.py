@@ -280,3 +280,27 @@ def test_hourly_drift_cron_job_reads_only_the_recent_capture(shipped_plan: Any) 
         argv = [*container.get("command", []), *container.get("args", [])]
         assert argv[argv.index("--current") + 1].endswith("/")
         assert "--since" in argv, argv
+
+
+def test_quota_keeps_headroom_above_the_peak(pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path) -> None:
+    spec = repo_root / "deployments" / "diabetes-progression.yaml"
+    run = pulumi_run(program(spec, "prod", tmp_path, kubernetes={"quota_headroom_percent": 50}), stack="prod")
+    hard = run.one("kubernetes:core/v1:ResourceQuota").inputs["spec"]["hard"]
+    deployment = run.one(t.K8S_DEPLOYMENT).inputs
+    hpa = run.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs
+    peak = hpa["spec"]["maxReplicas"] + 1 + 1  # every replica, one surge, the drift job
+    assert int(hard["pods"]) == peak + max(1, -(-peak * 50 // 100))
+    memory = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"]
+    assert hard["requests.memory"] == f"{int(memory.removesuffix('Mi')) * int(hard['pods'])}Mi"
+
+
+def test_drift_without_capture_is_refused(pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path) -> None:
+    from stacks.kubernetes_model import KubernetesTranslationError
+
+    text = (repo_root / "deployments" / "diabetes-progression.yaml").read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text.replace("capture: {enabled: true, percentage: 20}", "capture: {enabled: false}")
+                    .replace("../examples", str(repo_root / "examples")))
+    with pytest.raises(Exception, match="monitoring.drift is enabled but monitoring.capture is not") as error:
+        pulumi_run(program(spec, "prod", tmp_path), stack="prod")
+    assert isinstance(error.value, KubernetesTranslationError) or "KubernetesTranslationError" in repr(error.value)
