@@ -6,7 +6,9 @@ Creates, through the given Kubernetes provider, in `namespace` (created by Helm)
   the models' ServiceMonitors and PrometheusRules by `rule_labels` and their AlertmanagerConfigs by
   `alertmanager_config_labels`, in every namespace;
 - the `prometheus-pushgateway` Helm release at a pinned chart version (the drift jobs push to it), scraped
-  by that Prometheus through the chart's ServiceMonitor with `honorLabels` (the pushed model labels win).
+  by that Prometheus through the chart's ServiceMonitor with `honorLabels` (the pushed model labels win);
+- the `metrics-server` Helm release (kube-system) at a pinned chart version: the resource metrics API the
+  models' HorizontalPodAutoscalers read; EKS does not install it.
 
 Objects of the operator's kinds must depend on `crd_dependencies` so `pulumi up` never sends a
 ServiceMonitor before its CRD exists ("no matches for kind").
@@ -26,6 +28,9 @@ PROMETHEUS_STACK_VERSION = "67.8.0"  # operator v0.79.2
 PUSHGATEWAY_CHART = "prometheus-pushgateway"
 PUSHGATEWAY_VERSION = "3.2.0"  # pushgateway v1.11.1
 PUSHGATEWAY_PORT = 9091
+METRICS_SERVER_REPOSITORY = "https://kubernetes-sigs.github.io/metrics-server/"
+METRICS_SERVER_CHART = "metrics-server"
+METRICS_SERVER_VERSION = "3.8.1"  # metrics-server v0.6.1
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,16 @@ class ClusterMonitoring(pulumi.ComponentResource):
             atomic=True,
             # Its ServiceMonitor is an operator kind.
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.prometheus_stack]),
+        )
+        self.metrics_server = k8s.helm.v3.Release(
+            f"{name}-metrics-server",
+            name=METRICS_SERVER_CHART,
+            chart=METRICS_SERVER_CHART,
+            version=METRICS_SERVER_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=METRICS_SERVER_REPOSITORY),
+            namespace="kube-system",
+            atomic=True,
+            opts=child,
         )
         self.crd_dependencies: list[pulumi.Resource] = [self.prometheus_stack]
         self.register_outputs({"pushgateway_url": f"http://{args.pushgateway_name}.{args.namespace}.svc.cluster.local"

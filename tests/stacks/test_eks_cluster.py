@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.k8s.cluster_monitoring import PROMETHEUS_STACK_VERSION, PUSHGATEWAY_PORT, PUSHGATEWAY_VERSION
+from infra.k8s.cluster_monitoring import (
+    METRICS_SERVER_VERSION,
+    PROMETHEUS_STACK_VERSION,
+    PUSHGATEWAY_PORT,
+    PUSHGATEWAY_VERSION,
+)
 from model_packaging import serving_contract
 from stacks.config import KubernetesStackSettings
 
@@ -22,6 +27,8 @@ def test_the_stack_installs_pinned_charts_for_every_crd_it_uses(shipped_plan: An
     assert releases["kube-prometheus-stack"]["inputs"]["version"] == PROMETHEUS_STACK_VERSION
     assert releases["prometheus-pushgateway"]["inputs"]["version"] == PUSHGATEWAY_VERSION
     assert releases["aws-load-balancer-controller"]["inputs"]["version"]
+    # The HorizontalPodAutoscalers read the resource metrics API, which EKS does not serve by itself.
+    assert releases["metrics-server"]["inputs"]["version"] == METRICS_SERVER_VERSION
     values = releases["kube-prometheus-stack"]["inputs"]["values"]
     settings = KubernetesStackSettings()
     assert values["crds"]["enabled"] is True
