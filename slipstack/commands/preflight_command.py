@@ -33,7 +33,7 @@ def preflight(
             typer.echo(f"{item.describe()}  (for {', '.join(item.needed_by)})")
         typer.echo(f"{len(items)} prerequisites of stack {stack}; check them with --check")
         return
-    settings_context = context or result.document.get("kubernetes_context")
+    settings_context = context
     if settings_context is None and server is None:
         from slipstack.plan.runner import read_stack_config
         from stacks.config import stack_config_from_values
