@@ -93,6 +93,9 @@ class DriftJobSettings(BaseModel):
     since: str | None = Field(
         default=None, description="capture window, e.g. '2h' (default: the window matching `schedule`)"
     )
+    fail_on_alert: bool = Field(
+        default=True, description="exit 1 on a drift alert; False for scheduled jobs, whose alert travels by metrics"
+    )
 
     _since = field_validator("since")(_valid_duration)
     _schedule = field_validator("schedule")(_valid_schedule)
@@ -157,6 +160,10 @@ def drift_job_command(settings: DriftJobSettings) -> list[str]:
         argv += ["--prometheus-textfile", settings.prometheus_textfile]
     if settings.partials_out is not None:
         argv += ["--partials-out", settings.partials_out]
+    elif not settings.fail_on_alert:
+        # A Job that fails on drift is retried (backoffLimit) and raises a job-failure alert on top of the
+        # drift alert; it fails only when it could not run (exit 2: bad input, unreachable store).
+        argv.append("--no-fail-on-alert")
     return argv
 
 

@@ -28,6 +28,7 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "spec_commands",
     "plan_command",
+    "preflight_command",
     "policy_command",
     "monitoring_commands",
     "packaging_commands",

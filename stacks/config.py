@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 import string
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -46,6 +47,16 @@ class EksSettings(StackModel):
     public_access_cidrs: list[str] = Field(
         default_factory=list,
         description="CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only.",
+    )
+    load_balancer_subnet_cidrs: list[str] = Field(
+        default_factory=list,
+        description="Address ranges of the ALB's subnets (aws.public_subnet_ids, else the private ones): the ALB "
+        "sends to pod IPs, so the models' NetworkPolicies admit these ranges on the serving port. Required.",
+    )
+    vpc_cni_version: str | None = Field(
+        default=None, pattern=r"^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$",
+        description="VPC CNI add-on version (network policy enforcement is switched on); unset: EKS's default for "
+        "kubernetes_version.",
     )
     api_reachable_from: Literal["public_cidrs", "vpc_runner"] | None = Field(
         default=None,
@@ -131,6 +142,28 @@ class SecretKeySelector(StackModel):
     key: str = Field(pattern=r"^[-._a-zA-Z0-9]+$", description="Key of the value in that secret.")
 
 
+class ConfigMapKeySelector(StackModel):
+    config_map: str = Field(pattern=_SECRET_NAME, max_length=63, description="ConfigMap in each model's namespace.")
+    key: str = Field(default="ca.crt", pattern=r"^[-._a-zA-Z0-9]+$", description="Key of the PEM bundle in it.")
+
+
+# In-cluster service names: no public CA can sign them, so a private CA bundle is the only way to verify them.
+_IN_CLUSTER_HOST = re.compile(r"\.svc(\.cluster\.local)?$")
+# Features the manifests use and the Kubernetes minor version that has them on by default.
+FEATURE_MINIMUM_VERSIONS = {
+    "lifecycle.preStop.sleep (graceful drain without a shell in the image)": (1, 30),
+    "topologySpreadConstraints.matchLabelKeys and nodeTaintsPolicy": (1, 27),
+    "CronJob timeZone": (1, 27),
+}
+# The oldest version the stack's manifests are written for (every feature above); older clusters are refused.
+OLDEST_SUPPORTED_VERSION = (1, 27)
+
+
+def kubernetes_version(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
 class AlertmanagerSettings(StackModel):
     """How the cluster's Alertmanager sends the e-mails the specs ask for (AlertmanagerConfig emailConfigs).
 
@@ -186,6 +219,36 @@ class KubernetesStackSettings(StackModel):
         default_factory=lambda: ["0.0.0.0/0"],
         description="Address ranges of the artifact store outside the cluster (egress on its port); the default "
         "suits AWS S3, which has no fixed range.",
+    )
+    artifact_store_ca_bundle: ConfigMapKeySelector | None = Field(
+        default=None,
+        description="ConfigMap (in each model's namespace) and key with the PEM CA bundle that signs the on-prem "
+        "store's certificate; mounted read-only and set as AWS_CA_BUNDLE in every container that reads the store. "
+        "Required for an in-cluster endpoint (no public CA signs *.svc names).",
+    )
+    artifact_store_public_ca: bool = Field(
+        default=False,
+        description="Say that the on-prem store's certificate chains to a public CA, so no CA bundle is needed.",
+    )
+    minimum_version: str = Field(
+        default="1.30", pattern=r"^1\.[0-9]{2}$",
+        description="Oldest Kubernetes version of the cluster (an existing cluster; with cluster 'eks' the EKS "
+        "version). The manifests use only features this version has: preStop sleep needs 1.30.",
+    )
+    ingress_namespace_labels: dict[str, str] | None = Field(
+        default=None,
+        description="Labels of the ingress controller's namespace that NetworkPolicies select it by; unset: "
+        "kubernetes.io/metadata.name=<ingress_namespace>.",
+    )
+    prometheus_namespace_labels: dict[str, str] | None = Field(
+        default=None,
+        description="Labels of Prometheus's namespace that NetworkPolicies select it by; unset: "
+        "kubernetes.io/metadata.name=<prometheus_namespace>.",
+    )
+    quota_headroom_percent: int = Field(
+        default=25, ge=0, le=400,
+        description="Room above the model's peak (all replicas, surge, canary, jobs) its ResourceQuota leaves for a "
+        "cert-manager solver, a debug pod or a rollout retry.",
     )
     artifact_store_credentials_secret: str = Field(
         default="artifact-store-credentials", pattern=_SECRET_NAME, max_length=63,
@@ -249,6 +312,43 @@ class KubernetesStackSettings(StackModel):
             except ValueError:
                 raise ValueError(f"'{cidr}' is not a CIDR range (e.g. 10.20.0.0/16)") from None
         return cidrs
+
+    @model_validator(mode="after")
+    def _store_is_verifiable_and_version_supported(self) -> KubernetesStackSettings:
+        endpoint = self.artifact_store_endpoint
+        if endpoint and self.artifact_store_ca_bundle is None:
+            host = endpoint.removeprefix("https://").split("/")[0].rsplit(":", 1)[0]
+            if _IN_CLUSTER_HOST.search(host):
+                raise ValueError(
+                    f"artifact_store_endpoint {endpoint} is an in-cluster name, which no public CA signs: set "
+                    "artifact_store_ca_bundle: {config_map: <name>, key: ca.crt} (a ConfigMap with the store's CA "
+                    "in each model namespace)"
+                )
+            if not self.artifact_store_public_ca:
+                raise ValueError(
+                    f"artifact_store_endpoint {endpoint} has no CA bundle: set artifact_store_ca_bundle: "
+                    "{config_map: <name>, key: ca.crt} for a private CA, or artifact_store_public_ca: true if its "
+                    "certificate chains to a public CA"
+                )
+        if self.cluster == "eks" and not self.eks.load_balancer_subnet_cidrs:
+            raise ValueError(
+                "eks.load_balancer_subnet_cidrs is empty: the ALB reaches the pods from its subnets, which the "
+                "NetworkPolicies must admit on the serving port; list those subnets' CIDRs (aws ec2 describe-subnets)"
+            )
+        for cidr in self.eks.load_balancer_subnet_cidrs:
+            try:
+                ipaddress.ip_network(cidr)
+            except ValueError:
+                raise ValueError(f"eks.load_balancer_subnet_cidrs: '{cidr}' is not a CIDR range") from None
+        version = kubernetes_version(self.eks.kubernetes_version if self.cluster == "eks" else self.minimum_version)
+        if version < OLDEST_SUPPORTED_VERSION:
+            needs = "; ".join(f"{name} needs 1.{v[1]}" for name, v in FEATURE_MINIMUM_VERSIONS.items() if version < v)
+            field_name = "eks.kubernetes_version" if self.cluster == "eks" else "minimum_version"
+            raise ValueError(
+                f"{field_name} 1.{version[1]} is older than the oldest version the manifests support "
+                f"(1.{OLDEST_SUPPORTED_VERSION[1]}): {needs}; upgrade the cluster and raise {field_name}"
+            )
+        return self
 
     def group_names(self, templates: list[str], namespace: str, model: str, environment: str) -> list[str]:
         return [t.format(namespace=namespace, model=model, environment=environment) for t in templates]

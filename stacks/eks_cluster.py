@@ -25,6 +25,7 @@ from infra.aws.load_balancer_controller import LoadBalancerController, LoadBalan
 from infra.aws.load_balancer_web_acl import HostRateLimit, LoadBalancerWebAcl, LoadBalancerWebAclArgs
 from infra.aws.model_kms_key import ModelKmsKey, ModelKmsKeyArgs
 from infra.aws.service_account_role import ServiceAccountRole, ServiceAccountRoleArgs
+from infra.k8s.cluster_monitoring import ClusterMonitoring, ClusterMonitoringArgs
 from stacks.aws_model import stack_access_log_bucket
 from stacks.context import StackContext, aws_tags
 
@@ -52,6 +53,8 @@ class StackEks:
     cluster: EksCluster
     load_balancer: ApplicationLoadBalancer | None = None
     controller: LoadBalancerController | None = None
+    monitoring: ClusterMonitoring | None = None
+    operator_provider: k8s.Provider | None = None
 
 
 _CLUSTERS: dict[int, StackEks] = {}
@@ -83,7 +86,8 @@ def stack_eks(context: StackContext) -> StackEks:
             subnet_ids=tuple(config.aws.private_subnet_ids), secrets_kms_key_arn=key.arn,
             public_access_cidrs=tuple(settings.public_access_cidrs), node_instance_type=settings.node_instance_type,
             node_min=settings.node_min, node_max=settings.node_max, node_desired=settings.node_desired,
-            log_retention_days=config.aws.log_retention_days, tags=stack_tags,
+            log_retention_days=config.aws.log_retention_days, vpc_cni_version=settings.vpc_cni_version,
+            tags=stack_tags,
         ),
     )
     entry = StackEks(context=context, cluster=cluster)
@@ -111,6 +115,44 @@ def load_balancer_controller(context: StackContext, provider: k8s.Provider) -> L
             ),
         )
     return eks.controller
+
+
+def cluster_monitoring(context: StackContext, provider: k8s.Provider) -> ClusterMonitoring:
+    """The Prometheus Operator stack and Pushgateway on the stack's EKS cluster, created on first use.
+
+    An existing cluster brings its own (a stated prerequisite, see `slipstack preflight`); a cluster the stack
+    creates has none, so the models' ServiceMonitors, PrometheusRules and AlertmanagerConfigs depend on this.
+    """
+    eks = stack_eks(context)
+    if eks.monitoring is None:
+        settings = context.config.kubernetes
+        eks.monitoring = ClusterMonitoring(
+            f"slipstack-{context.config.stack}-monitoring",
+            ClusterMonitoringArgs(
+                provider=provider,
+                namespace=settings.prometheus_namespace,
+                rule_labels=dict(settings.prometheus_rule_labels),
+                alertmanager_config_labels=dict(settings.alertmanager.config_labels or settings.prometheus_rule_labels),
+                depends_on=[load_balancer_controller(context, provider).release],
+            ),
+        )
+    return eks.monitoring
+
+
+def operator_kinds_provider(context: StackContext, provider: k8s.Provider) -> k8s.Provider:
+    """A provider for objects of the Prometheus Operator's kinds that exists only once their CRDs do.
+
+    A component's dependsOn does not reach its children, but its provider does: every ServiceMonitor,
+    PrometheusRule and AlertmanagerConfig created through this provider waits for the operator's release.
+    """
+    eks = stack_eks(context)
+    if eks.operator_provider is None:
+        monitoring = cluster_monitoring(context, provider)
+        eks.operator_provider = k8s.Provider(
+            "kubernetes-after-operator-crds", kubeconfig=eks.cluster.kubeconfig, enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(depends_on=[*monitoring.crd_dependencies, monitoring.pushgateway]),
+        )
+    return eks.operator_provider
 
 
 def model_pod_role(

@@ -56,7 +56,7 @@ from infra.k8s.model_ingress import CanaryRoute, ModelIngress, ModelIngressArgs
 from infra.k8s.model_monitoring import DriftAlerting, ModelMonitoring, ModelMonitoringArgs, QualityAlerting
 from infra.k8s.model_namespace import ContainerLimits, ModelNamespace, ModelNamespaceArgs, NamespaceQuota
 from infra.k8s.model_network_policy import Invoker, ModelNetworkPolicy, ModelNetworkPolicyArgs, egress_target
-from infra.k8s.model_pod import ArtifactFetch, ContainerResources
+from infra.k8s.model_pod import ArtifactFetch, CaBundle, ContainerResources
 from infra.k8s.model_server import METRICS_PORT_NAME, ModelServer, ModelServerArgs, ServerContract
 from infra.k8s.model_service import ModelService, ModelServiceArgs
 from model_packaging import serving_contract as contract
@@ -67,7 +67,7 @@ from monitoring.job_command import (
     drift_job_command,
     quality_job_command,
 )
-from stacks.config import KubernetesStackSettings
+from stacks.config import KubernetesStackSettings, kubernetes_version
 from stacks.context import StackContext, kubernetes_labels
 
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/slipstack/model-server"
@@ -85,6 +85,7 @@ JOB_KIND_LABEL = tags.K8S_PREFIX + "job"  # "batch" or "drift" on a job's pods
 COMPONENT_LABEL = "app.kubernetes.io/component"
 # A digest that can never verify: an unpackaged model's pod fails at the init container, visibly.
 UNPACKAGED_DIGEST = "unpackaged-run-slipstack-package"
+PRESTOP_SLEEP_VERSION = (1, 30)
 HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 
 _CPU = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)(?P<milli>m)?$")
@@ -169,6 +170,7 @@ def deploy_model_on_kubernetes(
     environment = context.environment
     settings = context.config.kubernetes
     on_eks = settings.cluster == "eks"
+    cluster_version = kubernetes_version(settings.eks.kubernetes_version if on_eks else settings.minimum_version)
     namespace = f"{model}-{environment}"
     labels = kubernetes_labels(resolved, context)
     opts = pulumi.ResourceOptions(provider=provider)
@@ -185,9 +187,11 @@ def deploy_model_on_kubernetes(
         f"{environment} pins the server image by version tag {tag}; prod specs must give a digest "
         "(slipstack validate refuses prod without one)"
     )
-    # A model that also deploys to AWS shares the cloud stack's artifact bucket (one copy of its artifacts and
-    # its captured requests); an on-prem-only model uses the stack's on-prem store.
-    uses_onprem_store = "aws" not in spec.targets
+    # On the stack's EKS cluster a model that also deploys to AWS shares the cloud stack's artifact bucket (pod
+    # identity grants it). An existing (on-prem) cluster always reads the stack's own store: its NetworkPolicy,
+    # credentials secret and CA bundle are that store's, so the pipeline publishes there too (the
+    # `artifact_store` output says where).
+    uses_onprem_store = "aws" not in spec.targets or not on_eks
     store_uri = (
         settings.artifact_store_uri.rstrip("/") if uses_onprem_store
         else f"s3://{model}-{environment}-artifacts-{context.region}"
@@ -195,6 +199,10 @@ def deploy_model_on_kubernetes(
     store_endpoint = settings.artifact_store_endpoint.rstrip("/") if (
         uses_onprem_store and settings.artifact_store_endpoint) else None
     credentials_secret = None if on_eks else settings.artifact_store_credentials_secret
+    ca_bundle = (
+        CaBundle(settings.artifact_store_ca_bundle.config_map, settings.artifact_store_ca_bundle.key)
+        if uses_onprem_store and settings.artifact_store_ca_bundle else None
+    )
     store_bucket, store_prefix = split_s3_uri(store_uri)
     capture_uri = contract.capture_uri(store_bucket, "/".join(filter(None, (store_prefix, CAPTURE_PREFIX))),
                                        model, environment)
@@ -209,6 +217,7 @@ def deploy_model_on_kubernetes(
         uri = f"{store_uri}/{contract.artifact_key(model, digest or UNPACKAGED_DIGEST)}"
         command = contract.fetch_command(uri, digest or UNPACKAGED_DIGEST, model)
         return ArtifactFetch(command=command, credentials_secret=credentials_secret, endpoint_url=store_endpoint,
+                             ca_bundle=ca_bundle,
                              resources=ContainerResources("100m", serving.resources.memory, "1")), digest
 
     resources = ContainerResources(serving.resources.cpu, serving.resources.memory, serving.resources.cpu_limit)
@@ -243,6 +252,12 @@ def deploy_model_on_kubernetes(
     # The quality job joins captured predictions with the delayed labels: it needs both (as on AWS).
     quality = spec.monitoring.quality
     runs_quality = bool(runs_server and capture.enabled and quality is not None and quality.labels_uri)
+    if runs_drift and runs_server and not spec.monitoring.capture.enabled:
+        # The drift job reads what the server captures; without capture it would check an empty prefix forever.
+        raise KubernetesTranslationError(
+            f"{resolved.source}: monitoring.drift is enabled but monitoring.capture is not, so the drift job would "
+            "read no data; set monitoring.capture.enabled: true (and a percentage), or monitoring.drift.enabled: false"
+        )
     batch = serving.batch
     server_selector = {"app.kubernetes.io/name": model, COMPONENT_LABEL: "server"}
     job_selector = {"app.kubernetes.io/name": model, COMPONENT_LABEL: "job"}
@@ -253,7 +268,10 @@ def deploy_model_on_kubernetes(
     # Every server pod of every track at its maximum plus one rolling-update surge each, plus the jobs.
     server_pods = sum(max_replicas + 1 for _ in tracks)
     job_pods = (batch.instance_count if batch else 0) + (1 if runs_drift else 0) + (1 if runs_quality else 0)
-    pods = server_pods + job_pods
+    peak_pods = server_pods + job_pods
+    # A quota exactly full at peak refuses the cert-manager HTTP-01 solver pod, a debug pod and a retried
+    # rollout: keep the stack's headroom (at least one pod) above the peak.
+    pods = peak_pods + max(1, math.ceil(peak_pods * settings.quota_headroom_percent / 100))
     quota = NamespaceQuota(
         pods=pods,
         requests_cpu=f"{cpu_millicores(resources.cpu_request) * pods}m",
@@ -339,10 +357,14 @@ def deploy_model_on_kubernetes(
             job_selector=job_selector,
             http_port=contract.HTTP_PORT,
             metrics_port=contract.METRICS_PORT,
-            ingress_namespace=settings.ingress_namespace,
+            ingress_namespace=None if on_eks else settings.ingress_namespace,
+            # cert-manager writes the TLS secret when the spec names none (the Ingress's issuer annotation).
+            acme_http01_solver=bool(not on_eks and runs_server and tls is not None and tls.secret_name is None),
             prometheus_namespace=settings.prometheus_namespace,
             invokers=[Invoker(i.kubernetes_namespace, dict(i.kubernetes_pod_labels))
                       for i in spec.security.invokers if i.kubernetes_namespace],
+            # On EKS the ALB targets pod IPs directly (TargetGroupBinding, target type ip) from its subnets.
+            server_ingress_cidrs=list(settings.eks.load_balancer_subnet_cidrs) if on_eks else [],
             artifact_store_cidrs=list(store_target.cidrs),
             artifact_store_port=store_target.port,
             artifact_store_namespace=store_target.namespace,
@@ -383,6 +405,7 @@ def deploy_model_on_kubernetes(
                     "the init container refuses to start the server until then"},
                 artifact_sha256=digest.removeprefix("sha256:") if digest else None,
                 unpinned_digest_reason=unpinned_reason, unlimited_cpu_reason=unlimited_cpu_reason,
+                prestop_sleep_action=cluster_version >= PRESTOP_SLEEP_VERSION,
             ),
             opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, access]),
         )
@@ -416,9 +439,13 @@ def deploy_model_on_kubernetes(
     if runs_server:
         outputs["service_url"] = services["stable"].url
     outputs["artifact_sha256"] = artifact_digest
+    # Where the pipeline publishes this model for this cluster (`slipstack publish`, endpoint as AWS_ENDPOINT_URL_S3).
+    outputs["artifact_store"] = {"uri": store_uri, "endpoint": store_endpoint}
 
     # --- traffic ----------------------------------------------------------------------------------
-    if runs_server and tls is not None:
+    if runs_server and tls is not None and not on_eks:
+        # On the stack's EKS cluster the ALB (stacks/eks_cluster.py) is the ingress path and terminates TLS with
+        # the spec's ACM certificate: no nginx Ingress, no cert-manager Certificate, nothing without a controller.
         ModelIngress(
             f"{model}-ingress",
             ModelIngressArgs(
@@ -435,6 +462,12 @@ def deploy_model_on_kubernetes(
         outputs["ingress_host"] = None
 
     # --- monitoring -------------------------------------------------------------------------------
+    # On a cluster the stack creates, the operator's CRDs come from its Helm release: objects wait for it.
+    monitoring_opts = in_namespace
+    if on_eks:
+        from stacks.eks_cluster import operator_kinds_provider
+
+        monitoring_opts = pulumi.ResourceOptions(provider=operator_kinds_provider(context, provider), depends_on=[ns])
     routing = {"team": tags.k8s_label_value(spec.metadata.team or spec.metadata.owner.replace("@", "-at-")),
                "owner": tags.k8s_label_value(spec.metadata.owner.replace("@", "-at-"))}
     ModelMonitoring(
@@ -456,7 +489,7 @@ def deploy_model_on_kubernetes(
             cache_enabled=runs_server and serving.cache.enabled,
             labels=labels,
         ),
-        opts=in_namespace,
+        opts=monitoring_opts,
     )
     notifications = spec.monitoring.notifications
     # The spec's cross checks refuse SMS numbers on Kubernetes without the gateway secret.
@@ -480,7 +513,7 @@ def deploy_model_on_kubernetes(
                                  else settings.prometheus_rule_labels),
             labels=labels,
         )
-        ModelAlertRouting(f"{model}-alert-routing", routing_args, opts=in_namespace)
+        ModelAlertRouting(f"{model}-alert-routing", routing_args, opts=monitoring_opts)
         outputs["alert_receivers"] = (["email"] if notifications.emails else []) + (["sms"] if sms_webhook else [])
 
     # --- jobs -------------------------------------------------------------------------------------
@@ -510,6 +543,8 @@ def deploy_model_on_kubernetes(
             alert_threshold=drift.alert_threshold, p_value=drift.p_value, features=tuple(drift.features),
             engine="dask" if drift.dask_scheduler else "local", dask_scheduler=drift.dask_scheduler,
             pushgateway=pushgateway, schedule=drift.schedule,
+            # The CronJob's alert is the pushed drift status (PrometheusRule), never a failed Job.
+            fail_on_alert=False,
         ))
         ModelCronJob(
             f"{model}-drift",

@@ -44,7 +44,14 @@ class EksClusterArgs:
     node_max: int = 4
     node_desired: int = 2
     log_retention_days: int = 90
+    # The VPC CNI add-on version; None: the default EKS resolves for kubernetes_version at creation.
+    vpc_cni_version: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+
+
+# The VPC CNI enforces NetworkPolicies only with its network policy agent switched on; without it every
+# model namespace's default-deny is silently ignored.
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -126,6 +133,18 @@ class EksCluster(pulumi.ComponentResource):
             update_config={"max_unavailable": 1},
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+        )
+        self.vpc_cni = aws.eks.Addon(
+            f"{name}-vpc-cni",
+            cluster_name=self.cluster.name,
+            addon_name="vpc-cni",
+            addon_version=args.vpc_cni_version,
+            configuration_values=json.dumps(VPC_CNI_CONFIGURATION),
+            # The cluster creates the add-on itself; take it over with our configuration instead of failing.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group]),
         )
         self.kubeconfig = pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data

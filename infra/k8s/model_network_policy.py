@@ -89,7 +89,9 @@ class ModelNetworkPolicyArgs:
     job_selector: dict[str, str]
     http_port: int
     metrics_port: int
-    ingress_namespace: str
+    # The in-cluster ingress controller's namespace; None where no controller fronts the pods (EKS: the ALB's
+    # subnets come in as server_ingress_cidrs instead).
+    ingress_namespace: str | None
     prometheus_namespace: str
     invokers: list[Invoker] = field(default_factory=list)
     # Extra sources of the HTTP port, e.g. a cloud load balancer that targets pod IPs.
@@ -107,7 +109,15 @@ class ModelNetworkPolicyArgs:
     dns_namespace: str = "kube-system"
     dns_pod_labels: dict[str, str] = field(default_factory=lambda: {"k8s-app": "kube-dns"})
     pushgateway_port: int = 9091
+    # cert-manager issues the model's certificate by HTTP-01 here: its solver pod in this namespace must be
+    # reachable from the ingress controller, which the default-deny would otherwise refuse.
+    acme_http01_solver: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+
+
+# cert-manager labels its HTTP-01 solver pods so, and they listen on this port.
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
 
 
 def _namespace_peer(namespace: str, pod_labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -118,7 +128,7 @@ def _namespace_peer(namespace: str, pod_labels: dict[str, str] | None = None) ->
 
 
 def server_ingress_rules(args: ModelNetworkPolicyArgs) -> list[dict[str, Any]]:
-    callers = [_namespace_peer(args.ingress_namespace)]
+    callers = [_namespace_peer(args.ingress_namespace)] if args.ingress_namespace else []
     callers += [_namespace_peer(invoker.namespace, invoker.pod_labels) for invoker in args.invokers]
     callers += [{"ipBlock": {"cidr": cidr}} for cidr in args.server_ingress_cidrs]
     return [
@@ -179,6 +189,15 @@ class ModelNetworkPolicy(pulumi.ComponentResource):
                   "egress": egress_rules(args, pushgateway=True)},
             opts=child,
         )
+        if args.acme_http01_solver and args.ingress_namespace:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-allow-acme-solver",
+                metadata=metadata("allow-acme-solver"),
+                spec={"podSelector": {"matchLabels": dict(ACME_SOLVER_LABELS)}, "policyTypes": ["Ingress"],
+                      "ingress": [{"from": [_namespace_peer(args.ingress_namespace)],
+                                   "ports": [{"protocol": "TCP", "port": ACME_SOLVER_PORT}]}]},
+                opts=child,
+            )
         if args.dask_scheduler is not None:
             if not args.drift_job_selector:
                 raise ValueError(f"{args.namespace}: a Dask scheduler egress rule needs drift_job_selector")

@@ -19,6 +19,16 @@ MODELS_VOLUME = "models"
 TMP_VOLUME = "tmp"
 ARTIFACT_STORE_CREDENTIALS_VOLUME = "artifact-store-credentials"
 ARTIFACT_STORE_CREDENTIALS_PATH = "/var/run/secrets/slipstack/artifact-store"
+ARTIFACT_STORE_CA_VOLUME = "artifact-store-ca"
+ARTIFACT_STORE_CA_PATH = "/etc/slipstack/artifact-store-ca"
+
+
+@dataclass(frozen=True)
+class CaBundle:
+    """A ConfigMap key holding the PEM bundle that signs a private store's certificate (boto3's AWS_CA_BUNDLE)."""
+
+    config_map: str
+    key: str = "ca.crt"
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,13 @@ class ArtifactFetch:
     """The init container's job: download the artifact and refuse it unless its digest matches."""
 
     command: list[str]
-    # Optional secret with an AWS-style credentials file for an on-prem S3-compatible store; on EKS the
-    # pod identity webhook supplies credentials instead, so the secret may be absent.
+    # Secret with an AWS-style credentials file for an on-prem S3-compatible store, or None on EKS, where the
+    # pod identity webhook supplies credentials. When named it is required: a missing secret must stop the pod
+    # at creation (CreateContainerConfigError), not surface later as boto3's "Unable to locate credentials".
     credentials_secret: str | None = None
     endpoint_url: str | None = None
+    # A private store's CA: without it boto3 verifies against the public roots and every download fails.
+    ca_bundle: CaBundle | None = None
     resources: ContainerResources = field(default_factory=lambda: ContainerResources("100m", "512Mi", "1"))
 
 
@@ -85,6 +98,9 @@ def artifact_store_access(fetch: ArtifactFetch) -> tuple[list[dict[str, str]], l
     mounts: list[dict[str, Any]] = []
     if fetch.endpoint_url:
         env.append({"name": "AWS_ENDPOINT_URL_S3", "value": fetch.endpoint_url})
+    if fetch.ca_bundle:
+        env.append({"name": "AWS_CA_BUNDLE", "value": f"{ARTIFACT_STORE_CA_PATH}/{fetch.ca_bundle.key}"})
+        mounts.append({"name": ARTIFACT_STORE_CA_VOLUME, "mountPath": ARTIFACT_STORE_CA_PATH, "readOnly": True})
     if fetch.credentials_secret:
         env.append({"name": "AWS_SHARED_CREDENTIALS_FILE", "value": f"{ARTIFACT_STORE_CREDENTIALS_PATH}/credentials"})
         mounts.append(
@@ -149,7 +165,15 @@ def model_pod_spec(
         volumes.append(
             {
                 "name": ARTIFACT_STORE_CREDENTIALS_VOLUME,
-                "secret": {"secretName": fetch.credentials_secret, "optional": True, "defaultMode": 0o440},
+                "secret": {"secretName": fetch.credentials_secret, "optional": False, "defaultMode": 0o440},
+            }
+        )
+    if fetch.ca_bundle:
+        volumes.append(
+            {
+                "name": ARTIFACT_STORE_CA_VOLUME,
+                "configMap": {"name": fetch.ca_bundle.config_map, "optional": False, "defaultMode": 0o444,
+                              "items": [{"key": fetch.ca_bundle.key, "path": fetch.ca_bundle.key}]},
             }
         )
     spec: dict[str, Any] = {

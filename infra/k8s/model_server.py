@@ -86,6 +86,9 @@ class ModelServerArgs:
     # Time to finish in-flight requests after the pod leaves the Service's endpoints.
     termination_grace_period_seconds: int = 30
     drain_seconds: int = 5
+    # preStop `sleep` is a kubelet action from Kubernetes 1.30; older clusters refuse the manifest, so they
+    # get an exec hook that sleeps in the image's Python instead (the slim image has no `sleep` we rely on).
+    prestop_sleep_action: bool = True
     parallel_workers: int = 0
     # Serving-path switches (prediction cache, request capture), as the serving image reads them.
     env: dict[str, str] = field(default_factory=dict)
@@ -95,12 +98,17 @@ class ModelServerArgs:
 
 
 def topology_spread(selector: dict[str, str], required: bool) -> list[dict[str, Any]]:
+    # nodeTaintsPolicy Honor: nodes whose taints the pod does not tolerate (control plane, GPU pools) do not count
+    # as domains, else DoNotSchedule waits forever for a replica there. matchLabelKeys: each ReplicaSet (rollout
+    # revision) is spread on its own, so a rolling update is not skewed by the old revision's pods.
+    common = {"nodeTaintsPolicy": "Honor", "nodeAffinityPolicy": "Honor", "matchLabelKeys": ["pod-template-hash"]}
     return [
         {
             "maxSkew": 1,
             "topologyKey": "kubernetes.io/hostname",
             "whenUnsatisfiable": "DoNotSchedule" if required else "ScheduleAnyway",
             "labelSelector": {"matchLabels": dict(selector)},
+            **common,
         },
         # Zones are a preference: many on-prem clusters have one, and DoNotSchedule would strand pods.
         {
@@ -108,8 +116,15 @@ def topology_spread(selector: dict[str, str], required: bool) -> list[dict[str, 
             "topologyKey": "topology.kubernetes.io/zone",
             "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": dict(selector)},
+            **common,
         },
     ]
+
+
+def prestop_hook(args: ModelServerArgs) -> dict[str, Any]:
+    if args.prestop_sleep_action:
+        return {"sleep": {"seconds": args.drain_seconds}}
+    return {"exec": {"command": ["python", "-c", f"import time; time.sleep({args.drain_seconds})"]}}
 
 
 def server_container(args: ModelServerArgs, image: str) -> dict[str, Any]:
@@ -164,7 +179,7 @@ def server_container(args: ModelServerArgs, image: str) -> dict[str, Any]:
         "readinessProbe": {"httpGet": http_get(contract.readiness_path, HTTP_PORT_NAME), "periodSeconds": 5,
                            "failureThreshold": 2, "timeoutSeconds": 2},
         # Endpoints are removed asynchronously: keep serving briefly after SIGTERM so no request is cut.
-        "lifecycle": {"preStop": {"sleep": {"seconds": args.drain_seconds}}},
+        "lifecycle": {"preStop": prestop_hook(args)},
         "volumeMounts": [
             {"name": "models", "mountPath": contract.models_mount, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},

@@ -390,6 +390,9 @@ def register(app: typer.Typer) -> None:
         ),
         since: str | None = typer.Option(None, metavar="DURATION", help=SINCE_HELP),
         until: str | None = typer.Option(None, metavar="TIME", help=UNTIL_HELP),
+        fail_on_alert: bool = typer.Option(
+            True, help="Exit 1 on a drift alert; scheduled jobs pass --no-fail-on-alert and alert on the metrics."
+        ),
     ) -> None:
         """Check current data for drift against the reference profile; exit 1 on an alert.
 
@@ -480,7 +483,9 @@ def register(app: typer.Typer) -> None:
                 if bar is not None:
                     bar.stop()
         result = check_drift(reference, partial, settings, source.summary)
-        _drift_outputs(result, output, report, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway)
+        _drift_outputs(
+            result, output, report, model_name, env, cloudwatch, region, prometheus_textfile, pushgateway, fail_on_alert
+        )
 
     @drift_app.command("merge")
     def drift_merge_command(

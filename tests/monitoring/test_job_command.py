@@ -189,3 +189,12 @@ def test_sample_size_and_class_settings_reach_the_cli(tmp_path: Path) -> None:
     assert quality[quality.index("--classes") + 1] == "benign,malignant"
     assert quality[quality.index("--positive-label") + 1] == "malignant"
     assert quality[quality.index("--max-dropped-share") + 1] == "0.1"
+def test_a_scheduled_drift_job_succeeds_on_drift_and_fails_only_when_it_cannot_run() -> None:
+    from monitoring.job_command import DriftJobSettings, drift_job_command
+
+    base = {"model": "m", "environment": "prod", "current": "s3://b/capture/m/prod/", "profile": "/p.json"}
+    assert "--no-fail-on-alert" in drift_job_command(DriftJobSettings(**base, fail_on_alert=False))
+    assert "--no-fail-on-alert" not in drift_job_command(DriftJobSettings(**base))
+    # A shard gives no verdict, so it has no alert to fail on.
+    shard = DriftJobSettings(**base, fail_on_alert=False, partials_out="/out")
+    assert "--no-fail-on-alert" not in drift_job_command(shard)

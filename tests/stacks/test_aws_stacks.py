@@ -53,13 +53,14 @@ def test_staging_eks_installs_the_load_balancer_controller_before_the_bindings(s
     resources = shipped_plan("staging")["resources"]
     by_type = counts(shipped_plan("staging"))
     assert by_type["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] == 1
-    (release,) = [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"]
-    assert release["inputs"]["chart"] == "aws-load-balancer-controller"
+    # The other releases (Prometheus Operator, Pushgateway) are tests/stacks/test_eks_cluster.py's.
+    (release,) = [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"
+                  and r["inputs"]["chart"] == "aws-load-balancer-controller"]
     values = release["inputs"]["values"]
     assert values["clusterName"] == "slipstack-staging"
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
         ":role/slipstack-staging-lb-controller")
-    provider = next(r for r in resources if r["type"] == "pulumi:providers:kubernetes")
+    provider = next(r for r in resources if r["type"] == "pulumi:providers:kubernetes" and r["name"] == "kubernetes")
     assert release["provider"] == provider["urn"]
     (binding,) = [r for r in resources if r["type"] == "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"]
     assert release["urn"] in binding["dependencies"]

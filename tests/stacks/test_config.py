@@ -53,7 +53,8 @@ def test_restricted_model_never_lands_on_eks(repo_root: Path) -> None:
         "staging",
         {"slipstack:environment": "staging", "slipstack:targets": ["aws", "onprem"],
          "slipstack:specs": ["deployments/diabetes-progression.yaml"],
-         "slipstack:kubernetes": {"cluster": "eks", "eks": {"api_reachable_from": "vpc_runner"}}},
+         "slipstack:kubernetes": {"cluster": "eks", "eks": {"api_reachable_from": "vpc_runner",
+                                                            "load_balancer_subnet_cidrs": ["10.0.0.0/24"]}}},
     )
     [spec] = load_stack_specs(config, repo_root)
     with pytest.raises(PlacementError, match="is restricted, but the Kubernetes target"):
@@ -87,7 +88,7 @@ def test_unknown_key_and_bad_values_are_all_reported() -> None:
 def _eks(**eks: object) -> dict[str, object]:
     return {"slipstack:environment": "staging", "slipstack:targets": ["aws", "onprem"],
             "slipstack:specs": ["deployments/breast-cancer-screening.yaml"],
-            "slipstack:kubernetes": {"cluster": "eks", "eks": eks}}
+            "slipstack:kubernetes": {"cluster": "eks", "eks": {"load_balancer_subnet_cidrs": ["10.0.0.0/24"], **eks}}}
 
 
 @pytest.mark.parametrize(("eks", "message"), [
@@ -108,3 +109,33 @@ def test_allow_listed_runner_cidrs_or_a_runner_in_the_vpc_are_accepted() -> None
     assert public.kubernetes.eks.public_access_cidrs == ["52.18.4.0/28"]
     private = stack_config_from_values("staging", _eks(api_reachable_from="vpc_runner"))
     assert private.kubernetes.eks.public_access_cidrs == []
+BASE = {"slipstack:environment": "dev", "slipstack:specs": ["deployments/x.yaml"], "slipstack:targets": ["onprem"]}
+
+
+@pytest.mark.parametrize(
+    ("kubernetes", "message"),
+    [
+        ({"artifact_store_endpoint": "https://minio.minio.svc.cluster.local:9000"},
+         "in-cluster name, which no public CA signs: set artifact_store_ca_bundle"),
+        ({"artifact_store_endpoint": "https://s3.storage.internal.example.com"},
+         "has no CA bundle: set artifact_store_ca_bundle.*or artifact_store_public_ca: true"),
+        ({"minimum_version": "1.26"}, "minimum_version 1.26 is older than .*1.27.*preStop.sleep.*needs 1.30"),
+        ({"cluster": "eks", "eks": {"kubernetes_version": "1.25", "load_balancer_subnet_cidrs": ["10.0.0.0/24"],
+                                    "api_reachable_from": "vpc_runner"}},
+         "eks.kubernetes_version 1.25 is older"),
+        ({"cluster": "eks", "eks": {"api_reachable_from": "vpc_runner"}}, "eks.load_balancer_subnet_cidrs is empty"),
+    ],
+)
+def test_a_cluster_setting_that_cannot_work_is_a_config_error(kubernetes: dict, message: str) -> None:
+    with pytest.raises(StackConfigError, match=message) as error:
+        stack_config_from_values("dev", {**BASE, "slipstack:kubernetes": kubernetes}, "Pulumi.dev.yaml")
+    assert error.value.exit_code == 2
+    assert "Pulumi.dev.yaml: slipstack:kubernetes" in str(error.value)
+
+
+def test_a_private_store_with_its_ca_or_a_public_ca_is_accepted() -> None:
+    private = {"artifact_store_endpoint": "https://minio.minio.svc:9000",
+               "artifact_store_ca_bundle": {"config_map": "internal-ca"}}
+    public = {"artifact_store_endpoint": "https://objects.example.com", "artifact_store_public_ca": True}
+    for kubernetes in (private, public):
+        stack_config_from_values("dev", {**BASE, "slipstack:kubernetes": kubernetes})

@@ -17,6 +17,11 @@ DIGEST = "sha256:" + "d" * 64
 CANDIDATE_DIGEST = "sha256:" + "e" * 64
 
 
+# The ALB's subnets, which an EKS stack must name (its NetworkPolicies admit them on the serving port).
+# A stack-created cluster names its ALB subnets and where the deployment reaches its API from.
+EKS_NETWORK = {"eks": {"load_balancer_subnet_cidrs": ["10.0.0.0/24"], "api_reachable_from": "vpc_runner"}}
+
+
 def program(spec_path: Path, environment: str, project_root: Path, cluster: str = "existing",
             kubernetes: dict[str, Any] | None = None) -> Callable[[], Any]:
     def run() -> dict[str, Any]:
@@ -33,9 +38,8 @@ def program(spec_path: Path, environment: str, project_root: Path, cluster: str 
                    "private_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}
         config = StackConfig(stack=environment, environment=environment, specs=[str(spec_path)],
                              targets=["aws", "onprem"],
-                             # A stack-created cluster says where the deployment reaches its API from.
-                             kubernetes={"cluster": cluster, **({"eks": {"api_reachable_from": "vpc_runner"}}
-                                                                if cluster == "eks" else {}), **(kubernetes or {})},
+                             kubernetes={"cluster": cluster, **(EKS_NETWORK if cluster == "eks" else {}),
+                                         **(kubernetes or {})},
                              aws=network if cluster == "eks" else {})
         context = StackContext(config=config, project_root=project_root,
                                account_id=pulumi.Output.from_input("123456789012"), region=config.region)
@@ -131,8 +135,10 @@ def test_artifact_store_credentials_on_prem_and_pod_identity_on_eks(
     volumes = {v["name"] for v in pod["volumes"]}
     assert ("artifact-store-credentials" in volumes) is secret
     command = pod["initContainers"][0]["command"]
-    # Both targets read the model's artifact bucket of the cloud stack (the model deploys to aws too).
-    assert command[command.index("--uri") + 1].startswith("s3://breast-cancer-screening-staging-artifacts-eu-west-1/")
+    # On EKS the model shares the cloud stack's artifact bucket (pod identity); an existing (on-prem) cluster reads
+    # the stack's own store, which its NetworkPolicy, credentials secret and CA bundle are for.
+    store = "s3://slipstack-artifacts/" if cluster == "existing" else "s3://breast-cancer-screening-staging-artifacts-eu-west-1/"
+    assert command[command.index("--uri") + 1].startswith(store)
     drift = run.one(t.K8S_CRON_JOB).inputs
     assert drift["spec"]["schedule"] == "0 * * * *"
     job_command = drift["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
@@ -143,6 +149,7 @@ ONPREM_STORE = {
     "artifact_store_uri": "s3://models-onprem/slipstack",
     "artifact_store_endpoint": "https://minio.storage.svc.cluster.local:9000",
     "artifact_store_credentials_secret": "minio-credentials",
+    "artifact_store_ca_bundle": {"config_map": "minio-ca", "key": "ca.crt"},
     "pushgateway_url": "http://pushgateway.metrics.svc.cluster.local:9092",
     "deployer_groups": ["{model}-release-managers"],
     "viewer_groups": ["{namespace}-viewers", "auditors"],
@@ -167,7 +174,8 @@ def test_server_runs_the_entry_point_with_cache_and_capture_from_the_spec(
     assert env[contract.CACHE_ENABLED_ENV] == "true"
     assert (env[contract.CACHE_MAX_ENTRIES_ENV], env[contract.CACHE_TTL_SECONDS_ENV]) == ("10000", "300")
     # The server captures into the prefix the drift job reads, with write credentials.
-    capture = "s3://breast-cancer-screening-staging-artifacts-eu-west-1/capture/breast-cancer-screening/staging"
+    # An existing cluster: the stack's own store.
+    capture = "s3://slipstack-artifacts/capture/breast-cancer-screening/staging"
     assert env[contract.CAPTURE_URI_ENV] == capture
     assert env[contract.CAPTURE_PERCENT_ENV] == "20"
     assert "AWS_SHARED_CREDENTIALS_FILE" in env
@@ -191,10 +199,18 @@ def test_onprem_store_pushgateway_and_groups_come_from_stack_config(
     init = pod["initContainers"][0]
     assert init["command"][init["command"].index("--uri") + 1].startswith("s3://models-onprem/slipstack/")
     assert env_of(init)["AWS_ENDPOINT_URL_S3"] == "https://minio.storage.svc.cluster.local:9000"
-    assert {"name": "artifact-store-credentials", "secret": {"secretName": "minio-credentials", "optional": True,
+    assert {"name": "artifact-store-credentials", "secret": {"secretName": "minio-credentials", "optional": False,
                                                              "defaultMode": 0o440}} in pod["volumes"]
+    # The private store's CA: mounted in every container that reads the store, and boto3's bundle there.
+    assert env_of(init)["AWS_CA_BUNDLE"] == "/etc/slipstack/artifact-store-ca/ca.crt"
+    ca_volume = {"name": "minio-ca", "optional": False, "defaultMode": 0o444,
+                 "items": [{"key": "ca.crt", "path": "ca.crt"}]}
+    assert {"name": "artifact-store-ca", "configMap": ca_volume} in pod["volumes"]
     server_env = env_of(pod["containers"][0])
-    assert server_env[contract.CACHE_ENABLED_ENV] == "false" and contract.CAPTURE_URI_ENV not in server_env
+    assert server_env["AWS_CA_BUNDLE"] == env_of(init)["AWS_CA_BUNDLE"]
+    assert server_env[contract.CACHE_ENABLED_ENV] == "false"
+    # The drift job reads exactly what the server captures, in the on-prem store.
+    assert server_env[contract.CAPTURE_URI_ENV] == "s3://models-onprem/slipstack/capture/diabetes-progression/prod"
     drift = run.one(t.K8S_CRON_JOB).inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     command = drift["command"]
     assert command[command.index("--pushgateway") + 1] == "http://pushgateway.metrics.svc.cluster.local:9092"
@@ -306,3 +322,25 @@ def test_quality_cron_job_and_its_alert_exist_together(
                           ("--threshold", "0.95"), ("--task", "classification"), ("--since", "97h")):
         assert command[command.index(option) + 1] == value, option
     assert "--pushgateway" in command and "--no-fail-on-alert" in command
+def test_quota_keeps_headroom_above_the_peak(pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path) -> None:
+    spec = repo_root / "deployments" / "diabetes-progression.yaml"
+    run = pulumi_run(program(spec, "prod", tmp_path, kubernetes={"quota_headroom_percent": 50}), stack="prod")
+    hard = run.one("kubernetes:core/v1:ResourceQuota").inputs["spec"]["hard"]
+    deployment = run.one(t.K8S_DEPLOYMENT).inputs
+    hpa = run.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs
+    peak = hpa["spec"]["maxReplicas"] + 1 + 1  # every replica, one surge, the drift job
+    assert int(hard["pods"]) == peak + max(1, -(-peak * 50 // 100))
+    memory = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"]
+    assert hard["requests.memory"] == f"{int(memory.removesuffix('Mi')) * int(hard['pods'])}Mi"
+
+
+def test_drift_without_capture_is_refused(pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path) -> None:
+    from stacks.kubernetes_model import KubernetesTranslationError
+
+    text = (repo_root / "deployments" / "diabetes-progression.yaml").read_text()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text.replace("capture: {enabled: true, percentage: 20}", "capture: {enabled: false}")
+                    .replace("../examples", str(repo_root / "examples")))
+    with pytest.raises(Exception, match="monitoring.drift is enabled but monitoring.capture is not") as error:
+        pulumi_run(program(spec, "prod", tmp_path), stack="prod")
+    assert isinstance(error.value, KubernetesTranslationError) or "KubernetesTranslationError" in repr(error.value)

@@ -154,7 +154,7 @@ def test_capturing_server_gets_switches_and_store_credentials(pulumi_run: Callab
     mount = next(m for m in server["volumeMounts"] if m["name"] == "artifact-store-credentials")
     assert mount["readOnly"] is True
     assert env["AWS_SHARED_CREDENTIALS_FILE"].startswith(mount["mountPath"] + "/")
-    assert {"name": "artifact-store-credentials", "secret": {"secretName": "store-creds", "optional": True,
+    assert {"name": "artifact-store-credentials", "secret": {"secretName": "store-creds", "optional": False,
                                                              "defaultMode": 0o440}} in pod_spec["volumes"]
     assert_restricted(pod_spec)
     with pytest.raises(ValueError, match="may not override"):
@@ -174,3 +174,25 @@ def test_drift_job_reads_the_store_with_its_credentials(pulumi_run: Callable[...
     container = job["template"]["spec"]["containers"][0]
     assert "AWS_SHARED_CREDENTIALS_FILE" in env_of(container)
     assert any(m["name"] == "artifact-store-credentials" and m["readOnly"] for m in container["volumeMounts"])
+
+
+@pytest.mark.parametrize(("sleep_action", "hook"), [
+    (True, {"sleep": {"seconds": 5}}),
+    # Before Kubernetes 1.30 the kubelet refuses `sleep`; the image's Python sleeps instead.
+    (False, {"exec": {"command": ["python", "-c", "import time; time.sleep(5)"]}}),
+])
+def test_prestop_drain_uses_only_what_the_cluster_version_has(
+    pulumi_run: Callable[..., Any], sleep_action: bool, hook: dict[str, Any]
+) -> None:
+    run = pulumi_run(lambda: ModelServer("m-server", server_args(prestop_sleep_action=sleep_action)) and None)
+    server = run.one(t.K8S_DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][0]
+    assert server["lifecycle"]["preStop"] == hook
+
+
+def test_topology_spread_honours_taints_and_spreads_each_revision(pulumi_run: Callable[..., Any]) -> None:
+    run = pulumi_run(lambda: ModelServer("m-server", server_args(spread_required=True)) and None)
+    constraints = run.one(t.K8S_DEPLOYMENT).inputs["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert [c["whenUnsatisfiable"] for c in constraints] == ["DoNotSchedule", "ScheduleAnyway"]
+    for constraint in constraints:
+        assert constraint["nodeTaintsPolicy"] == "Honor" and constraint["nodeAffinityPolicy"] == "Honor"
+        assert constraint["matchLabelKeys"] == ["pod-template-hash"]
