@@ -317,7 +317,10 @@ def test_quality_cron_job_and_its_alert_exist_together(
     assert quality["spec"]["schedule"] == QUALITY_SCHEDULE
     command = quality["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[:2] == ["slipstack", "quality"]
-    capture = "s3://breast-cancer-screening-staging-artifacts-eu-west-1/capture/breast-cancer-screening/staging/"
+    # The quality job reads the same capture the drift job does (the stack's store on an existing cluster).
+    drift = jobs["breast-cancer-screening-drift"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    capture = drift["command"][drift["command"].index("--current") + 1]
+    assert capture.endswith("/capture/breast-cancer-screening/staging/")
     for option, value in (("--predictions", capture), ("--labels", labels), ("--metric", "roc_auc"),
                           ("--threshold", "0.95"), ("--task", "classification"), ("--since", "97h")):
         assert command[command.index(option) + 1] == value, option

@@ -176,10 +176,21 @@ def run_rendered_job(command: list[str], replace: dict[str, str], expect_exit: t
     return finished.stderr
 
 
+def reference_sample(model: str) -> Path:
+    """The model's reference sample as its spec names it (several specs may share one trained model)."""
+    from deployment_spec import load_spec
+
+    for spec_file in sorted((REPO / "deployments").glob("*.yaml")):
+        resolved = load_spec(spec_file).for_environment("dev")
+        if resolved.name == model and resolved.spec.model.reference_sample:
+            return resolved.resolve_path(resolved.spec.model.reference_sample)
+    raise AssertionError(f"no spec in deployments/ names a reference sample for {model}")
+
+
 def reference_rows(model: str) -> list[dict[str, float]]:
     import pandas as pd
 
-    frame = pd.read_csv(REPO / "examples" / "artifacts" / model / "reference.csv")
+    frame = pd.read_csv(reference_sample(model))
     return frame.to_dict(orient="records")
 
 
@@ -187,7 +198,7 @@ def shifted_rows(model: str, features: list[str], sd: float = 2.0) -> list[dict[
     """The reference rows with every listed feature moved by `sd` standard deviations: real input drift."""
     import pandas as pd
 
-    frame = pd.read_csv(REPO / "examples" / "artifacts" / model / "reference.csv")
+    frame = pd.read_csv(reference_sample(model))
     for feature in features:
         frame[feature] = frame[feature] + sd * frame[feature].std()
     return frame.to_dict(orient="records")
