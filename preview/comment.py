@@ -54,10 +54,23 @@ class Preview:
     prices: PriceTable
     stacks: list[StackPreview]
     notes: list[str] = field(default_factory=list)
+    # Stacks the head cannot plan (a broken spec or stack config), with the message saying what and where.
+    head_errors: dict[str, str] = field(default_factory=dict)
+    # What the pull request changes about its own judgement (new exemptions, policy changes): a reviewer
+    # from CODEOWNERS approves these, so the check is "needs approval" even when every verdict passes.
+    approvals: list[str] = field(default_factory=list)
 
     @property
     def blocking(self) -> list[str]:
-        return [reason for stack in self.stacks if (reason := stack.blocking)]
+        errors = [f"{stack}: cannot plan" for stack in self.head_errors]
+        return errors + [reason for stack in self.stacks if (reason := stack.blocking)]
+
+    @property
+    def status(self) -> str:
+        """failed (a mandatory violation, a missing verdict, a stack that cannot plan), needs_approval or passed."""
+        if self.blocking:
+            return "failed"
+        return "needs_approval" if self.approvals else "passed"
 
 
 def _stack_rank(stack: str) -> tuple[int, str]:
@@ -171,8 +184,14 @@ def _summary(preview: Preview, title: str | None, summarised: bool) -> list[str]
     blocking = preview.blocking
     if blocking:
         lines.append(f"**Not safe to merge:** {'; '.join(_cell(reason) for reason in blocking)}.")
+    elif preview.approvals:
+        lines.append("**Needs approval:** this pull request changes how it is judged; a code owner of "
+                     "`policies/` or `deployments/` must approve.")
     elif any(stack.diff.head for stack in preview.stacks):
         lines.append("**Policy:** no mandatory violations in any stack.")
+    for stack, error in preview.head_errors.items():
+        lines.append(f"- ❌ {_code(stack)} cannot plan: {_cell(error, 600)}")
+    lines.extend(f"- ⚠️ {_cell(item, 300)}" for item in preview.approvals)
     lines.extend(f"> {_cell(note)}" for note in preview.notes)
     prices = preview.prices
     lines.append(
