@@ -7,7 +7,7 @@ BENCH_VENV := .venv-bench
 STACKS := dev staging prod
 SPECS := deployments
 
-.PHONY: setup demo test check lint typecheck bench-setup clean system-deps prepare preview
+.PHONY: setup demo test check lint typecheck bench-setup clean system-deps prepare preview audit
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,15 @@ prepare:
 BASE_REF ?= $(shell git rev-parse --verify -q origin/main >/dev/null && echo origin/main || echo main)
 preview: prepare
 	$(VENV)/bin/slipstack preview --base-ref $(BASE_REF)
+
+# Known vulnerabilities in what is actually installed (requirements.txt resolved with constraints.txt, the
+# transitive pins included), not only the direct requirements. pip-audit runs from outside the .venv.
+PIP_AUDIT ?= pip-audit
+audit:
+	@mkdir -p build
+	$(PY) -m pip freeze --exclude-editable > build/installed-requirements.txt
+	$(PIP_AUDIT) --requirement build/installed-requirements.txt --no-deps --disable-pip \
+		--vulnerability-service osv --desc on --strict
 
 # The whole test suite (what CI runs).
 test: setup system-deps examples/artifacts/.trained

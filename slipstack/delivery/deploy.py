@@ -187,6 +187,7 @@ def deploy_stack(project_root: Path, stack: str, commit: str, *, expected_finger
     policy_pack = project_root / "policies"
     policy_config = project_root / "policies" / "config" / f"{access.environment}.json"
     result = DeployResult(stack, commit, marks)
+    _step_output("up_started", "true")  # from here a failure may leave the stack changed: roll back
     if targets:
         log(f"{stack}: artifact buckets and keys first ({len(storage_urns(plan))} resources)")
         pulumi.up(policy_pack, policy_config, targets=storage_urns(plan), message=f"storage for {commit[:12]}")
@@ -202,6 +203,16 @@ def deploy_stack(project_root: Path, stack: str, commit: str, *, expected_finger
     pulumi.set_tag(delivery.DEPLOYED_ARTIFACTS_TAG, marks)
     log(f"{stack}: recorded {commit[:12]} (artifacts {marks[:12]}) as the last good deployment")
     return result
+
+
+def _step_output(name: str, value: str) -> None:
+    """A GitHub Actions step output (the workflow's rollback step reads it); nothing outside Actions."""
+    import os
+
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as stream:
+            stream.write(f"{name}={value}\n")
 
 
 def _publish(package: PackagedModel, target: PublishTarget) -> str:

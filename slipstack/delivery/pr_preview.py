@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -96,7 +97,16 @@ def run_preview(project_root: Path, base_ref: str | None, stacks: list[str], out
     gate = Gate()
     base_src = out / "base-src"
     base_ok = False
-    if base_ref:
+    base_commit = _git(project_root, "rev-parse", "--verify", "-q", f"{base_ref}^{{commit}}").stdout.strip() \
+        if base_ref else ""
+    stamp = out / "base" / ".commit"
+    # The base plans depend only on the base commit: re-planning it for every push to the pull request (or
+    # every `make preview`) repeats the same work.
+    reuse = bool(base_commit) and stamp.is_file() and stamp.read_text().strip() == base_commit \
+        and (base_src / ".git").exists()
+    if reuse:
+        base_ok = True
+    elif base_ref:
         if base_src.exists():
             _git(project_root, "worktree", "remove", "--force", str(base_src))
         added = _git(project_root, "worktree", "add", "--detach", str(base_src), base_ref)
@@ -104,12 +114,17 @@ def run_preview(project_root: Path, base_ref: str | None, stacks: list[str], out
         if not base_ok:
             gate.notes.append(f"The base `{base_ref}` cannot be checked out: the head is judged by its own policy "
                               "configs and shown alone.")
-    if base_ok:
+    if base_ok and not reuse:
         for name in (".venv", "examples/artifacts"):
             if (project_root / name).exists() and not (base_src / name).exists():
                 (base_src / name).symlink_to((project_root / name).resolve())
+    if base_ok and not reuse:
         log(f"planning the base ({base_ref})")
+        shutil.rmtree(out / "base", ignore_errors=True)
         _plan_base(base_src, stacks, out / "base", log)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(base_commit + "\n")
+    shutil.rmtree(out / "head", ignore_errors=True)  # a stack that no longer plans must not show its old plan
     for stack in stacks:
         environment = _environment(project_root, stack)
         base_config = base_src / "policies" / "config" / f"{environment}.json" if base_ok else None
