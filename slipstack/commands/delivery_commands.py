@@ -18,7 +18,12 @@ StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name: sta
 def prepare(
     stack: Annotated[list[str] | None, typer.Option("--stack", "-s", help="Only the specs of these stacks.")] = None,
 ) -> None:
-    """Package every model the stacks deploy (in each stack's environment), where `slipstack plan` finds it."""
+    """Package every model the stacks deploy (in each stack's environment), where `slipstack plan` finds it.
+
+    A spec or stack that does not validate is reported and skipped: `slipstack plan` and `slipstack preview`
+    judge it, with its file and line, and a deploy stops there.
+    """
+    from contracts.errors import SlipstackError
     from deployment_spec import load_spec
     from model_packaging.package import package_model
     from slipstack.commands.packaging_commands import _default_package_dir
@@ -28,9 +33,19 @@ def prepare(
     project = find_project(Path("."))
     done: set[Path] = set()
     for name in stack or project.stacks():
-        config = stack_config_from_values(name, read_stack_config(project, name), str(project.stack_file(name)))
+        try:
+            config = stack_config_from_values(name, read_stack_config(project, name), str(project.stack_file(name)))
+        except SlipstackError as error:
+            # Judging the stack is `slipstack plan`'s job (and the comment shows its message); packaging goes
+            # on with the others so the rest of the preview still has artifacts to check.
+            typer.echo(f"{name}: not packaged: {error}", err=True)
+            continue
         for spec_path in config.specs:
-            resolved = load_spec(project.root / spec_path).for_environment(config.environment)
+            try:
+                resolved = load_spec(project.root / spec_path).for_environment(config.environment)
+            except SlipstackError as error:
+                typer.echo(f"{name}: {spec_path} not packaged: {error}", err=True)
+                continue
             out = _default_package_dir(project.root / spec_path, resolved.spec.metadata.name,
                                        resolved.spec.model.version)
             if out in done:
