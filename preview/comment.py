@@ -62,7 +62,7 @@ class Preview:
 
     @property
     def blocking(self) -> list[str]:
-        errors = [f"{stack}: cannot plan" for stack in self.head_errors]
+        errors = [f"{stack}: cannot plan: {error}" for stack, error in self.head_errors.items()]
         return errors + [reason for stack in self.stacks if (reason := stack.blocking)]
 
     @property
@@ -183,7 +183,10 @@ def _summary(preview: Preview, title: str | None, summarised: bool) -> list[str]
     lines.append("")
     blocking = preview.blocking
     if blocking:
-        lines.append(f"**Not safe to merge:** {'; '.join(_cell(reason) for reason in blocking)}.")
+        shown = [reason for reason in blocking if not any(reason.startswith(f"{s}: cannot plan")
+                                                          for s in preview.head_errors)]
+        shown += [f"{stack} cannot plan" for stack in preview.head_errors]
+        lines.append(f"**Not safe to merge:** {'; '.join(_cell(reason) for reason in shown)}.")
     elif preview.approvals:
         lines.append("**Needs approval:** this pull request changes how it is judged; a code owner of "
                      "`policies/` or `deployments/` must approve.")
