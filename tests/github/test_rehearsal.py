@@ -387,7 +387,7 @@ def test_a_deploy_packages_publishes_ups_and_smokes_then_a_failed_smoke_rolls_ba
     ups = [a for a in calls if a[0] == "up"]
     assert len(ups) == 2 and "--target" in ups[0] and "--target" not in ups[1]
     for up in ups:
-        assert up[up.index("--policy-pack") + 1] == "policies"
+        assert Path(up[up.index("--policy-pack") + 1]) == rehearsal.clone.resolve() / "policies"
         assert up[up.index("--policy-pack-config") + 1].endswith("policies/config/staging.json")
     assert kinds.index("stack output --json") > calls.index(ups[1])
     # published before the full up: the object the Model's ModelDataUrl names exists in S3 (moto)
