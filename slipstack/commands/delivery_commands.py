@@ -135,9 +135,29 @@ def rollback(stack: StackOption) -> None:
     typer.echo(f"rolled {stack} back to {commit}")
 
 
+def image_pin(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files whose serving.image blocks to pin.")],
+    repository: Annotated[str, typer.Option("--repository", help="Image repository the blocks name.")],
+    tag: Annotated[str, typer.Option("--tag", help="The tag that was pushed.")],
+    digest: Annotated[str, typer.Option("--digest", help="sha256:... the registry reported for the push.")],
+) -> None:
+    """Write the pushed model-server image's tag and digest into every spec block that names its repository."""
+    from slipstack.delivery.errors import DeliveryInputError
+    from slipstack.delivery.image_pin import pin_image
+
+    total = 0
+    for spec in specs:
+        changed = pin_image(spec, repository, tag, digest)
+        total += changed
+        typer.echo(f"{spec}: {changed} image block(s) pinned to {repository}:{tag}@{digest}")
+    if total == 0:
+        raise DeliveryInputError(f"no serving.image block names {repository} in {', '.join(map(str, specs))}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("prepare")(prepare)
     app.command("preview")(preview)
     app.command("credentials")(credentials)
     app.command("deploy")(deploy)
     app.command("rollback")(rollback)
+    app.command("image-pin")(image_pin)
