@@ -394,7 +394,9 @@ def test_a_deploy_packages_publishes_ups_and_smokes_then_a_failed_smoke_rolls_ba
     outputs = json.loads((rehearsal.state / "staging" / "outputs.json").read_text())
     url = outputs["models"]["breast-cancer-screening"]["aws"]["model_data_url"]
     bucket, key = url.removeprefix("s3://").split("/", 1)
-    head = boto3.client("s3").head_object(Bucket=bucket, Key=key)
+    s3 = boto3.client("s3", endpoint_url=rehearsal.moto_url, region_name="eu-west-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    head = s3.head_object(Bucket=bucket, Key=key)
     assert head["ServerSideEncryption"] == "aws:kms"
     result = json.loads((rehearsal.clone / "build/deploy-staging.json").read_text())
     assert {(c["target"], c["passed"]) for c in result["smoke"]} == {("aws", True), ("onprem", True)}
