@@ -107,12 +107,17 @@ def deploy(
     then record the commit and artifacts as the stack's last good deployment."""
     import dataclasses
     import json
+    import re
     import subprocess
 
     from slipstack.delivery.deploy import deploy_stack
+    from slipstack.delivery.errors import DeliveryInputError
     from slipstack.plan.runner import find_project
 
     project = find_project(Path("."))
+    if commit is not None and not re.fullmatch(r"[0-9a-f]{40}", commit):
+        raise DeliveryInputError(f"--commit {commit!r}: expected the full 40-character commit SHA that is deployed "
+                                 "(in a workflow: \"$GITHUB_SHA\")")
     if commit is None:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project.root, capture_output=True,
                                 text=True, check=True).stdout.strip()

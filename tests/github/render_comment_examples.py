@@ -38,7 +38,8 @@ CHANGES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         {"stacks/Pulumi.prod.yaml": ("    - deployments/breast-cancer-screening.yaml\n", "")},
     ),
 }
-EXTRA = {"version-bump-and-instance-type": {SPEC: ("      instance_type: ml.c5.xlarge", "      instance_type: ml.c5.2xlarge")}}
+EXTRA = {"version-bump-and-instance-type": {
+    SPEC: ("      instance_type: ml.c5.xlarge", "      instance_type: ml.c5.2xlarge")}}
 
 
 def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -98,6 +98,12 @@ def _substitute(text: str, context: dict[str, Any]) -> str:
     return EXPRESSION.sub(lambda m: str(_value(m.group(1), context)), text)
 
 
+def _default_env(context: dict[str, Any], clone: Path) -> dict[str, str]:
+    """The variables every Actions runner sets that the workflows read."""
+    github = context.get("github") or {}
+    return {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(clone), "GITHUB_SHA": str(github.get("sha", ""))}
+
+
 def run_job(workflow: str, job_name: str, clone: Path, context: dict[str, Any], env: dict[str, str]) -> JobRun:
     job = load_workflow(workflow)["jobs"][job_name]
     context = {**context, "steps": {}, "_failed": False}
@@ -121,7 +127,8 @@ def run_job(workflow: str, job_name: str, clone: Path, context: dict[str, Any], 
         script = _substitute(step["run"], context)
         completed = subprocess.run(
             ["bash", "-e", "-o", "pipefail", "-c", script], cwd=clone, capture_output=True, text=True,
-            env={**env, **job_env, **step_env, "GITHUB_OUTPUT": str(outputs_file)}, timeout=1800,
+            env={**env, **_default_env(context, clone), **job_env, **step_env, "GITHUB_OUTPUT": str(outputs_file)},
+            timeout=1800,
         )
         outputs = dict(line.split("=", 1) for line in outputs_file.read_text().splitlines() if "=" in line)
         if "id" in step:
