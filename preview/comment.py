@@ -210,6 +210,7 @@ def _summary(preview: Preview, title: str | None, summarised: bool) -> list[str]
             lines.append(f"- 🛑 {_code(stack.stack)} destroys {len(destroyed)} stateful resource(s): {shown}{more}")
     for stack, error in preview.head_errors.items():
         lines.append(f"- ❌ {_code(stack)} cannot plan: {_cell(error, 600)}")
+    lines += _headlines(preview)
     lines.extend(f"- ⚠️ {_cell(item, 300)}" for item in preview.approvals)
     lines.extend(f"> {_cell(note)}" for note in preview.notes)
     prices = preview.prices
@@ -223,6 +224,30 @@ def _summary(preview: Preview, title: str | None, summarised: bool) -> list[str]
             "<sub>Summarised to fit GitHub's 65,536-character comment limit: the full preview is in the "
             "workflow's `slipstack-preview` artifact.</sub>"
         )
+    return lines
+
+
+def _headlines(preview: Preview, per_stack: int = 4) -> list[str]:
+    """Above the fold: what each stack replaces (with the change that forces it) and how much is tags only."""
+    lines: list[str] = []
+    for stack in preview.stacks:
+        diff = stack.diff
+        replaced = sorted(diff.replaced, key=lambda c: (not c.resource.stateful, c.resource.urn))
+        for item in replaced[:per_stack]:
+            forcing = [c for c in item.paths if c.path in item.replace_paths]
+            # A derived physical name changes with everything else: show the input that caused it.
+            shown = next((c for c in forcing if c.path != "name"), forcing[0] if forcing else None)
+            if shown is not None:
+                what = f"{_code(shown.path)}: {_code(shown.before or '(absent)')} → {_code(shown.after or '(absent)')}"
+            else:
+                what = _cell(item.replaced_because or "")
+            lines.append(f"- ± {_code(stack.stack)} replaces {_code(item.resource.name)} "
+                         f"({item.resource.type.rsplit(':', 1)[-1]}): {what}")
+        if len(replaced) > per_stack:
+            lines.append(f"- ± {_code(stack.stack)}: {len(replaced) - per_stack} more replacement(s) below")
+        tags = sum(1 for c in diff.updated if c.tags_only)
+        if tags:
+            lines.append(f"- {_code(stack.stack)}: {tags} resource(s) change tags or labels only")
     return lines
 
 

@@ -59,7 +59,7 @@ def main() -> None:
         (clone / ".venv").symlink_to((REPO / ".venv").resolve())
         for name, (title, edits) in CHANGES.items():
             subprocess.run(["git", "checkout", "-q", "-B", name, "main"], cwd=clone, check=True)
-            for path, (old, new) in {**edits, **EXTRA.get(name, {})}.items():
+            for path, (old, new) in [*edits.items(), *EXTRA.get(name, {}).items()]:
                 file = clone / path
                 text = file.read_text()
                 assert old in text, (name, path, old)
