@@ -201,15 +201,15 @@ def _summary(preview: Preview, title: str | None, summarised: bool) -> list[str]
     for stack in preview.stacks:
         destroyed = stack.diff.destroyed_stateful
         if destroyed:
-            shown = ", ".join(
+            listed = ", ".join(
                 f"{_code(r.name)} ({r.type.rsplit(':', 1)[-1]}, "
                 f"{'deleted' if r in stack.diff.removed else 'replaced'}{', protected' if r.protected else ''})"
                 for r in destroyed[:6]
             )
             more = f" and {len(destroyed) - 6} more" if len(destroyed) > 6 else ""
-            lines.append(f"- 🛑 {_code(stack.stack)} destroys {len(destroyed)} stateful resource(s): {shown}{more}")
-    for stack, error in preview.head_errors.items():
-        lines.append(f"- ❌ {_code(stack)} cannot plan: {_cell(error, 600)}")
+            lines.append(f"- 🛑 {_code(stack.stack)} destroys {len(destroyed)} stateful resource(s): {listed}{more}")
+    for failed, error in preview.head_errors.items():
+        lines.append(f"- ❌ {_code(failed)} cannot plan: {_cell(error, 600)}")
     lines += _headlines(preview)
     lines.extend(f"- ⚠️ {_cell(item, 300)}" for item in preview.approvals)
     lines.extend(f"> {_cell(note)}" for note in preview.notes)

@@ -30,8 +30,8 @@ def log_console() -> Console:
 def print_diff(preview: Preview, console: Console, paths_per_resource: int = 8) -> None:
     for note in preview.notes:
         console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
-    for stack, error in preview.head_errors.items():
-        console.print(f"{stack}: cannot plan: {error}", style="red", markup=False, highlight=False)
+    for failed, error in preview.head_errors.items():
+        console.print(f"{failed}: cannot plan: {error}", style="red", markup=False, highlight=False)
     for stack in preview.stacks:
         diff = stack.diff
         title = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from slipstack.delivery.deploy import recorded_deployment
@@ -22,7 +23,7 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> None:
         raise DeployFailedError(f"rollback step `{' '.join(command)}` failed with exit code {completed.returncode}")
 
 
-def rollback_stack(project_root: Path, stack: str, log=print) -> str:  # type: ignore[no-untyped-def]
+def rollback_stack(project_root: Path, stack: str, log: Callable[[str], None] = print) -> str:
     project_root = project_root.resolve()
     recorded = recorded_deployment(project_root, stack)
     log(f"{stack}: rolling back to {recorded.commit} (artifacts {recorded.fingerprint[:12]})")
