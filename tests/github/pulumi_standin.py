@@ -81,6 +81,9 @@ def _targeted_up(targets: list[str]) -> int:
         resource = by_urn[urn]
         inputs = resource.get("inputs") or {}
         if resource["type"] == "aws:s3/bucket:Bucket":
+            # Like the engine: a resource already in the stack's state is left alone (no second create).
+            if inputs["bucket"] in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+                continue
             region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
             s3.create_bucket(Bucket=inputs["bucket"], CreateBucketConfiguration={"LocationConstraint": region})
         elif resource["type"] == "aws:kms/alias:Alias":
