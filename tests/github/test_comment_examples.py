@@ -6,12 +6,13 @@ committed on a branch and previewed as the pull-request workflow does).
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 import pytest
-from render_comment_examples import CHANGES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "comments"
+CHANGES = runpy.run_path(str(Path(__file__).with_name("render_comment_examples.py")))["CHANGES"]
 FIRST_SCREEN = 25  # lines a reviewer sees before scrolling or expanding anything
 
 DECISIVE = {
