@@ -7,7 +7,7 @@ BENCH_VENV := .venv-bench
 STACKS := dev staging prod
 SPECS := deployments
 
-.PHONY: setup demo test check lint typecheck bench-setup clean system-deps
+.PHONY: setup demo test check lint typecheck bench-setup clean system-deps prepare preview audit
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,27 @@ demo: setup examples/artifacts/.trained
 	@for spec in $(SPECS)/*.yaml; do $(VENV)/bin/slipstack package --spec $$spec || exit $$?; done
 	@for stack in $(STACKS); do $(VENV)/bin/slipstack plan --stack $$stack || exit $$?; done
 	@echo "demo done: plans and Kubernetes manifests are in build/plan/<stack>/"
+
+# The pipeline's first step (pull requests and deploys): train the examples if needed, package every model
+# the stacks deploy. Training only when its output is missing, so a CI job's installed .venv is reused as is.
+prepare:
+	@[ -f examples/artifacts/.trained ] || { $(PY) examples/train.py && touch examples/artifacts/.trained; }
+	$(VENV)/bin/slipstack prepare
+
+# The comment a pull request gets, on your machine: head and base planned, judged by the base's policy
+# configs, diffed (build/comment/comment.md, verdict.json). BASE_REF defaults to the main branch.
+BASE_REF ?= $(shell git rev-parse --verify -q origin/main >/dev/null && echo origin/main || echo main)
+preview: prepare
+	$(VENV)/bin/slipstack preview --base-ref $(BASE_REF)
+
+# Known vulnerabilities in what is actually installed (requirements.txt resolved with constraints.txt, the
+# transitive pins included), not only the direct requirements. pip-audit runs from outside the .venv.
+PIP_AUDIT ?= pip-audit
+audit:
+	@mkdir -p build
+	$(PY) -m pip freeze --exclude-editable > build/installed-requirements.txt
+	$(PIP_AUDIT) --requirement build/installed-requirements.txt --no-deps --disable-pip \
+		--vulnerability-service osv --desc on --strict
 
 # The whole test suite (what CI runs).
 test: setup system-deps examples/artifacts/.trained

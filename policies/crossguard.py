@@ -122,6 +122,8 @@ def stack_resources(resources: Sequence[Any]) -> list[StackResource]:
             props=plain(r.props),
             parent=r.parent.urn if r.parent is not None else None,
             dependencies=tuple(d.urn for d in r.dependencies),
+            # CrossGuard shows `protect` only; retainOnDelete is not part of PolicyResourceOptions.
+            options={"protect": True} if getattr(getattr(r, "opts", None), "protect", False) else {},
         )
         for r in resources
     ]

@@ -146,6 +146,7 @@ def stack_resources(plan: Mapping[str, Any]) -> list[StackResource]:
             props=r.get("inputs") or {},
             parent=r.get("parent"),
             dependencies=tuple(r.get("dependencies") or ()),
+            options=r.get("options") or {},
         )
         for r in plan["resources"]
     ]

@@ -134,6 +134,8 @@ class StackResource:
     props: Mapping[str, Any]
     parent: str | None = None
     dependencies: tuple[str, ...] = ()
+    # Resource options the engine enforces at delete time ({"protect": True, "retainOnDelete": True}).
+    options: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

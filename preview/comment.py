@@ -45,6 +45,11 @@ class StackPreview:
             return f"{self.stack}: no policy verdict (no policy.json next to its plan.json)"
         if head.verdict.mandatory:
             return f"{self.stack}: {len(head.verdict.mandatory)} mandatory policy violation(s)"
+        protected = [r for r in self.diff.destroyed_stateful if r.protected]
+        if protected:
+            # `pulumi up` refuses to delete a protected resource: the deploy would fail half-way.
+            return (f"{self.stack}: deletes or replaces {len(protected)} protected stateful resource(s); "
+                    "remove their protection in a reviewed change first")
         return None
 
 
@@ -54,10 +59,23 @@ class Preview:
     prices: PriceTable
     stacks: list[StackPreview]
     notes: list[str] = field(default_factory=list)
+    # Stacks the head cannot plan (a broken spec or stack config), with the message saying what and where.
+    head_errors: dict[str, str] = field(default_factory=dict)
+    # What the pull request changes about its own judgement (new exemptions, policy changes): a reviewer
+    # from CODEOWNERS approves these, so the check is "needs approval" even when every verdict passes.
+    approvals: list[str] = field(default_factory=list)
 
     @property
     def blocking(self) -> list[str]:
-        return [reason for stack in self.stacks if (reason := stack.blocking)]
+        errors = [f"{stack}: cannot plan: {error}" for stack, error in self.head_errors.items()]
+        return errors + [reason for stack in self.stacks if (reason := stack.blocking)]
+
+    @property
+    def status(self) -> str:
+        """failed (a mandatory violation, a missing verdict, a stack that cannot plan), needs_approval or passed."""
+        if self.blocking:
+            return "failed"
+        return "needs_approval" if self.approvals else "passed"
 
 
 def _stack_rank(stack: str) -> tuple[int, str]:
@@ -130,7 +148,8 @@ def _changes_cell(stack: StackPreview) -> str:
         return f"stack not in head plans (-{len(diff.removed)})"
     if not diff.has_changes:
         return f"no changes ({diff.unchanged} resources)"
-    return f"+{len(diff.added)} ~{len(diff.changed)} -{len(diff.removed)}"
+    cell = f"+{len(diff.added)} ~{len(diff.updated)} -{len(diff.removed)}"
+    return cell + (f" (replace {len(diff.replaced)})" if diff.replaced else "")
 
 
 def _verdict_cell(stack: StackPreview) -> str:
@@ -170,9 +189,29 @@ def _summary(preview: Preview, title: str | None, summarised: bool) -> list[str]
     lines.append("")
     blocking = preview.blocking
     if blocking:
-        lines.append(f"**Not safe to merge:** {'; '.join(_cell(reason) for reason in blocking)}.")
+        shown = [reason for reason in blocking if not any(reason.startswith(f"{s}: cannot plan")
+                                                          for s in preview.head_errors)]
+        shown += [f"{stack} cannot plan" for stack in preview.head_errors]
+        lines.append(f"**Not safe to merge:** {'; '.join(_cell(reason) for reason in shown)}.")
+    elif preview.approvals:
+        lines.append("**Needs approval:** this pull request changes how it is judged; a code owner of "
+                     "`policies/` or `deployments/` must approve.")
     elif any(stack.diff.head for stack in preview.stacks):
         lines.append("**Policy:** no mandatory violations in any stack.")
+    for stack in preview.stacks:
+        destroyed = stack.diff.destroyed_stateful
+        if destroyed:
+            listed = ", ".join(
+                f"{_code(r.name)} ({r.type.rsplit(':', 1)[-1]}, "
+                f"{'deleted' if r in stack.diff.removed else 'replaced'}{', protected' if r.protected else ''})"
+                for r in destroyed[:6]
+            )
+            more = f" and {len(destroyed) - 6} more" if len(destroyed) > 6 else ""
+            lines.append(f"- 🛑 {_code(stack.stack)} destroys {len(destroyed)} stateful resource(s): {listed}{more}")
+    for failed, error in preview.head_errors.items():
+        lines.append(f"- ❌ {_code(failed)} cannot plan: {_cell(error, 600)}")
+    lines += _headlines(preview)
+    lines.extend(f"- ⚠️ {_cell(item, 300)}" for item in preview.approvals)
     lines.extend(f"> {_cell(note)}" for note in preview.notes)
     prices = preview.prices
     lines.append(
@@ -185,6 +224,30 @@ def _summary(preview: Preview, title: str | None, summarised: bool) -> list[str]
             "<sub>Summarised to fit GitHub's 65,536-character comment limit: the full preview is in the "
             "workflow's `slipstack-preview` artifact.</sub>"
         )
+    return lines
+
+
+def _headlines(preview: Preview, per_stack: int = 4) -> list[str]:
+    """Above the fold: what each stack replaces (with the change that forces it) and how much is tags only."""
+    lines: list[str] = []
+    for stack in preview.stacks:
+        diff = stack.diff
+        replaced = sorted(diff.replaced, key=lambda c: (not c.resource.stateful, c.resource.urn))
+        for item in replaced[:per_stack]:
+            forcing = [c for c in item.paths if c.path in item.replace_paths]
+            # A derived physical name changes with everything else: show the input that caused it.
+            shown = next((c for c in forcing if c.path != "name"), forcing[0] if forcing else None)
+            if shown is not None:
+                what = f"{_code(shown.path)}: {_code(shown.before or '(absent)')} → {_code(shown.after or '(absent)')}"
+            else:
+                what = _cell(item.replaced_because or "")
+            lines.append(f"- ± {_code(stack.stack)} replaces {_code(item.resource.name)} "
+                         f"({item.resource.type.rsplit(':', 1)[-1]}): {what}")
+        if len(replaced) > per_stack:
+            lines.append(f"- ± {_code(stack.stack)}: {len(replaced) - per_stack} more replacement(s) below")
+        tags = sum(1 for c in diff.updated if c.tags_only)
+        if tags:
+            lines.append(f"- {_code(stack.stack)}: {tags} resource(s) change tags or labels only")
     return lines
 
 
@@ -235,20 +298,42 @@ def _resource_list(title: str, refs: list[ResourceRef], cap: int) -> list[str]:
 def _changed_list(changed: list[ChangedResource], cap: int, path_cap: int) -> list[str]:
     if not changed:
         return []
-    lines = [f"<details><summary>Changed ({len(changed)})</summary>", ""]
+    replacing = any(item.replaced for item in changed)
+    title = "Replaced" if replacing else "Changed"
+    lines = [f"<details><summary>{title} ({len(changed)})</summary>", ""]
     for item in changed[:cap]:
-        lines.append(f"- {_code(item.resource.name)} ({_code(item.resource.type)})")
+        why = f" — replaced: {_cell(item.replaced_because)}" if item.replaced_because else ""
+        lines.append(f"- {_code(item.resource.name)} ({_code(item.resource.type)}){why}")
         if path_cap == 0:
             continue
         for change in item.paths[:path_cap]:
             before = "(absent)" if change.before is None else _code(change.before)
             after = "(absent)" if change.after is None else _code(change.after)
-            lines.append(f"  - {_code(change.path)}: {before} → {after}")
+            forces = " **forces replacement**" if change.path in item.replace_paths else ""
+            lines.append(f"  - {_code(change.path)}: {before} → {after}{forces}")
         if len(item.paths) > path_cap:
             lines.append(f"  - … {len(item.paths) - path_cap} more paths")
     if len(changed) > cap:
         lines.append(f"- … {len(changed) - cap} more resources")
     return [*lines, "", "</details>"]
+
+
+def _tags_only(updated: list[ChangedResource]) -> list[str]:
+    """Every tag-only update folded into one line: how many resources, and the distinct tag changes."""
+    folded = [c for c in updated if c.tags_only]
+    if not folded:
+        return []
+    changes: dict[str, tuple[str | None, str | None]] = {}
+    for item in folded:
+        for change in item.paths:
+            key = change.path.split(".", 1)[-1]
+            changes.setdefault(key, (change.before, change.after))
+    shown = "; ".join(
+        f"{_code(key)}: {'(absent)' if b is None else _code(b)} → {'(absent)' if a is None else _code(a)}"
+        for key, (b, a) in sorted(changes.items())[:4]
+    )
+    more = f" and {len(changes) - 4} more" if len(changes) > 4 else ""
+    return ["", f"- {len(folded)} resources change tags or labels only: {shown}{more}"]
 
 
 def _changes_by_type(diff: StackDiff) -> list[str]:
@@ -277,9 +362,14 @@ def _stack_section(stack: StackPreview, detail: int, currency: str) -> list[str]
             lines += _changes_by_type(diff)
         else:
             cap, path_cap = {2: (20, 0), 3: (50, 10)}.get(detail, (10**9, 10**9))
+            # What cannot be undone first: replacements and deletions, stateful ones at the top of each list.
+            first = sorted(diff.replaced, key=lambda c: (not c.resource.stateful, c.resource.urn))
+            lines += _changed_list(first, cap, path_cap)
+            lines += _resource_list("Deleted", sorted(diff.removed, key=lambda r: (not r.stateful, r.urn)), cap)
+            updates = [c for c in diff.updated if not c.tags_only]
+            lines += _changed_list(updates, cap, path_cap)
+            lines += _tags_only(diff.updated)
             lines += _resource_list("Added", diff.added, cap)
-            lines += _changed_list(diff.changed, cap, path_cap)
-            lines += _resource_list("Removed", diff.removed, cap)
     head = diff.head
     if head and head.verdict and head.verdict.advisory:
         advisory = sorted(head.verdict.advisory, key=lambda v: (v.get("policy", ""), v.get("urn", "")))

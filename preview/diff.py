@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.stateful import is_stateful
+from preview.force_new import replacing_paths
 from preview.plans import StackPlan
 
 SECRET_MARK = "[secret]"
@@ -38,12 +40,33 @@ class ResourceRef:
     type: str
     name: str
     custom: bool
+    protected: bool = False  # the deployed side carries `protect`: the engine refuses to delete it
+
+    @property
+    def stateful(self) -> bool:
+        return is_stateful(self.type)
+
+
+# Input paths whose change is metadata only: a tag-only change is shown folded into one line.
+_TAG_PATHS = ("tags", "tagsAll", "metadata.labels")
 
 
 @dataclass(frozen=True)
 class ChangedResource:
     resource: ResourceRef
     paths: list[PathChange]
+    # The changed paths that make Pulumi replace the resource (preview/force_new.py); empty: an update.
+    replace_paths: list[str] = field(default_factory=list)
+    # Why it is replaced when none of its own inputs force it (its provider is replaced).
+    replaced_because: str | None = None
+
+    @property
+    def replaced(self) -> bool:
+        return bool(self.replace_paths or self.replaced_because)
+
+    @property
+    def tags_only(self) -> bool:
+        return all(any(_covers(prefix, c.path) for prefix in _TAG_PATHS) for c in self.paths)
 
 
 @dataclass
@@ -60,13 +83,28 @@ class StackDiff:
     def has_changes(self) -> bool:
         return bool(self.added or self.removed or self.changed)
 
+    @property
+    def replaced(self) -> list[ChangedResource]:
+        return [c for c in self.changed if c.replaced]
 
-def _ref(resource: dict[str, Any]) -> ResourceRef:
+    @property
+    def updated(self) -> list[ChangedResource]:
+        return [c for c in self.changed if not c.replaced]
+
+    @property
+    def destroyed_stateful(self) -> list[ResourceRef]:
+        """Stateful resources this change deletes or replaces (replace = delete + create): shown first."""
+        return [r for r in self.removed if r.stateful] + [c.resource for c in self.replaced if c.resource.stateful]
+
+
+def _ref(resource: dict[str, Any], deployed: dict[str, Any] | None = None) -> ResourceRef:
+    options = (deployed if deployed is not None else resource).get("options") or {}
     return ResourceRef(
         urn=str(resource["urn"]),
         type=str(resource.get("type", "")),
         name=str(resource.get("name", "")),
         custom=bool(resource.get("custom", True)),
+        protected=bool(options.get("protect")),
     )
 
 
@@ -122,6 +160,7 @@ def diff_stack(stack: str, base: StackPlan | None, head: StackPlan | None) -> St
     before = {r["urn"]: r for r in (base.resources if base else [])}
     after = {r["urn"]: r for r in (head.resources if head else [])}
     result = StackDiff(stack=stack, base=base, head=head)
+    changed: list[ChangedResource] = []
     for urn in sorted(set(before) | set(after)):
         if urn not in before:
             result.added.append(_ref(after[urn]))
@@ -130,7 +169,28 @@ def diff_stack(stack: str, base: StackPlan | None, head: StackPlan | None) -> St
         else:
             paths = diff_inputs(before[urn].get("inputs") or {}, after[urn].get("inputs") or {})
             if paths:
-                result.changed.append(ChangedResource(resource=_ref(after[urn]), paths=paths))
+                ref = _ref(after[urn], before[urn])
+                changed.append(ChangedResource(ref, paths, replacing_paths(ref.type, [c.path for c in paths])))
             else:
                 result.unchanged += 1
+    # A replaced provider (another cluster) replaces everything it manages, changed inputs or not.
+    replaced_providers = {
+        c.resource.urn for c in changed if c.replaced and c.resource.type.startswith("pulumi:providers:")
+    }
+    if replaced_providers:
+        by_urn = {c.resource.urn: c for c in changed}
+        for urn, resource in after.items():
+            provider = resource.get("provider")
+            if provider not in replaced_providers or urn not in before:
+                continue
+            reason = f"its provider {provider.rsplit('::', 1)[-1]} is replaced"
+            if urn in by_urn:
+                item = by_urn[urn]
+                if not item.replaced:
+                    by_urn[urn] = ChangedResource(item.resource, item.paths, item.replace_paths, reason)
+            else:
+                by_urn[urn] = ChangedResource(_ref(resource, before[urn]), [], [], reason)
+                result.unchanged -= 1
+        changed = [by_urn[urn] for urn in sorted(by_urn)]
+    result.changed = changed
     return result

@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitoring_commands",
     "packaging_commands",
     "preview_commands",
+    "delivery_commands",
 )
 
 

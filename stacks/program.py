@@ -15,6 +15,7 @@ import pulumi
 
 from stacks.composition import compose
 from stacks.config import CONFIG_KEYS, NAMESPACE, stack_config_from_values
+from stacks.protection import protect_stateful_resources
 
 # Collector thresholds while a stack is declared: a young collection every 500,000 allocations, and the older
 # generations almost never.
@@ -55,6 +56,7 @@ def read_engine_config() -> dict[str, Any]:
 
 def build(project_root: Path) -> dict[str, Any]:
     config = stack_config_from_values(pulumi.get_stack(), read_engine_config(), f"Pulumi.{pulumi.get_stack()}.yaml")
+    protect_stateful_resources(config.environment)
     outputs = compose(config, project_root)
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -734,15 +734,36 @@ def register(app: typer.Typer) -> None:
             source = f"stack {stack}"
         else:
             raise InputDataError("pass --stack NAME or --outputs FILE")
+        if target not in ("aws", "onprem", "all"):
+            raise InputDataError(f"--target {target!r}: use aws, onprem or all")
+        targets: Any = ("aws", "onprem") if target == "all" else (target,)
         if request is not None and expected is not None:
             example = example_from_files(request, expected)
         elif manifest is not None:
             example = example_from_manifest(manifest)
+        elif request is None and expected is None and target == "all":
+            # No example given: each model with the example packaged with the version the stack deployed
+            # (build/packages/<model>/<version>/manifest.json), on every target it was deployed to.
+            from slipstack.delivery.deploy import PackagedModel, smoke_stack
+            from slipstack.plan.runner import find_project
+
+            root = find_project(Path(".")).root
+            packages = {}
+            for name, entry in deployed_models(stack_outputs, source).items():
+                folder = root / "build" / "packages" / name / str(entry.get("version"))
+                if model is None or name == model:
+                    packages[name] = PackagedModel(name, str(entry.get("version")), folder, "")
+            for name, package in packages.items():
+                if not (package.folder / "manifest.json").is_file():
+                    raise InputDataError(f"{package.folder}: no packaged {name} {package.version} to take the "
+                                         "example request from; run `make prepare` (or pass --manifest)")
+            shown = {k: v for k, v in stack_outputs.items() if k != "models"}
+            checks = smoke_stack({**shown, "models": {k: v for k, v in stack_outputs["models"].items()
+                                                      if k in packages}}, packages, source)
+            _write_json({"passed": True, "checks": checks}, output)
+            return
         else:
             raise InputDataError("pass --manifest MANIFEST.json or both --request and --expected")
-        if target not in ("aws", "onprem", "all"):
-            raise InputDataError(f"--target {target!r}: use aws, onprem or all")
-        targets: Any = ("aws", "onprem") if target == "all" else (target,)
         result = run_smoke(
             deployed_models(stack_outputs, source), example, targets=targets, only_model=model, timeout=timeout
         )

@@ -54,13 +54,11 @@ def diff(
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the preview as Markdown.")] = None,
 ) -> None:
     """Compare two plans per stack: resources added, removed and changed, with the input paths that differ."""
-    from rich.console import Console
-
     from preview.comment import render_markdown
-    from preview.terminal import print_diff
+    from preview.terminal import log_console, print_diff
 
     preview = _load(base, head, None)
-    print_diff(preview, Console())
+    print_diff(preview, log_console())
     if markdown is not None:
         _write_atomically(markdown, render_markdown(preview))
         typer.echo(f"wrote {markdown}")

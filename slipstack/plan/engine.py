@@ -60,8 +60,16 @@ class RecordedResource:
     inputs: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
+    # Resource options the engine acts on at delete time (protect, retainOnDelete); only those set.
+    options: dict[str, bool] = field(default_factory=dict)
 
     def as_plan_entry(self) -> dict[str, Any]:
+        entry = self._entry()
+        if self.options:
+            entry["options"] = dict(self.options)
+        return entry
+
+    def _entry(self) -> dict[str, Any]:
         return {
             "urn": self.urn,
             "type": self.type,
@@ -214,6 +222,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 if response.object
                 else {},
                 id=response.id or None,
+                options={key: True for key, value in (("protect", request.protect),
+                                                      ("retainOnDelete", request.retainOnDelete)) if value},
             )
         )
         return response

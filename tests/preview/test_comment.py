@@ -99,7 +99,8 @@ def test_huge_diff_stays_under_the_limit_with_every_summary_and_mandatory_violat
     assert len(text) < GITHUB_COMMENT_LIMIT
     assert "Summarised to fit" in text
     for stack in ("dev", "staging", "prod"):
-        assert re.search(rf"^\| `{stack}` \| \+150\d ~150\d -\d+ \| ❌ 60 mandatory", text, re.MULTILINE), stack
+        row = rf"^\| `{stack}` \| \+150\d ~\d+ -\d+( \(replace \d+\))? \| ❌ 60 mandatory"
+        assert re.search(row, text, re.MULTILINE), stack
         section = text.split(f"### `{stack}`")[1].split("### `")[0]
         assert f"**Mandatory violations ({mandatory_per_stack}):**" in section
         for index in range(mandatory_per_stack):

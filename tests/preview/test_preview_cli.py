@@ -23,7 +23,11 @@ def test_diff_prints_tables_and_writes_markdown(example: tuple[Path, Path], tmp_
     base, head = example
     result = run("diff", "--base", str(base), "--head", str(head), "--markdown", str(tmp_path / "diff.md"))
     assert result.returncode == 0, result.stderr
-    assert "prod: +0 ~4 -0" in result.stdout and "staging: +1 ~3 -1" in result.stdout
+    # +added ~updated +-replaced -deleted: the model and its endpoint configuration are replaced, not tweaked
+    assert "prod: +0 ~1 +-3 -0" in result.stdout and "staging: +1 ~1 +-2 -1" in result.stdout
+    assert "forces replacement" in result.stdout and "delete" in result.stdout
+    # not a terminal: nothing is cut to 80 columns
+    assert "…" not in result.stdout
     assert "ghp_plaintextTokenThatMustNotLeak" not in result.stdout
     assert (tmp_path / "diff.md").read_text().startswith("<!-- slipstack-preview -->")
 

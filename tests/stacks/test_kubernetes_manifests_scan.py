@@ -80,6 +80,9 @@ def kubernetes_program(stack: str, repo_root: Path, package_root: Path | None,
             config = config.model_copy(update={"specs": [str(spec) for spec in specs]})
         context = StackContext(config=config, project_root=package_root or repo_root,
                                account_id=pulumi.Output.from_input("123456789012"), region=config.region)
+        from stacks.protection import protect_stateful_resources
+
+        protect_stateful_resources(config.environment)  # as stacks/program.py does before composing
         provider = k8s.Provider("kubernetes", context=config.kubernetes.context)
         outputs = {}
         for resolved in load_stack_specs(config, project.root):
@@ -96,7 +99,8 @@ def plan_document(stack: str, environment: str, run: Any) -> dict[str, Any]:
     for resource in run.resources:
         resources.append({"urn": resource.urn, "type": resource.type, "name": resource.name,
                           "custom": resource.custom, "parent": resource.parent, "provider": resource.provider,
-                          "dependencies": resource.dependencies, "inputs": resource.inputs})
+                          "dependencies": resource.dependencies, "inputs": resource.inputs,
+                          **({"options": resource.options} if resource.options else {})})
     return {"format_version": 1, "project": "slipstack", "stack": stack, "environment": environment,
             "targets": ["onprem"], "region": "eu-west-1",
             "resources": sorted(resources, key=lambda r: r["urn"]), "outputs": run.outputs}

@@ -1,0 +1,138 @@
+"""Which input changes make Pulumi replace a resource instead of updating it, per resource type.
+
+Bridged AWS resources replace when a `ForceNew` attribute of terraform-provider-aws changes (Pulumi's
+names are the camelCase of Terraform's); Kubernetes resources replace per pulumi-kubernetes'
+`forceNewProperties` (provider/pkg/provider/diff.go: metadata.name/namespace for every kind, plus a few
+per kind). A path listed here covers everything under it; `[*]` stands for any list index. `ALL_INPUTS`
+means every input except the listed ones (resources the provider cannot update in place).
+
+Every custom resource type in the shipped plans must have an entry (tests/preview/test_force_new.py),
+so a new type cannot silently show a replacement as an in-place change. `source` says where the entry
+was taken from: "read" entries were checked against the provider source for this table; "schema" entries
+follow the provider's documented ForceNew arguments and are worth re-reading when the provider is upgraded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ALL_INPUTS = "*"
+_INDEX = re.compile(r"\[\d+\]")
+
+
+@dataclass(frozen=True)
+class ForceNew:
+    paths: tuple[str, ...]
+    source: str  # "read" or "schema", see above
+    except_paths: tuple[str, ...] = ()  # only with ALL_INPUTS: what the provider does update in place
+
+
+_BUCKET_SETTING = ForceNew(("bucket", "expectedBucketOwner"), "schema")
+_K8S_METADATA = ("metadata.name", "metadata.namespace")
+_TAGS = ("tags", "tagsAll")
+
+AWS: dict[str, ForceNew] = {
+    # internal/service/sagemaker/model.go: every argument but tags is ForceNew.
+    "aws:sagemaker/model:Model": ForceNew((ALL_INPUTS,), "read", _TAGS),
+    # endpoint configurations are immutable (every argument ForceNew).
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ForceNew((ALL_INPUTS,), "schema", _TAGS),
+    # internal/service/sagemaker/endpoint.go: name and deployment_config.auto_rollback_configuration.
+    "aws:sagemaker/endpoint:Endpoint": ForceNew(("name", "deploymentConfig.autoRollbackConfiguration"), "read"),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ForceNew(
+        ("modelPackageGroupName", "modelPackageGroupDescription"), "schema"),
+    "aws:s3/bucket:Bucket": ForceNew(("bucket", "bucketPrefix", "objectLockEnabled"), "schema"),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _BUCKET_SETTING,
+    "aws:s3/bucketLogging:BucketLogging": _BUCKET_SETTING,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ForceNew(("bucket",), "schema"),
+    "aws:s3/bucketPolicy:BucketPolicy": ForceNew(("bucket",), "schema"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ForceNew(("bucket",), "schema"),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _BUCKET_SETTING,
+    "aws:s3/bucketVersioning:BucketVersioning": _BUCKET_SETTING,
+    "aws:kms/key:Key": ForceNew(
+        ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"), "schema"),
+    "aws:kms/alias:Alias": ForceNew(("name", "namePrefix"), "schema"),
+    "aws:iam/role:Role": ForceNew(("name", "namePrefix", "path"), "schema"),
+    "aws:iam/policy:Policy": ForceNew(("name", "namePrefix", "path", "description"), "schema"),
+    "aws:iam/rolePolicy:RolePolicy": ForceNew(("name", "namePrefix", "role"), "schema"),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ForceNew(("role", "policyArn"), "schema"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ForceNew(("url",), "schema"),
+    "aws:cloudwatch/logGroup:LogGroup": ForceNew(("name", "namePrefix", "logGroupClass"), "schema"),
+    # internal/service/cloudwatch/metric_alarm.go: alarm_name is ForceNew.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ForceNew(("name",), "read"),
+    "aws:cloudwatch/dashboard:Dashboard": ForceNew(("dashboardName",), "schema"),
+    "aws:cloudwatch/eventRule:EventRule": ForceNew(("name", "namePrefix", "eventBusName"), "schema"),
+    "aws:cloudwatch/eventTarget:EventTarget": ForceNew(("rule", "targetId", "eventBusName"), "schema"),
+    "aws:ec2/securityGroup:SecurityGroup": ForceNew(("name", "namePrefix", "description", "vpcId"), "schema"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ForceNew(("securityGroupId",), "schema"),
+    "aws:eks/cluster:Cluster": ForceNew(
+        ("name", "roleArn", "kubernetesNetworkConfig", "outpostConfig", "bootstrapSelfManagedAddons"), "schema"),
+    "aws:eks/nodeGroup:NodeGroup": ForceNew(
+        ("amiType", "capacityType", "clusterName", "diskSize", "instanceTypes", "nodeGroupName",
+         "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds"), "schema"),
+    "aws:lb/loadBalancer:LoadBalancer": ForceNew(("name", "namePrefix", "internal", "loadBalancerType"), "schema"),
+    "aws:lb/listener:Listener": ForceNew(("loadBalancerArn",), "schema"),
+    "aws:lb/listenerRule:ListenerRule": ForceNew(("listenerArn",), "schema"),
+    "aws:lb/targetGroup:TargetGroup": ForceNew(
+        ("name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId"), "schema"),
+    "aws:scheduler/schedule:Schedule": ForceNew(("name", "namePrefix", "groupName"), "schema"),
+    "aws:sfn/stateMachine:StateMachine": ForceNew(("name", "namePrefix", "type"), "schema"),
+    "aws:sns/topic:Topic": ForceNew(("name", "namePrefix", "fifoTopic"), "schema"),
+    "aws:sns/topicPolicy:TopicPolicy": ForceNew(("arn",), "schema"),
+    "aws:sns/topicSubscription:TopicSubscription": ForceNew(
+        ("topic", "protocol", "endpoint", "endpointAutoConfirms", "confirmationTimeoutInMinutes"), "schema"),
+    "aws:appautoscaling/target:Target": ForceNew(("resourceId", "scalableDimension", "serviceNamespace"), "schema"),
+    "aws:appautoscaling/policy:Policy": ForceNew(
+        ("name", "resourceId", "scalableDimension", "serviceNamespace"), "schema"),
+    # A provider pointed at another cluster replaces every resource it manages (pulumi-kubernetes DiffConfig).
+    "pulumi:providers:kubernetes": ForceNew(("kubeconfig", "context", "cluster"), "schema"),
+}
+
+# pulumi-kubernetes provider/pkg/provider/diff.go (read): per kind, on top of metadata.name/namespace.
+_KIND_EXTRA: dict[str, tuple[str, ...]] = {
+    "apps/v1:Deployment": ("spec.selector",),
+    "apps/v1:DaemonSet": ("spec.selector",),
+    "apps/v1:StatefulSet": ("spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector",
+                            "spec.serviceName", "spec.volumeClaimTemplates"),
+    "core/v1:Service": ("spec.clusterIP",),
+    "core/v1:ResourceQuota": ("spec.scopes",),
+    "core/v1:ConfigMap": ("binaryData", "data"),
+    "core/v1:Secret": ("type", "stringData", "data"),
+    "rbac.authorization.k8s.io/v1:RoleBinding": ("roleRef",),
+    "rbac.authorization.k8s.io/v1:ClusterRoleBinding": ("roleRef",),
+    "batch/v1:Job": ("spec.completions", "spec.parallelism", "spec.selector", "spec.template"),
+}
+# A Helm release is a component-like resource of the provider: a new name or namespace is a new release.
+_HELM_RELEASE = ForceNew(("name", "namespace"), "schema")
+
+
+def force_new(resource_type: str) -> ForceNew | None:
+    """The entry for a type, or None when the table does not know it (a test keeps that from shipping)."""
+    if resource_type in AWS:
+        return AWS[resource_type]
+    if resource_type == "kubernetes:helm.sh/v3:Release":
+        return _HELM_RELEASE
+    if resource_type.startswith("kubernetes:"):
+        kind = resource_type.removeprefix("kubernetes:")
+        return ForceNew(_K8S_METADATA + _KIND_EXTRA.get(kind, ()), "read")
+    return None
+
+
+def _covers(prefix: str, path: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+def replacing_paths(resource_type: str, paths: list[str]) -> list[str]:
+    """The changed input paths (flattened, e.g. productionVariants[0].instanceType) that force a replacement."""
+    entry = force_new(resource_type)
+    if entry is None:
+        return []
+    found = []
+    for path in paths:
+        general = _INDEX.sub("[*]", path)
+        if ALL_INPUTS in entry.paths:
+            if not any(_covers(keep, general) for keep in entry.except_paths):
+                found.append(path)
+        elif any(_covers(_INDEX.sub("[*]", prefix), general) for prefix in entry.paths):
+            found.append(path)
+    return found

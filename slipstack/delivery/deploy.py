@@ -1,0 +1,243 @@
+"""`slipstack deploy` and `slipstack rollback`: one stack from packaged artifacts to a smoke-tested service.
+
+Order, and why:
+1. plan offline with the policy pack: a mandatory violation stops the deploy before any call to AWS;
+2. every artifact the plan points at must be one this run packaged and will publish (content-addressed
+   key = the package's digest), else the program would deploy a model whose data never arrives;
+3. `pulumi up --target` the artifact buckets and their KMS keys only (the first deploy has neither), then
+   `slipstack publish` each package into its bucket: the full `pulumi up` then finds the object it names;
+4. `pulumi up` with the policy pack, then the smoke test of every target the stack deployed, each with
+   the example request packaged with that model;
+5. only then record the deployed commit and artifact fingerprint as stack tags: the last good deployment
+   `slipstack rollback` returns to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contracts import delivery
+from contracts.artifact_layout import SAGEMAKER_ARCHIVE, artifact_key, local_package_dir
+from slipstack.delivery.errors import DeliveryInputError, DeployFailedError, NothingToRollBackError
+from slipstack.delivery.pulumi_cli import PulumiCli
+
+# Custom resources of these components hold what `slipstack publish` needs before the full deploy.
+STORAGE_COMPONENTS = ("slipstack:aws:ModelArtifactBucket", "slipstack:aws:ModelKmsKey")
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    model: str
+    version: str
+    folder: Path
+    digest: str
+
+
+@dataclass(frozen=True)
+class PublishTarget:
+    model: str
+    bucket: str
+    kms_key_id: str
+    model_data_url: str
+
+
+@dataclass
+class DeployResult:
+    stack: str
+    commit: str
+    fingerprint: str
+    published: list[str] = field(default_factory=list)
+    smoke: list[dict[str, Any]] = field(default_factory=list)
+
+
+def fingerprint(packages: Mapping[str, PackagedModel]) -> str:
+    """One 64-character value naming every artifact of a deployment (fits a stack tag for any model count)."""
+    lines = "".join(f"{name}={packages[name].digest}\n" for name in sorted(packages))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def packaged_models(project_root: Path, plan: Mapping[str, Any]) -> dict[str, PackagedModel]:
+    """The verified local package of every model version the plan deploys."""
+    from model_packaging.verify import verify_directory
+
+    packages: dict[str, PackagedModel] = {}
+    models = (plan.get("outputs") or {}).get("models") or {}
+    for name, entry in sorted(models.items()):
+        version = str(entry.get("version"))
+        folder = project_root / local_package_dir(name, version)
+        if not (folder / "manifest.json").is_file():
+            raise DeliveryInputError(
+                f"{folder}: model {name} {version} is deployed by stack {plan.get('stack')} but not packaged; "
+                "run `make prepare` (or `slipstack prepare --stack ...`) before deploying"
+            )
+        manifest = verify_directory(folder)
+        packages[name] = PackagedModel(name, version, folder, manifest.digest)
+    return packages
+
+
+def publish_targets(plan: Mapping[str, Any], packages: Mapping[str, PackagedModel]) -> list[PublishTarget]:
+    """Where each AWS model's package goes; refuses a plan whose artifact URL no publish step writes."""
+    aliases = {
+        r.get("name"): (r.get("inputs") or {}).get("name")
+        for r in plan.get("resources") or []
+        if r.get("type") == "aws:kms/alias:Alias"
+    }
+    targets = []
+    models = (plan.get("outputs") or {}).get("models") or {}
+    for name, entry in sorted(models.items()):
+        package = packages[name]
+        onprem = entry.get("onprem") or {}
+        if onprem and onprem.get("artifact_sha256") not in (package.digest, package.digest.removeprefix("sha256:")):
+            raise DeliveryInputError(
+                f"stack {plan.get('stack')}: models.{name}.onprem.artifact_sha256 is "
+                f"{onprem.get('artifact_sha256')!r} but the package in {package.folder} has digest {package.digest}; "
+                "re-run `slipstack plan` after `slipstack package`"
+            )
+        aws = entry.get("aws")
+        if not aws:
+            continue
+        bucket = aws.get("artifact_bucket")
+        expected = f"s3://{bucket}/{artifact_key(name, package.digest, SAGEMAKER_ARCHIVE)}"
+        if aws.get("model_data_url") != expected:
+            raise DeliveryInputError(
+                f"stack {plan.get('stack')}: models.{name}.aws.model_data_url is {aws.get('model_data_url')!r}, "
+                f"which no publish step writes (publishing {package.folder} writes {expected}); package the model "
+                "(`slipstack package --spec ...`) and plan again"
+            )
+        alias = aliases.get(f"{name}-kms-alias")
+        if not alias:
+            raise DeliveryInputError(
+                f"stack {plan.get('stack')}: no KMS alias {name}-kms-alias in the plan to encrypt the artifact with"
+            )
+        targets.append(PublishTarget(name, str(bucket), str(alias), expected))
+    return targets
+
+
+def storage_urns(plan: Mapping[str, Any]) -> list[str]:
+    """Custom resources of the artifact buckets and KMS keys whose dependencies are all in the same set."""
+    resources = {r["urn"]: r for r in plan.get("resources") or []}
+    chosen = {
+        urn for urn, r in resources.items()
+        if r.get("custom", True) and any(f"::{c}$" in urn for c in STORAGE_COMPONENTS)
+    }
+    changed = True
+    while changed:  # drop anything needing a resource outside the set (roles, the access-log bucket)
+        changed = False
+        for urn in sorted(chosen):
+            needed = [d for d in resources[urn].get("dependencies") or [] if resources.get(d, {}).get("custom", True)]
+            if any(d not in chosen for d in needed):
+                chosen.discard(urn)
+                changed = True
+    return sorted(chosen)
+
+
+def _plan(project_root: Path, stack: str, out: Path) -> dict[str, Any]:
+    from slipstack.commands.policy_command import evaluate_and_report
+    from slipstack.plan.runner import find_project, plan_stack
+
+    result = plan_stack(stack, find_project(project_root), out)
+    evaluate_and_report(result.out_dir / "plan.json", None, None)  # raises on a mandatory violation (exit 1)
+    return result.document
+
+
+def smoke_stack(outputs: Mapping[str, Any], packages: Mapping[str, PackagedModel], source: str,
+                sagemaker_client: Any = None) -> list[dict[str, Any]]:
+    """Each model with its own packaged example, against every target the stack deployed it to."""
+    from monitoring.errors import SmokeTestError
+    from monitoring.smoke import deployed_models, example_from_manifest, run_smoke
+
+    models = deployed_models(outputs, source)
+    checks: list[dict[str, Any]] = []
+    for name in sorted(models):
+        package = packages.get(name)
+        if package is None:
+            raise DeliveryInputError(f"{source}: model {name} is deployed but has no local package to smoke-test with")
+        result = run_smoke(models, example_from_manifest(package.folder / "manifest.json"), only_model=name,
+                           sagemaker_client=sagemaker_client)
+        checks += [c.model_dump(mode="json") for c in result.checks]
+    failed = [f"{c['model']}/{c['target']}: {'; '.join(c['problems'])}" for c in checks if not c["passed"]]
+    if failed:
+        raise SmokeTestError("smoke test failed: " + " | ".join(failed))
+    return checks
+
+
+def deploy_stack(project_root: Path, stack: str, commit: str, *, expected_fingerprint: str | None = None,
+                 publish: Callable[[PackagedModel, PublishTarget], str] | None = None,
+                 log: Callable[[str], None] = print) -> DeployResult:
+    from slipstack.delivery.credentials import stack_access
+
+    project_root = project_root.resolve()
+    access = stack_access(project_root, stack)
+    log(f"{stack}: plan and policy verdict")
+    plan = _plan(project_root, stack, project_root / "build" / "deploy" / stack)
+    packages = packaged_models(project_root, plan)
+    marks = fingerprint(packages)
+    if expected_fingerprint is not None and marks != expected_fingerprint:
+        raise DeployFailedError(
+            f"stack {stack}: the artifacts packaged at {commit[:12]} have fingerprint {marks}, not the recorded "
+            f"{expected_fingerprint}: packaging did not reproduce the deployed version, so it is not re-deployed"
+        )
+    targets = publish_targets(plan, packages)
+    pulumi = PulumiCli(project_root, stack)
+    pulumi.select(access.secrets_provider)
+    policy_pack = project_root / "policies"
+    policy_config = project_root / "policies" / "config" / f"{access.environment}.json"
+    result = DeployResult(stack, commit, marks)
+    _step_output("up_started", "true")  # from here a failure may leave the stack changed: roll back
+    if targets:
+        log(f"{stack}: artifact buckets and keys first ({len(storage_urns(plan))} resources)")
+        pulumi.up(policy_pack, policy_config, targets=storage_urns(plan), message=f"storage for {commit[:12]}")
+        for target in targets:
+            uri = (publish or _publish)(packages[target.model], target)
+            log(f"{stack}: published {uri}")
+            result.published.append(uri)
+    log(f"{stack}: pulumi up")
+    pulumi.up(policy_pack, policy_config, message=f"slipstack deploy {commit[:12]}")
+    log(f"{stack}: smoke test")
+    result.smoke = smoke_stack(pulumi.outputs(), packages, f"stack {stack}")
+    pulumi.set_tag(delivery.DEPLOYED_COMMIT_TAG, commit)
+    pulumi.set_tag(delivery.DEPLOYED_ARTIFACTS_TAG, marks)
+    log(f"{stack}: recorded {commit[:12]} (artifacts {marks[:12]}) as the last good deployment")
+    return result
+
+
+def _step_output(name: str, value: str) -> None:
+    """A GitHub Actions step output (the workflow's rollback step reads it); nothing outside Actions."""
+    import os
+
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as stream:
+            stream.write(f"{name}={value}\n")
+
+
+def _publish(package: PackagedModel, target: PublishTarget) -> str:
+    from model_packaging.publish import publish_artifact
+
+    return publish_artifact(package.folder, target.bucket, target.kms_key_id).archive_uri
+
+
+@dataclass(frozen=True)
+class Recorded:
+    commit: str
+    fingerprint: str
+
+
+def recorded_deployment(project_root: Path, stack: str) -> Recorded:
+    from slipstack.delivery.credentials import stack_access
+
+    access = stack_access(project_root, stack)
+    pulumi = PulumiCli(project_root, stack)
+    pulumi.select(access.secrets_provider)
+    tags = pulumi.tags()
+    commit, marks = tags.get(delivery.DEPLOYED_COMMIT_TAG), tags.get(delivery.DEPLOYED_ARTIFACTS_TAG)
+    if not commit or not marks:
+        raise NothingToRollBackError(
+            f"stack {stack}: nothing deployed yet (no {delivery.DEPLOYED_COMMIT_TAG} tag): there is no good "
+            "deployment to roll back to; fix forward, or `pulumi destroy` the stack"
+        )
+    return Recorded(commit, marks)

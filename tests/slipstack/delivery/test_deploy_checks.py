@@ -1,0 +1,83 @@
+"""The checks `slipstack deploy` and `slipstack credentials` make before anything changes."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from contracts import delivery
+from slipstack.delivery.credentials import StackAccess, check_credentials
+from slipstack.delivery.deploy import PackagedModel, fingerprint, publish_targets, storage_urns
+from slipstack.delivery.errors import DeliveryInputError
+
+DIGEST = "ab" * 32
+
+
+def _plan(model_data_url: str) -> dict:
+    return {
+        "stack": "prod",
+        "outputs": {"models": {"m": {"version": "1.0.0", "aws": {
+            "artifact_bucket": "m-prod-artifacts", "model_data_url": model_data_url}}}},
+        "resources": [{"type": "aws:kms/alias:Alias", "name": "m-kms-alias", "inputs": {"name": "alias/slipstack/m"},
+                       "urn": "urn:alias"}],
+    }
+
+
+def test_the_plan_may_point_only_at_what_publishing_the_package_writes(tmp_path: Path) -> None:
+    packages = {"m": PackagedModel("m", "1.0.0", tmp_path, DIGEST)}
+    good = f"s3://m-prod-artifacts/models/m/{DIGEST}/model.tar.gz"
+    (target,) = publish_targets(_plan(good), packages)
+    assert (target.bucket, target.kms_key_id, target.model_data_url) == ("m-prod-artifacts", "alias/slipstack/m", good)
+    with pytest.raises(DeliveryInputError, match="which no publish step writes") as raised:
+        publish_targets(_plan("s3://m-prod-artifacts/models/m/unpackaged-1.0.0/model.tar.gz"), packages)
+    assert raised.value.exit_code == 2 and "models.m.aws.model_data_url" in str(raised.value)
+
+
+def test_the_fingerprint_names_every_artifact(tmp_path: Path) -> None:
+    one = {"a": PackagedModel("a", "1", tmp_path, DIGEST), "b": PackagedModel("b", "1", tmp_path, "cd" * 32)}
+    other = {**one, "b": PackagedModel("b", "1", tmp_path, "ef" * 32)}
+    assert len(fingerprint(one)) == 64 and fingerprint(one) != fingerprint(other)
+    assert fingerprint(one) == fingerprint(dict(reversed(list(one.items()))))
+
+
+def test_storage_first_takes_buckets_and_keys_but_nothing_needing_other_resources() -> None:
+    bucket = "urn:pulumi:prod::p::slipstack:aws:ModelArtifactBucket$aws:s3/bucket:Bucket::b"
+    policy = "urn:pulumi:prod::p::slipstack:aws:ModelArtifactBucket$aws:s3/bucketPolicy:BucketPolicy::p"
+    key = "urn:pulumi:prod::p::slipstack:aws:ModelKmsKey$aws:kms/key:Key::k"
+    role = "urn:pulumi:prod::p::slipstack:aws:SageMakerExecutionRole$aws:iam/role:Role::r"
+    plan = {"resources": [
+        {"urn": bucket, "custom": True, "dependencies": []},
+        {"urn": policy, "custom": True, "dependencies": [bucket, role]},
+        {"urn": key, "custom": True, "dependencies": []},
+        {"urn": role, "custom": True, "dependencies": []},
+    ]}
+    assert storage_urns(plan) == sorted([bucket, key])
+
+
+def _kubeconfig(context: str) -> str:
+    return f"apiVersion: v1\nkind: Config\ncontexts:\n- name: {context}\n  context: {{cluster: c, user: u}}\n"
+
+
+def test_missing_settings_are_named_with_where_to_add_them(tmp_path: Path) -> None:
+    access = StackAccess("dev", "dev", "dev-cluster", "awskms://alias/slipstack-state-dev?region=eu-west-1")
+    report = check_credentials(access, {"HOME": str(tmp_path)}, tmp_path)
+    text = " ".join(report.problems)
+    assert delivery.AWS_ROLE_ENV in text and delivery.BACKEND_URL_ENV in text
+    assert delivery.KUBECONFIG_DATA_ENV in text and "SLIPSTACK_DEV_RUNNER" in text and "'dev-cluster'" in text
+    assert delivery.PASSPHRASE_ENV not in text  # the KMS secrets provider needs no passphrase
+
+
+def test_a_kubeconfig_secret_is_written_private_and_must_hold_the_context(tmp_path: Path) -> None:
+    access = StackAccess("prod", "prod", "onprem-prod", None)
+    env = {delivery.AWS_ROLE_ENV: "arn:aws:iam::1:role/r", delivery.BACKEND_URL_ENV: "s3://b",
+           delivery.PASSPHRASE_ENV: "x", delivery.KUBECONFIG_DATA_ENV: base64.b64encode(
+               _kubeconfig("onprem-prod").encode()).decode()}
+    report = check_credentials(access, env, tmp_path)
+    assert report.problems == [] and report.kubeconfig is not None
+    assert report.kubeconfig.stat().st_mode & 0o777 == 0o600
+    wrong = {**env, delivery.KUBECONFIG_DATA_ENV: base64.b64encode(_kubeconfig("other").encode()).decode()}
+    assert any("'onprem-prod'" in p for p in check_credentials(access, wrong, tmp_path).problems)
+    passphrase = check_credentials(access, {k: v for k, v in env.items() if k != delivery.PASSPHRASE_ENV}, tmp_path)
+    assert any(delivery.PASSPHRASE_ENV in p for p in passphrase.problems)
