@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SCAN_VENV := .venv-scan
 BENCH_VENV := .venv-bench
-STACKS := dev staging prod
+STACKS := dev staging prod modes
 SPECS := deployments
 
 .PHONY: setup demo test check lint typecheck bench-setup clean system-deps prepare preview audit

@@ -681,6 +681,14 @@ MEANINGS: tuple[Meaning, ...] = (
     ),
     _m(
         "ALL",
+        {t.KMS_KEY, t.S3_BUCKET, t.SM_ENDPOINT},
+        "prod stateful resources protected from deletion",
+        ("Slipstack (no rule set has it): Pulumi protect/retainOnDelete on stateful prod resources",),
+        "own",
+        ("STATEFUL-PROTECTED",),
+    ),
+    _m(
+        "ALL",
         {t.S3_BUCKET, t.SM_ENDPOINT, t.SM_MODEL},
         "data residency: region allowed for the data class",
         ("Slipstack (no anchor): data residency",),

@@ -7,7 +7,7 @@ expires); `aws.eks.Cluster` (private API endpoint, public only for the given CID
 log types, secrets envelope-encrypted with the KMS key, access entries with the creator as admin);
 the node role (EKS worker, CNI and ECR read-only managed policies, the allowlisted ones) and an
 `aws.eks.NodeGroup`. EC2 does not send `aws:SourceAccount` when it assumes an instance role, so the
-node role's trust cannot carry that condition; the role carries the reasoned exemption tag for IAM-TRUST.
+node role's trust cannot carry that condition (IAM-TRUST asks it of the services that send it).
 `oidc_issuer_url` is the cluster's OIDC issuer, which IRSA roles (see load_balancer_controller.py) trust.
 """
 
@@ -20,8 +20,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from contracts.tags import EXEMPTION_TAG_PREFIX
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 NODE_POLICIES = (
@@ -112,9 +110,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-node-role",
             assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
-            tags={**args.tags, f"{EXEMPTION_TAG_PREFIX}IAM-TRUST":
-                  "EC2 sends no aws:SourceAccount when it assumes an instance role; the condition would stop "
-                  "nodes from joining"},
+            tags=dict(args.tags),
             opts=child,
         )
         attachments = [

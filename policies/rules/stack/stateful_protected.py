@@ -34,7 +34,9 @@ RULE = Rule(
     "namespaces) carry the protect option, so a deploy cannot delete them.",
     severity="high",
     remediation="Set protect=True and retain_on_delete=True on the resource (stacks/protection.py does it for prod).",
-    anchors=("Pulumi protect", "AWS Well-Architected REL09"),
+    anchors=("Slipstack (no rule set has it): Pulumi protect/retainOnDelete on stateful prod resources",
+             "AWS Well-Architected REL09"),
     enforcement="M(p)",
     stack_check=check,
+    stack_types=frozenset(STATEFUL_TYPES),
 )
