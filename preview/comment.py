@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from preview.cost import CostEstimate, PriceTable, estimate_cost
 from preview.diagram import render_mermaid
@@ -251,6 +252,17 @@ def _headlines(preview: Preview, per_stack: int = 4) -> list[str]:
     return lines
 
 
+def _unused_exemptions(unused: list[dict[str, Any]]) -> list[str]:
+    if not unused:
+        return []
+    lines = ["", f"**Unused exemptions ({len(unused)}):** they waive nothing; fix the rule id or resource name, "
+             "or remove them.", ""]
+    for item in unused:
+        names = ", ".join(_code(str(n)) for n in item.get("resources") or [])
+        lines.append(f"- {_code(str(item.get('policy', '?')))} ({item.get('source', '?')}) for {names}")
+    return lines
+
+
 def _mandatory(stack: StackPreview, detail: int) -> list[str]:
     head = stack.diff.head
     if head is None or head.verdict is None:
@@ -262,18 +274,19 @@ def _mandatory(stack: StackPreview, detail: int) -> list[str]:
             ]
         return []
     mandatory = sorted(head.verdict.mandatory, key=lambda v: (v.get("policy", ""), v.get("urn", "")))
+    unused = _unused_exemptions(head.verdict.unused_exemptions)
     if not mandatory:
-        return []
+        return unused
     lines = ["", f"**Mandatory violations ({len(mandatory)}):**", ""]
     if detail >= 0:
         width = 300 if detail >= 1 else 120
-        lines += ["| Policy | Resource | Message |", "|---|---|---|"]
+        lines += ["| Policy | Resource | Message | Fix |", "|---|---|---|---|"]
         for v in mandatory:
             lines.append(
                 f"| {_code(v.get('policy', '?'))} | {_code(v.get('urn', '').rsplit('::', 1)[-1] or '(stack)')} "
-                f"| {_cell(v.get('message', ''), width)} |"
+                f"| {_cell(v.get('message', ''), width)} | {_cell(v.get('remediation', ''), width)} |"
             )
-        return lines
+        return lines + unused
     # Last resort for thousands of violations: one row per policy with the resources it hits.
     by_policy: dict[str, list[str]] = {}
     for v in mandatory:

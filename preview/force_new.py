@@ -52,6 +52,16 @@ AWS: dict[str, ForceNew] = {
     "aws:kms/key:Key": ForceNew(
         ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"), "schema"),
     "aws:kms/alias:Alias": ForceNew(("name", "namePrefix"), "schema"),
+    # Added with the VPC endpoints, ECR repository, WAF, EKS add-on and batch dead-letter queue; from the
+    # provider's documented ForceNew arguments, still to be read against its source.
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ForceNew(("vpcId", "serviceName", "vpcEndpointType"), "schema"),
+    "aws:ecr/repository:Repository": ForceNew(("name", "encryptionConfigurations"), "schema"),
+    "aws:eks/addon:Addon": ForceNew(("clusterName", "addonName"), "schema"),
+    "aws:scheduler/scheduleGroup:ScheduleGroup": ForceNew(("name", "namePrefix"), "schema"),
+    "aws:sqs/queue:Queue": ForceNew(("name", "namePrefix", "fifoQueue"), "schema"),
+    "aws:sqs/queuePolicy:QueuePolicy": ForceNew(("queueUrl",), "schema"),
+    "aws:wafv2/webAcl:WebAcl": ForceNew(("name", "namePrefix", "scope"), "schema"),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": ForceNew(("resourceArn", "webAclArn"), "schema"),
     "aws:iam/role:Role": ForceNew(("name", "namePrefix", "path"), "schema"),
     "aws:iam/policy:Policy": ForceNew(("name", "namePrefix", "path", "description"), "schema"),
     "aws:iam/rolePolicy:RolePolicy": ForceNew(("name", "namePrefix", "role"), "schema"),

@@ -26,6 +26,8 @@ class PolicyVerdict:
     violations: list[dict[str, str]]
     policies_run: int
     resources_checked: int
+    # Exemptions that waived nothing (stale or misspelt): shown so a reviewer removes or fixes them.
+    unused_exemptions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def mandatory(self) -> list[dict[str, str]]:
@@ -95,6 +97,7 @@ def _read_verdict(path: Path) -> PolicyVerdict | None:
         violations=[{key: str(value) for key, value in v.items()} for v in violations],
         policies_run=int(data.get("policies_run") or 0),
         resources_checked=int(data.get("resources_checked") or 0),
+        unused_exemptions=[u for u in data.get("unused_exemptions") or [] if isinstance(u, dict)],
     )
 
 

@@ -138,3 +138,12 @@ def test_stack_missing_on_head_is_reported_not_hidden(tmp_path: Path) -> None:
     text = render_comment(_preview(base, head))
     assert "Stack `prod` is planned on the base but not on the head" in text
     assert "| `prod` | stack not in head plans (-12) |" in text
+
+
+def test_unused_exemptions_are_listed_for_the_reviewer() -> None:
+    from preview.comment import _unused_exemptions
+
+    lines = _unused_exemptions([{"policy": "SM-MODEL-NETISO", "source": "config", "resources": ["m-endpoint-modle"]}])
+    assert lines[1].startswith("**Unused exemptions (1):** they waive nothing")
+    assert "`SM-MODEL-NETISO` (config) for `m-endpoint-modle`" in lines[-1]
+    assert _unused_exemptions([]) == []
