@@ -294,6 +294,13 @@ def _listener_certificate(r: Identity) -> Answer:
     return f"{r.state.get('listenerArn') or ''}_{r.state.get('certificateArn') or ''}", {}
 
 
+def _eks_addon(r: Identity) -> Answer:
+    cluster = str(r.state.get("clusterName") or "cluster")
+    addon = str(r.state.get("addonName") or r.name)
+    return f"{cluster}:{addon}", {"arn": r.arn("eks", f"addon/{cluster}/{addon}/{r.uuid()}"),
+                                  "createdAt": "2026-01-01T00:00:00Z", "modifiedAt": "2026-01-01T00:00:00Z"}
+
+
 def _sagemaker(kind: str) -> Format:
     # SageMaker lower-cases the name in its ARNs (CreateEndpoint returns ...:endpoint/<lowercase name>).
     def answer(r: Identity) -> Answer:
@@ -342,6 +349,7 @@ AWS_FORMATS: dict[str, Format] = {
     "aws:lb/listenerCertificate:ListenerCertificate": _listener_certificate,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:eks/addon:Addon": _eks_addon,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/listener:Listener": _listener,
     "aws:lb/listenerRule:ListenerRule": _listener_rule,

@@ -46,7 +46,7 @@ SAR_FORMATS: dict[str, str] = {
     "scheduler": r"arn:aws:scheduler:([a-z0-9-]+:\d{12}:(schedule/[\w.-]+/[\w.-]+|schedule-group/[\w.-]+)|"
                  r"::aws-sdk:[a-z0-9]+:[a-zA-Z0-9]+)",
     "sqs queue": r"arn:aws:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?",
-    "eks": r"arn:aws:eks:[a-z0-9-]+:\d{12}:(cluster/[\w-]+|nodegroup/[\w-]+/[\w-]+/[0-9a-f-]{36})",
+    "eks": r"arn:aws:eks:[a-z0-9-]+:\d{12}:(cluster/[\w-]+|(nodegroup|addon)/[\w-]+/[\w-]+/[0-9a-f-]{36})",
     "elbv2": r"arn:aws:elasticloadbalancing:[a-z0-9-]+:\d{12}:(loadbalancer/app/[\w-]+/[0-9a-f]{16}|"
              r"listener/app/[\w-]+/[0-9a-f]{16}/[0-9a-f]{16}|listener-rule/app/[\w-]+/[0-9a-f]{16}/[0-9a-f]{16}/"
              r"[0-9a-f]{16}|targetgroup/[\w-]{1,32}/[0-9a-f]{16})",
