@@ -46,7 +46,7 @@ def prepare(
             except SlipstackError as error:
                 typer.echo(f"{name}: {spec_path} not packaged: {error}", err=True)
                 continue
-            out = _default_package_dir(project.root / spec_path, resolved.spec.metadata.name,
+            out = _default_package_dir(project.root / spec_path, project.root, resolved.spec.metadata.name,
                                        resolved.spec.model.version)
             if out in done:
                 continue
