@@ -233,7 +233,9 @@ def test_shifted_traffic_pages_by_email_and_sms_and_healthy_traffic_sends_nothin
         local = {"--profile": str(manifest), "--pushgateway": gateway}
 
         # Healthy: the reference traffic. The verdict is published, seen by Prometheus, and nothing is sent.
-        capture(service, reference_rows(MODEL), tmp_path / "healthy")
+        # Five passes over the reference: the captured share is then a window the check can judge (below its
+        # minimum rows every feature is insufficient_data and no verdict is published, rightly).
+        capture(service, reference_rows(MODEL) * 5, tmp_path / "healthy")
         run_rendered_job(command, {**local, "--current": f"{tmp_path / 'healthy'}/"})
         wait_for(lambda: query(prometheus, f'slipstack_drifted_features{{model="{MODEL}"}} == 0'), 20,
                  "the healthy verdict reaching Prometheus")
@@ -242,7 +244,7 @@ def test_shifted_traffic_pages_by_email_and_sms_and_healthy_traffic_sends_nothin
         assert inbox.webhooks == [] and inbox.emails == [], "healthy traffic sent a notification"
 
         # Shifted: every input moved by two standard deviations.
-        capture(service, shifted_rows(MODEL, features), tmp_path / "shifted")
+        capture(service, shifted_rows(MODEL, features) * 5, tmp_path / "shifted")
         run_rendered_job(command, {**local, "--current": f"{tmp_path / 'shifted'}/"})
         pushed = time.monotonic()
         wait_for(lambda: inbox.webhooks and drift_recipients(inbox) == emails, DELIVERY_SECONDS,
