@@ -88,6 +88,12 @@ class CachedResponses:
                 break
         body = b"".join(chunks)
         request, request_id = _without_id(body)
+        if request is not None and request_id is None:
+            # As MLServer does: a request without an id gets one, returned in the answer and written to the
+            # capture record, so the caller can file delayed labels under it for the quality job.
+            import uuid
+
+            request_id = str(uuid.uuid4())
         key = None
         if request is not None and cache is not None:
             # Keyed on the request without its id: callers that number their requests still share answers.
