@@ -32,3 +32,12 @@ def k8s_label_value(value: str) -> str:
 # annotation `exempt.slipstack.dev/<rule-id>` whose value is the reason. An empty reason is invalid.
 EXEMPTION_TAG_PREFIX = "slipstack:exempt:"
 K8S_EXEMPTION_ANNOTATION_PREFIX = "exempt.slipstack.dev/"
+
+
+def owning_model(name: str, models: list[str]) -> str | None:
+    """The model a resource belongs to by its logical name: every resource of a model is named after it
+    (`<model>-...`); the longest matching model name wins, so `a-b-kms` belongs to `a-b`, not `a`."""
+    for model in sorted(models, key=len, reverse=True):
+        if name == model or name.startswith(model + "-"):
+            return model
+    return None

@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from contracts.tags import EXEMPTION_TAG_PREFIX, K8S_EXEMPTION_ANNOTATION_PREFIX
+from contracts.tags import EXEMPTION_TAG_PREFIX, K8S_EXEMPTION_ANNOTATION_PREFIX, owning_model
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,6 @@ class SpecExemptionEntry:
     rule: str
     resource: str
     reason: str
-
-
-def model_of(name: str, models: Sequence[str]) -> str | None:
-    """The model a resource belongs to: every resource of a model is named after it (longest name wins)."""
-    for model in sorted(models, key=len, reverse=True):
-        if name == model or name.startswith(model + "-"):
-            return model
-    return None
 
 
 class SpecExemptionTransformation:
@@ -45,7 +37,7 @@ class SpecExemptionTransformation:
         self._lineage: dict[int, tuple[str, ...]] = {}
 
     def exemptions_for(self, name: str, lineage: tuple[str, ...]) -> dict[str, str]:
-        model = model_of(name, self._models)
+        model = owning_model(name, self._models)
         return {
             entry.rule: entry.reason
             for entry in self._entries

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from contracts.tags import owning_model
+
 SHARED = "(stack)"
 
 
@@ -16,19 +18,11 @@ def _target_of(resource_type: str) -> str:
     return resource_type.split(":")[0]
 
 
-def _owner(name: str, models: list[str]) -> str:
-    # Every resource of a model is named after it; the longest matching model name wins (a-b before a).
-    for model in sorted(models, key=len, reverse=True):
-        if name == model or name.startswith(model + "-"):
-            return model
-    return SHARED
-
-
 def resource_counts(document: dict[str, Any]) -> Counter[tuple[str, str, str]]:
     """(model, target, type) -> number of resources, leaving out components (they create nothing)."""
     models = list((document.get("outputs") or {}).get("models", {}))
     return Counter(
-        (_owner(r["name"], models), _target_of(r["type"]), r["type"])
+        (owning_model(r["name"], models) or SHARED, _target_of(r["type"]), r["type"])
         for r in document["resources"]
         if r.get("custom", True) and not r["type"].startswith("pulumi:providers:")
     )

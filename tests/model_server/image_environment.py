@@ -31,6 +31,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,10 +240,7 @@ class Image:
         """Run argv as the image's USER (or `user`, the pod's runAsUser); env is the container's on top of ENV."""
         merged = {**self.env, **(env or {})}
         scratch.mkdir(parents=True, exist_ok=True)
-        root = Path(
-            subprocess.run(["mktemp", "-d", "-p", str(scratch), "root.XXXX"], capture_output=True, text=True,
-                           check=True).stdout.strip()
-        )
+        root = Path(tempfile.mkdtemp(prefix="root.", dir=scratch))
         return run_in_root(argv, root=root, mounts=[Mount(self.venv, "/opt/venv", True), *mounts], env=merged,
                            workdir=workdir or self.workdir, user=user or self.user, groups=groups,
                            directories=self.directories,
@@ -293,8 +291,7 @@ def _build_locked(build: Stage, final: Stage, patterns: list[str], scratch: Path
         raise DockerfileError(f"base image {build.base}: this machine provides Python "
                               f"{sys.version_info.major}.{sys.version_info.minor}")
     key = hashlib.sha256(f"{build.base} {python} {sys.version}".encode())
-    work = Path(subprocess.run(["mktemp", "-d", "-p", str(scratch), "build.XXXX"], capture_output=True, text=True,
-                               check=True).stdout.strip())
+    work = Path(tempfile.mkdtemp(prefix="build.", dir=scratch))
     venv, context = work / "venv", work / "build"
     venv.mkdir()
     context.mkdir()
