@@ -14,6 +14,9 @@ DRIFTED_FEATURES = "DriftedFeatures"  # count of features over the alert thresho
 DRIFT_ROWS = "DriftRows"  # rows a run checked; published by every completed run, 0 when there was no traffic
 MISSING_RATE_MAX = "MissingRateMax"
 QUALITY_METRIC_PREFIX = "Quality"  # QualityAccuracy, QualityF1, QualityRMSE, ...
+# The job command's flag that makes a run call CloudWatch (put_metric_data). A SageMaker job whose argv
+# carries it needs a network path to CloudWatch: network isolation blocks every call (SM-JOB-PUBLISH-PATH).
+CLOUDWATCH_PUBLISH_FLAG = "--cloudwatch"
 
 # Prometheus: the drift job exposes (or pushes) these gauges; the PrometheusRule alerts on them.
 PROM_DRIFT_SCORE = "slipstack_drift_score"  # labels: model, environment, feature, method

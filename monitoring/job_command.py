@@ -28,6 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contracts import metrics
 from monitoring.capture_window import format_duration, parse_duration, schedule_period, window_for_schedule
 from monitoring.errors import InputDataError
 
@@ -155,7 +156,7 @@ def drift_job_command(settings: DriftJobSettings) -> list[str]:
     if settings.pushgateway is not None:
         argv += ["--pushgateway", settings.pushgateway]
     if settings.cloudwatch:
-        argv += ["--cloudwatch"] + (["--region", settings.region] if settings.region else [])
+        argv += [metrics.CLOUDWATCH_PUBLISH_FLAG] + (["--region", settings.region] if settings.region else [])
     if settings.prometheus_textfile is not None:
         argv += ["--prometheus-textfile", settings.prometheus_textfile]
     if settings.partials_out is not None:
@@ -202,7 +203,7 @@ def drift_merge_command(
     if settings.pushgateway is not None:
         argv += ["--pushgateway", settings.pushgateway]
     if settings.cloudwatch:
-        argv += ["--cloudwatch"] + (["--region", settings.region] if settings.region else [])
+        argv += [metrics.CLOUDWATCH_PUBLISH_FLAG] + (["--region", settings.region] if settings.region else [])
     if settings.prometheus_textfile is not None:
         argv += ["--prometheus-textfile", settings.prometheus_textfile]
     return argv
@@ -285,5 +286,5 @@ def quality_job_command(settings: QualityJobSettings) -> list[str]:
     if settings.pushgateway is not None:
         argv += ["--pushgateway", settings.pushgateway]
     if settings.cloudwatch:
-        argv += ["--cloudwatch"] + (["--region", settings.region] if settings.region else [])
+        argv += [metrics.CLOUDWATCH_PUBLISH_FLAG] + (["--region", settings.region] if settings.region else [])
     return argv

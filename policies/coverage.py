@@ -582,6 +582,14 @@ MEANINGS: tuple[Meaning, ...] = (
         ("SFN-TRACING",),
     ),
     _m(
+        "SFN",
+        {t.SFN_STATE_MACHINE},
+        "a processing job that publishes metrics is not network-isolated",
+        ("AWS SageMaker NetworkConfig.EnableNetworkIsolation: no inbound or outbound network calls",),
+        "own",
+        ("SM-JOB-PUBLISH-PATH",),
+    ),
+    _m(
         "EVT",
         {t.SCHEDULER_SCHEDULE},
         "Scheduler schedule encrypted with a CMK",

@@ -47,7 +47,7 @@ from typing import Any, Literal, Protocol
 import pulumi
 import pulumi_aws as aws
 
-from contracts.metrics import CLOUDWATCH_NAMESPACE
+from contracts.metrics import CLOUDWATCH_NAMESPACE, CLOUDWATCH_PUBLISH_FLAG
 from contracts.sagemaker_instances import has_local_nvme
 from infra.aws.batch_transform_schedule import scheduler_trust_policy
 from infra.aws.sagemaker_execution_role import trust_policy as sagemaker_trust_policy
@@ -106,10 +106,25 @@ class ProcessingStepArgs:
     volume_size_gb: int = 30
     inputs: Sequence[ProcessingInputArgs] = ()
     outputs: Sequence[ProcessingOutputArgs] = ()
-    # No network at all where the job needs only its S3 inputs and outputs (SageMaker moves those).
+    # No network at all where the job needs only its S3 inputs and outputs (SageMaker moves those); a
+    # step that publishes metrics must turn it off (refused below).
     network_isolation: bool = True
     max_runtime_seconds: int = 3600
     environment: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def publishes_metrics(self) -> bool:
+        return CLOUDWATCH_PUBLISH_FLAG in self.container_argv
+
+    def __post_init__(self) -> None:
+        # Isolation blocks every call the container makes: a publishing step would fail every run, and its
+        # alarm, seeing no data, would never fire (the pack's SM-JOB-PUBLISH-PATH says the same of a plan).
+        if self.network_isolation and self.publishes_metrics:
+            raise ValueError(
+                f"{self.state_name}: the step publishes to CloudWatch ({CLOUDWATCH_PUBLISH_FLAG}) but is "
+                "network-isolated, which blocks the call: set network_isolation=False on this step (it needs a "
+                "path to CloudWatch: a monitoring VPC endpoint or NAT in its subnets)"
+            )
 
 
 @dataclass(frozen=True)

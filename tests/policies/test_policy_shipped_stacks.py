@@ -172,6 +172,18 @@ def _attach_administrator(plan: dict[str, Any]) -> str:
     return attachment["urn"]
 
 
+def _isolate_publishing_step(plan: dict[str, Any]) -> str:
+    """The first release's drift merge: network-isolated, yet it publishes the metrics its alarm watches."""
+    machine = next(r for r in plan["resources"] if r["type"] == "aws:sfn/stateMachine:StateMachine"
+                   and "MergePartials" in json.loads(r["inputs"]["definition"])["States"])
+    definition = json.loads(machine["inputs"]["definition"])
+    merge = definition["States"]["MergePartials"]["Parameters"]
+    assert "--cloudwatch" in merge["AppSpecification"]["ContainerEntrypoint"]
+    merge["NetworkConfig"]["EnableNetworkIsolation"] = True
+    machine["inputs"]["definition"] = json.dumps(definition)
+    return machine["urn"]
+
+
 WEAKENINGS = [
     (_drop_kms_rotation, "KMS-ROTATION", None),
     (_open_bucket, "S3-PAB", None),
@@ -183,6 +195,7 @@ WEAKENINGS = [
     (_namespace_not_restricted, "K8S-NS-PSA", None),
     (_remove_capture, "SM-CAPTURE-DRIFT", None),
     (_attach_administrator, "IAM-ADMIN-ATTACH", None),
+    (_isolate_publishing_step, "SM-JOB-PUBLISH-PATH", None),
 ]
 
 

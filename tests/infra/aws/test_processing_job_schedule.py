@@ -66,3 +66,16 @@ def test_too_long_job_names_are_refused(pulumi_run: Any) -> None:
 
     with pytest.raises(Exception, match="would exceed 63"):
         pulumi_run(program)
+
+
+def test_a_publishing_step_is_refused_when_network_isolated() -> None:
+    argv = ["slipstack", "drift", "merge", "--partials", "/p", "--cloudwatch", "--region", "eu-west-1"]
+    with pytest.raises(ValueError, match="MergePartials: the step publishes to CloudWatch .* network-isolated"):
+        ProcessingStepArgs(state_name="MergePartials", kind="merge", instance_type="ml.m5.large",
+                           container_argv=argv, network_isolation=True)
+    allowed = ProcessingStepArgs(state_name="MergePartials", kind="merge", instance_type="ml.m5.large",
+                                 container_argv=argv, network_isolation=False)
+    assert allowed.publishes_metrics
+    # A step that only reads and writes its channels keeps the secure default.
+    assert ProcessingStepArgs(state_name="Shard", kind="shard", instance_type="ml.m5.large",
+                              container_argv=["slipstack", "drift"]).network_isolation is True
