@@ -638,13 +638,7 @@ def monitoring_image(context: StackContext) -> tuple[pulumi.Output[str], pulumi.
     """
     settings = context.config.aws.monitoring_job
     configured = settings.image
-    if configured is not None:
-        if "@sha256:" not in configured:
-            raise AwsTranslationError(
-                f"stacks/Pulumi.{context.config.stack}.yaml: slipstack:aws.monitoring_job.image: '{configured}' "
-                "names a tag; jobs run images by digest (append @sha256:<digest>, or drop image to use the "
-                "stack's repository)"
-            )
+    if configured is not None:  # by digest: the stack settings refuse a tag
         return pulumi.Output.from_input(configured), pulumi.Output.from_input(ecr_repository_arn(configured))
     repository = stack_model_server_repository(context)
     url = repository.repository.repository_url

@@ -19,7 +19,7 @@ import difflib
 import ipaddress
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -104,8 +104,69 @@ class MonitoringJobSettings(StackModel):
     )
     tracing: bool = Field(default=True, description="X-Ray tracing of the jobs' state machines.")
 
+    @field_validator("image")
+    @classmethod
+    def _by_digest(cls, image: str | None) -> str | None:
+        if image is not None and "@sha256:" not in image:
+            raise ValueError(f"'{image}' names a tag; jobs run images by digest (append @sha256:<digest>, or drop "
+                             "image to use the stack's repository)")
+        return image
+
+
+# Secret settings: Pulumi config keys whose values are encrypted in the stack file (`pulumi config set --secret`).
+# Only their presence is part of the StackConfig; the program reads the value itself, as a secret Output.
+ALB_CLIENT_SECRET_KEY = "load_balancer_client_secret"
+SECRET_KEYS: dict[str, str] = {
+    ALB_CLIENT_SECRET_KEY: "the OIDC client secret of aws.load_balancer.authentication",
+}
+_HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$"
+
+
+class OidcAuthenticationSettings(StackModel):
+    issuer: str = Field(pattern=_HTTPS_URL, description="OIDC issuer URL (the `iss` of its tokens).")
+    authorization_endpoint: str = Field(pattern=_HTTPS_URL, description="The IdP's authorization endpoint.")
+    token_endpoint: str = Field(pattern=_HTTPS_URL, description="The IdP's token endpoint.")
+    user_info_endpoint: str = Field(pattern=_HTTPS_URL, description="The IdP's user info endpoint.")
+    client_id: str = Field(min_length=1, max_length=256, description="The ALB's client id at the IdP. The "
+                           f"client secret is the secret setting slipstack:{ALB_CLIENT_SECRET_KEY}, never here.")
+    scope: str = Field(default="openid", min_length=1, description="Scopes asked of the IdP.")
+
+
+class CognitoAuthenticationSettings(StackModel):
+    user_pool_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:cognito-idp:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:userpool/[A-Za-z0-9_-]+$",
+        description="ARN of the Cognito user pool.")
+    user_pool_client_id: str = Field(pattern=r"^[A-Za-z0-9]{1,128}$", description="The pool's app client id.")
+    user_pool_domain: str = Field(pattern=r"^[a-z0-9](-?[a-z0-9])*$", description="The pool's domain prefix.")
+
+
+class LoadBalancerAuthentication(StackModel):
+    """Callers authenticated by the ALB before any request reaches a model (listener rule action)."""
+
+    type: Literal["oidc", "cognito"] = Field(
+        description="'oidc' (authenticate-oidc) or 'cognito' (authenticate-cognito).")
+    oidc: OidcAuthenticationSettings | None = Field(default=None, description="The identity provider (type oidc).")
+    cognito: CognitoAuthenticationSettings | None = Field(default=None, description="The user pool (type cognito).")
+    on_unauthenticated_request: Literal["deny", "authenticate"] = Field(
+        default="deny", description="'deny': 401 to a caller without a session (API clients); 'authenticate': "
+        "redirect to the login page (browsers).")
+    session_timeout_seconds: int = Field(default=3600, ge=60, le=604800, description="Session cookie lifetime.")
+
+    @model_validator(mode="after")
+    def _settings_of_its_type(self) -> LoadBalancerAuthentication:
+        chosen, other = ("oidc", "cognito") if self.type == "oidc" else ("cognito", "oidc")
+        if getattr(self, chosen) is None:
+            raise ValueError(f"type '{self.type}' needs its settings under {chosen}:")
+        if getattr(self, other) is not None:
+            raise ValueError(f"type '{self.type}' ignores {other}: remove it (or set type: {other})")
+        return self
+
 
 class LoadBalancerSettings(StackModel):
+    authentication: LoadBalancerAuthentication | None = Field(
+        default=None, description="Authenticate callers at the ALB (OIDC or Cognito) before they reach a model; "
+        "with a WAF or instead of it, what an internet-facing ALB needs in front of confidential models.",
+    )
     internal: bool = Field(
         default=False, description="An internal ALB in the private subnets even when public subnets are configured."
     )
@@ -365,6 +426,20 @@ class StackConfig(StackModel):
         default_factory=KubernetesStackSettings, description="Kubernetes settings."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every resource.")
+    secrets: frozenset[str] = Field(
+        default_factory=frozenset, description="The secret settings present (names only; values are never read here)."
+    )
+
+    @model_validator(mode="after")
+    def _oidc_needs_its_client_secret(self) -> StackConfig:
+        authentication = self.aws.load_balancer.authentication
+        if authentication is not None and authentication.type == "oidc" and ALB_CLIENT_SECRET_KEY not in self.secrets:
+            raise ValueError(
+                f"aws.load_balancer.authentication: type 'oidc' needs its client secret as the secret setting "
+                f"{NAMESPACE}:{ALB_CLIENT_SECRET_KEY} (pulumi config set --secret {NAMESPACE}:{ALB_CLIENT_SECRET_KEY} "
+                "--stack <stack>)"
+            )
+        return self
 
     @field_validator("targets")
     @classmethod
@@ -385,35 +460,58 @@ CONFIG_KEYS: dict[str, str] = {
 }
 
 
-def stack_config_from_values(stack: str, values: Mapping[str, Any], source: str = "stack config") -> StackConfig:
-    """Build the StackConfig from engine-form keys ('slipstack:specs', 'aws:region', ...)."""
+def stack_config_from_values(
+    stack: str,
+    values: Mapping[str, Any],
+    source: str = "stack config",
+    line_of: Callable[..., int] | None = None,
+) -> StackConfig:
+    """Build the StackConfig from engine-form keys ('slipstack:specs', 'aws:region', ...).
+
+    `line_of(key, *path)` (the stack file's lines, when it was read from one) puts `:line` after `source`.
+    """
     fields: dict[str, Any] = {"stack": stack}
     problems: list[str] = []
+
+    def where(key: str, *path: str | int) -> str:
+        return f"{source}:{line_of(key, *path)}" if line_of is not None else source
+
     for key, value in values.items():
         namespace, _, name = key.partition(":")
         if key == "aws:region":
             fields["region"] = value
         elif namespace == NAMESPACE:
-            if name in CONFIG_KEYS:
+            if name in SECRET_KEYS:
+                fields.setdefault("secrets", set()).add(name)
+            elif name in CONFIG_KEYS:
                 fields[CONFIG_KEYS[name]] = value
             else:
                 close = difflib.get_close_matches(name, list(CONFIG_KEYS), n=1)
                 hint = f"did you mean '{NAMESPACE}:{close[0]}'? " if close else ""
                 problems.append(
-                    f"{source}: {key}: unknown key ({hint}allowed: "
+                    f"{where(key)}: {key}: unknown key ({hint}allowed: "
                     f"{', '.join(NAMESPACE + ':' + k for k in CONFIG_KEYS)})"
                 )
     try:
         config = StackConfig.model_validate(fields)
     except ValidationError as error:
         for item in error.errors(include_url=False):
-            loc = ".".join(str(part) for part in item["loc"])
-            key = f"{NAMESPACE}:{loc}" if item["loc"] and item["loc"][0] != "region" else "aws:region"
-            if item["type"] == "missing":
-                problems.append(f"{source}: {key}: required key is missing (add it under config:)")
-                continue
+            parts: list[str | int] = list(item["loc"])
             message = str(item["msg"]).removeprefix("Value error, ")
-            problems.append(f"{source}: {key}: {message} (got {item.get('input')!r})")
+            if not parts:  # a rule across settings: its message starts with the setting it is about
+                parts = list(message.split(":", 1)[0].split("."))
+                message = message.split(":", 1)[1].strip() if ":" in message else message
+            loc = ".".join(str(part) for part in parts)
+            key = f"{NAMESPACE}:{loc}" if parts and parts[0] != "region" else "aws:region"
+            file_key = f"{NAMESPACE}:{parts[0]}" if parts and parts[0] != "region" else "aws:region"
+            at = where(file_key, *parts[1:])
+            if item["type"] == "missing":
+                problems.append(f"{at}: {key}: required key is missing (add it under config:)")
+                continue
+            if not item["loc"]:
+                problems.append(f"{at}: {key}: {message}")
+                continue
+            problems.append(f"{at}: {key}: {message} (got {item.get('input')!r})")
         config = None
     if problems or config is None:
         raise StackConfigError("\n".join(problems))

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 
 from stacks.composition import compose
-from stacks.config import CONFIG_KEYS, NAMESPACE, stack_config_from_values
+from stacks.config import CONFIG_KEYS, NAMESPACE, SECRET_KEYS, stack_config_from_values
 from stacks.protection import protect_stateful_resources
 
 # Collector thresholds while a stack is declared: a young collection every 500,000 allocations, and the older
@@ -48,6 +48,10 @@ def read_engine_config() -> dict[str, Any]:
             values[f"{NAMESPACE}:{key}"] = json.loads(raw)
         except ValueError:
             values[f"{NAMESPACE}:{key}"] = raw
+    for key in SECRET_KEYS:
+        # Presence only: the value stays an encrypted secret until the resource that needs it reads it.
+        if slipstack_config.get_secret(key) is not None:
+            values[f"{NAMESPACE}:{key}"] = True
     region = pulumi.Config("aws").get("region")
     if region:
         values["aws:region"] = region

@@ -6,7 +6,10 @@ protection in prod), an HTTPS listener (ACM certificate, TLS 1.3/1.2 policy, 404
 HTTP listener that only redirects to HTTPS, plus the ingress rule that lets the ALB reach the nodes.
 
 Models are attached with `attach_service`: a target group of type `ip` and a host-header listener rule
-per model; a TargetGroupBinding (created by the stack, `elbv2.k8s.aws/v1beta1`) makes the AWS Load
+per model (with `authentication`, the rule first authenticates the caller at the ALB, through an OIDC
+identity provider or a Cognito user pool, and forwards only then: an unauthenticated API call gets 401,
+`on_unauthenticated_request: deny`, unless a browser login redirect is asked for); a TargetGroupBinding
+(created by the stack, `elbv2.k8s.aws/v1beta1`) makes the AWS Load
 Balancer Controller register the model Service's pod IPs in that target group. The controller must run
 in the cluster; this component does not install it.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -22,6 +26,54 @@ import pulumi_aws as aws
 from infra.aws.access_log_bucket import ALB_LOG_PREFIX
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+@dataclass(frozen=True)
+class OidcListenerAuthentication:
+    """`authenticate-oidc`: the ALB runs the OIDC authorization-code flow against the identity provider."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    user_info_endpoint: str
+    client_id: str
+    client_secret: pulumi.Input[str]  # a secret setting of the stack, never a value in a file
+    scope: str = "openid"
+    on_unauthenticated_request: Literal["deny", "authenticate"] = "deny"
+    session_timeout_seconds: int = 3600
+
+    def action(self) -> dict[str, Any]:
+        return {"type": "authenticate-oidc", "authenticate_oidc": {
+            "issuer": self.issuer, "authorization_endpoint": self.authorization_endpoint,
+            "token_endpoint": self.token_endpoint, "user_info_endpoint": self.user_info_endpoint,
+            "client_id": self.client_id, "client_secret": self.client_secret, "scope": self.scope,
+            "on_unauthenticated_request": self.on_unauthenticated_request,
+            "session_timeout": self.session_timeout_seconds,
+        }}
+
+
+@dataclass(frozen=True)
+class CognitoListenerAuthentication:
+    """`authenticate-cognito`: the ALB signs callers in through a Cognito user pool (its app client's secret
+    stays in Cognito: the ALB fetches it)."""
+
+    user_pool_arn: str
+    user_pool_client_id: str
+    user_pool_domain: str
+    scope: str = "openid"
+    on_unauthenticated_request: Literal["deny", "authenticate"] = "deny"
+    session_timeout_seconds: int = 3600
+
+    def action(self) -> dict[str, Any]:
+        return {"type": "authenticate-cognito", "authenticate_cognito": {
+            "user_pool_arn": self.user_pool_arn, "user_pool_client_id": self.user_pool_client_id,
+            "user_pool_domain": self.user_pool_domain, "scope": self.scope,
+            "on_unauthenticated_request": self.on_unauthenticated_request,
+            "session_timeout": self.session_timeout_seconds,
+        }}
+
+
+ListenerAuthentication = OidcListenerAuthentication | CognitoListenerAuthentication
 
 
 @dataclass(frozen=True)
@@ -35,6 +87,8 @@ class ApplicationLoadBalancerArgs:
     node_security_group_id: pulumi.Input[str]
     service_port: int = 8080
     deletion_protection: bool = True
+    # Every model's listener rule authenticates its callers first (None: the rule forwards directly).
+    authentication: ListenerAuthentication | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -127,8 +181,18 @@ class ApplicationLoadBalancer(pulumi.ComponentResource):
             listener_arn=self.https_listener.arn,
             priority=self._priority,
             conditions=[{"host_header": {"values": [host]}}],
-            actions=[{"type": "forward", "target_group_arn": target_group.arn}],
+            actions=listener_rule_actions(self._args.authentication, target_group.arn),
             tags=tags,
             opts=child,
         )
         return target_group
+
+
+def listener_rule_actions(
+    authentication: ListenerAuthentication | None, target_group_arn: pulumi.Input[str]
+) -> list[Any]:  # the SDK's ListenerRuleActionArgsDict, built from plain dicts
+    """The rule's actions in order: authenticate first (when configured), then forward."""
+    forward = {"type": "forward", "target_group_arn": target_group_arn}
+    if authentication is None:
+        return [forward]
+    return [{**authentication.action(), "order": 1}, {**forward, "order": 2}]

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 
 def validate(
     specs: Annotated[list[Path], typer.Argument(help="Spec files, or folders of *.yaml specs.", show_default=False)],
+    stack: Annotated[
+        list[str] | None,
+        typer.Option(help="Also check this stack (repeatable); default: every stack of the specs' project that "
+                     "deploys one of them."),
+    ] = None,
 ) -> None:
-    """Check deployment specs; print every problem as file:line: field: what is wrong (what is allowed)."""
+    """Check deployment specs, and the stacks that deploy them; print every problem as file:line: field: what
+    is wrong (what is allowed)."""
     from deployment_spec import SpecError, iter_spec_files, load_spec
 
-    problems = []
+    problems: list[Any] = []
     checked = 0
+    validated: list[Path] = []
     for path in iter_spec_files(specs):
         checked += 1
+        validated.append(path)
         try:
             loaded = load_spec(path)
         except SpecError as error:
@@ -30,11 +38,59 @@ def validate(
     if checked == 0:
         typer.echo("error: no spec files found (pass *.yaml files or a folder holding them)", err=True)
         raise typer.Exit(2)
+    seen = {str(problem) for problem in problems}
+    stacks_checked = 0
+    for stack_file, project_root in _stacks_to_check(validated, stack or []):
+        from contracts.errors import shown_path
+        from stacks.checks import check_stack, read_stack_file
+
+        stacks_checked += 1
+        found = [p for p in check_stack(project_root, read_stack_file(stack_file, _stack_name(stack_file)))
+                 if p not in seen]
+        seen.update(found)
+        problems += found
+        if not found:
+            typer.echo(f"ok  {shown_path(stack_file)}  stack {_stack_name(stack_file)}")
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:
-        typer.echo(f"{len(problems)} problem(s) in {checked} spec file(s)", err=True)
+        stacks = f" and {stacks_checked} stack file(s)" if stacks_checked else ""
+        typer.echo(f"{len(problems)} problem(s) in {checked} spec file(s){stacks}", err=True)
         raise typer.Exit(2)
+
+
+def _stack_name(stack_file: Path) -> str:
+    return stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
+def _stacks_to_check(specs: list[Path], named: list[str]) -> list[tuple[Path, Path]]:
+    """(stack file, project root) of the named stacks, or of every stack whose slipstack:specs lists one of
+    `specs`, in the Pulumi project holding the specs (none outside a project)."""
+    from slipstack.plan.runner import PlanError, find_project
+    from stacks.checks import read_stack_file
+
+    projects = {}
+    for spec in specs:
+        try:
+            project = find_project(spec.parent)
+        except PlanError:
+            continue
+        projects[project.root] = project
+    wanted = {spec.resolve() for spec in specs}
+    found: list[tuple[Path, Path]] = []
+    for project in projects.values():
+        for name in project.stacks():
+            path = project.stack_file(name)
+            if named:
+                if name in named:
+                    found.append((path, project.root))
+                continue
+            listed = read_stack_file(path, name).values.get("slipstack:specs") or []
+            if any((project.root / str(item)).resolve() in wanted for item in listed):
+                found.append((path, project.root))
+    if named and not found:
+        raise typer.BadParameter(f"no stack {', '.join(named)} in the specs' project", param_hint="--stack")
+    return found
 
 
 def schema(

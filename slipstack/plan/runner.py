@@ -64,6 +64,9 @@ def find_project(start: Path) -> Project:
 
 
 def read_stack_config(project: Project, stack: str) -> dict[str, Any]:
+    """The stack file's config values (secret settings as a marker, never decrypted)."""
+    from stacks.checks import read_stack_file
+
     path = project.stack_file(stack)
     if not path.is_file():
         known = project.stacks()
@@ -72,23 +75,10 @@ def read_stack_config(project: Project, stack: str) -> dict[str, Any]:
         raise PlanError(
             f"unknown stack '{stack}': {path} does not exist ({hint}stacks: {', '.join(known) or 'none'})"
         )
-    data, _ = read_yaml_with_lines(path)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
-        raise PlanError(f"{path}: config: expected a mapping of config keys to values")
-    config = data.get("config") or {}
-    # A key may be written as `{value: ...}` (Pulumi's long form) or carry `{secure: ...}`.
-    values: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {"value"}:
-            value = value["value"]
-        if isinstance(value, dict) and "secure" in value:
-            raise PlanError(
-                f"{path}: {key}: secret config cannot be decrypted offline (keep secrets out of plan inputs)"
-            )
-        values[key] = value
-    return values
+    stack_file = read_stack_file(path, stack)
+    if stack_file.problems:
+        raise PlanError("\n".join(stack_file.problems))
+    return stack_file.values
 
 
 def engine_config(values: dict[str, Any]) -> dict[str, str]:
@@ -143,18 +133,24 @@ class Plan:
 
 def plan_stack(stack: str, project: Project, out_dir: Path | None = None) -> Plan:
     """Run the stack's program under the mock engine and write plan.json and k8s manifests."""
+    from stacks.checks import check_stack, read_stack_file, stack_config
     from stacks.composition import load_stack_specs, placement
-    from stacks.config import stack_config_from_values
 
     values = read_stack_config(project, stack)
-    config = stack_config_from_values(stack, values, str(project.stack_file(stack)))
+    stack_file = read_stack_file(project.stack_file(stack), stack)
+    config = stack_config(stack_file)
+    stack_specs = load_stack_specs(config, project.root)  # a spec that does not load: its own SpecError
+    # Every problem `slipstack validate` finds in the stack, at its line, before the engine starts.
+    problems = check_stack(project.root, stack_file)
+    if problems:
+        raise PlanError("\n".join(problems))
     from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
     from stacks.artifact import resolve_artifact
 
     # Check every spec and placement before the engine starts, so errors read cleanly with no engine noise.
     unpackaged: list[Unpackaged] = []
     exemptions: list[SpecExemption] = []
-    for resolved in load_stack_specs(config, project.root):
+    for resolved in stack_specs:
         placement(resolved, config)
         exemptions += [
             SpecExemption(resolved.name, resolved.source, index, item.rule, item.resource)

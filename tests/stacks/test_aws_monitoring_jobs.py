@@ -248,13 +248,15 @@ def test_shipped_aws_stacks_schedule_the_drift_check(shipped_plan: Any) -> None:
         assert schedules == ["cron(0 * * * ? *)"]  # the spec's "0 * * * *"
 
 
-def test_a_monitoring_image_by_tag_is_refused(pulumi_run: Any, tmp_path: Path) -> None:
-    from stacks.aws_model import AwsTranslationError
+def test_a_monitoring_image_by_tag_is_refused(tmp_path: Path) -> None:
+    from stacks.config import StackConfigError, stack_config_from_values
 
-    spec = write_spec(tmp_path)
     image = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/monitor:2.0.0"
-    with pytest.raises(AwsTranslationError, match=r"monitoring_job.image: .*names a tag; jobs run images by digest"):
-        run(pulumi_run, tmp_path, spec, aws={"monitoring_job": {"image": image}})
+    values = {"slipstack:environment": "staging", "slipstack:targets": ["aws"], "slipstack:specs": ["x.yaml"],
+              "slipstack:aws": {"monitoring_job": {"image": image}}}
+    with pytest.raises(StackConfigError, match=r"Pulumi.staging.yaml:7: slipstack:aws.monitoring_job.image: "
+                                               r"'.*' names a tag; jobs run images by digest"):
+        stack_config_from_values("staging", values, "Pulumi.staging.yaml", lambda key, *path: 7)
 
 
 def test_a_configured_digest_is_used_as_given(pulumi_run: Any, tmp_path: Path) -> None:
