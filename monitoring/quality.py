@@ -197,9 +197,36 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str, where: str) -> 
         )
 
 
-def load_labels(chunks: Iterator[tuple[str, pd.DataFrame]], settings: QualitySettings) -> pd.Series:
-    """All labels indexed by request id: one value per request, small next to the feature data."""
+def prediction_keys(predictions: Iterable[tuple[str, pd.DataFrame]], settings: QualitySettings) -> set[str]:
+    """Every label key the predictions can join on: a request id, and `<request id>#<row>` for captured rows.
+
+    A window's worth of ids (one string per prediction row), so `load_labels(..., wanted=...)` keeps only the
+    labels a run can use, however long the label history the labels input holds.
+    """
+    keys: set[str] = set()
+    for where, frame in predictions:
+        if is_captured(frame):
+            ids = frame["request_id"].astype("string")
+            rows = frame["row"].astype("int64").astype("string")
+            keys.update(ids.dropna().tolist())
+            keys.update((ids + ROW_KEY_SEPARATOR + rows).dropna().tolist())
+        else:
+            _require(frame, [settings.id_column], "predictions", where)
+            keys.update(frame[settings.id_column].astype("string").dropna().tolist())
+    return keys
+
+
+def load_labels(
+    chunks: Iterator[tuple[str, pd.DataFrame]], settings: QualitySettings, wanted: set[str] | None = None
+) -> pd.Series:
+    """The labels indexed by request id (or `<id>#<row>`), read chunk by chunk.
+
+    With `wanted` (the window's `prediction_keys`), a chunk keeps only the labels of those keys before the next
+    is read: memory is bounded by the window and one chunk, not by the labels' history (delayed labels pile
+    up under one prefix for as long as they are kept). `attrs["rows_read"]` counts every label row read.
+    """
     parts = []
+    rows_read = 0
     for where, frame in chunks:
         _require(frame, [settings.id_column, settings.label_column], "labels", where)
         keys = frame[settings.id_column].astype("string")
@@ -214,11 +241,17 @@ def load_labels(chunks: Iterator[tuple[str, pd.DataFrame]], settings: QualitySet
                 ) from None
             keys = keys.copy()
             keys[has_row] = keys[has_row] + ROW_KEY_SEPARATOR + row_text
-        parts.append(frame.set_index(keys)[settings.label_column])
-    if not parts or sum(len(p) for p in parts) == 0:
+        rows_read += len(frame)
+        column = frame.set_index(keys)[settings.label_column]
+        if wanted is not None:
+            column = column[column.index.isin(wanted)]
+        parts.append(column)
+    if rows_read == 0:
         raise InputDataError("the labels are empty: no rows were read; check the labels path")
     labels = pd.concat(parts)
-    return labels[~labels.index.duplicated(keep="last")]
+    labels = labels[~labels.index.duplicated(keep="last")]
+    labels.attrs["rows_read"] = rows_read
+    return labels
 
 
 def partial_of_predictions(
@@ -439,7 +472,7 @@ def check_quality(
 ) -> QualityResult:
     """Score every chunk of predictions; `summary` (filled while reading) adds the malformed records."""
     total, joined, unlabelled = quality_partial(predictions, labels, settings)
-    return decide_quality(total, joined, unlabelled, len(labels), settings, summary)
+    return decide_quality(total, joined, unlabelled, labels.attrs.get("rows_read", len(labels)), settings, summary)
 
 
 def decide_quality(

@@ -491,6 +491,14 @@ MEANINGS: tuple[Meaning, ...] = (
         "none",
         ("LB-WAF",),
     ),
+    _m(
+        "LB",
+        {t.LB_LISTENER_RULE, t.LB_LISTENER},
+        "confidential model behind an internet-facing ALB: WAF or authentication",
+        ("Slipstack (no rule set has it): data classification of the target vs internet-facing entry",),
+        "own",
+        ("LB-PROTECTED-ENTRY",),
+    ),
     _m("LB", {t.LB_TARGET_GROUP}, "target group health check defined", ("CKV_AWS_261",), "none", ("LB-TG-HEALTH",)),
     _m(
         "LB",

@@ -605,7 +605,7 @@ def register(app: typer.Typer) -> None:
         from pydantic import ValidationError
 
         from monitoring.errors import InputDataError, QualityAlertError
-        from monitoring.quality import QualitySettings, check_quality, load_labels
+        from monitoring.quality import QualitySettings, check_quality, load_labels, prediction_keys
         from monitoring.sources import CurrentData
 
         resolved = _resolved_spec(spec, env)
@@ -654,7 +654,12 @@ def register(app: typer.Typer) -> None:
         if source.is_capture() and settings.task == "classification" and settings.score_column is None:
             # Captured replies carry a binary classifier's probabilities: roc_auc works without a column name.
             settings = settings.model_copy(update={"score_column": "score"})
-        label_series = load_labels(CurrentData(labels, []).chunks(), settings)
+        # Locally, only the labels of the window's predictions are kept (a first pass collects their keys), so
+        # a long label history costs reading time, not memory; a cluster gets every label (its workers join).
+        # (Read through a source of its own: `source.summary` counts the scored pass only.)
+        keys_source = CurrentData(predictions, [], view="predictions", window=_capture_window(since, until))
+        wanted = prediction_keys(keys_source.chunks(), settings) if cluster is None else None
+        label_series = load_labels(CurrentData(labels, []).chunks(), settings, wanted)
         from monitoring.errors import NoLabelledPredictionsError
 
         try:

@@ -66,17 +66,25 @@ def _stack_name(stack_file: Path) -> str:
 def _stacks_to_check(specs: list[Path], named: list[str]) -> list[tuple[Path, Path]]:
     """(stack file, project root) of the named stacks, or of every stack whose slipstack:specs lists one of
     `specs`, in the Pulumi project holding the specs (none outside a project)."""
+    import os
+
     from slipstack.plan.runner import PlanError, find_project
     from stacks.checks import read_stack_file
 
+    def normal(path: Path) -> Path:  # absolute, without following symlinks (a linked specs folder stays put)
+        return Path(os.path.abspath(path))
+
     projects = {}
     for spec in specs:
+        folder = next((f for f in normal(spec).parents if (f / "Pulumi.yaml").is_file()), None)
+        if folder is None:
+            continue
         try:
-            project = find_project(spec.parent)
+            project = find_project(folder)
         except PlanError:
             continue
         projects[project.root] = project
-    wanted = {spec.resolve() for spec in specs}
+    wanted = {normal(spec) for spec in specs} | {spec.resolve() for spec in specs}
     found: list[tuple[Path, Path]] = []
     for project in projects.values():
         for name in project.stacks():
@@ -86,7 +94,8 @@ def _stacks_to_check(specs: list[Path], named: list[str]) -> list[tuple[Path, Pa
                     found.append((path, project.root))
                 continue
             listed = read_stack_file(path, name).values.get("slipstack:specs") or []
-            if any((project.root / str(item)).resolve() in wanted for item in listed):
+            if any({normal(folder / str(item)), (folder / str(item)).resolve()} & wanted
+                   for folder in (project.root,) for item in listed):
                 found.append((path, project.root))
     if named and not found:
         raise typer.BadParameter(f"no stack {', '.join(named)} in the specs' project", param_hint="--stack")

@@ -185,6 +185,44 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _secret_leaves_masked(raw: Any) -> Any:
+    """A serialized property (protobuf Struct as plain data) with only its secret leaves masked.
+
+    Deserializing bubbles a secret nested anywhere in a property up to the whole property (an ALB rule's
+    `actions` list with one secret client secret would be masked entirely): what the plan shows, and what a
+    policy reads, would lose every non-secret part of it (the action types).
+    """
+    if isinstance(raw, Mapping):
+        sig = raw.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return SECRET_MASK
+        if sig == rpc._special_output_value_sig:
+            if raw.get("secret"):
+                return SECRET_MASK
+            return _secret_leaves_masked(raw["value"]) if "value" in raw else rpc.UNKNOWN
+        if sig is not None:  # a resource reference, asset or archive: as the SDK's deserialization shows it
+            return _plain(rpc.deserialize_property(raw, keep_unknowns=True))
+        return {str(k): _secret_leaves_masked(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_secret_leaves_masked(v) for v in raw]
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    return raw
+
+
+def _recorded_inputs(request_object: Any) -> dict[str, Any]:
+    """A registration's inputs as plan data: secrets masked where they are, not where they bubbled to."""
+    from google.protobuf.json_format import MessageToDict
+
+    inputs = _plain(rpc.deserialize_properties(request_object, keep_unknowns=True))
+    masked = [key for key, value in inputs.items() if value == SECRET_MASK]
+    if masked:
+        raw = MessageToDict(request_object)
+        for key in masked:
+            inputs[key] = _secret_leaves_masked(raw[key])
+    return dict(inputs)
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, keeping each registration's parent, provider and dependencies too."""
 
@@ -203,7 +241,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         dependencies = sorted(set(request.dependencies))
         self.recorded.append(
             RecordedResource(
@@ -215,7 +252,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 # A provider reference is "<urn>::<id>"; the URN is what ties resources to it.
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 dependencies=dependencies,
-                inputs=_plain(inputs),
+                inputs=_recorded_inputs(request.object),
                 # What the mock answered (the ARN and computed attributes consumers read): kept for checks
                 # of the plan's references, not written to plan.json.
                 outputs=_plain(rpc.deserialize_properties(response.object, keep_unknowns=True))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,3 +134,44 @@ def test_text_in_a_regression_prediction_names_the_rows() -> None:
     frame = pd.DataFrame({"prediction": pd.Series([1.0, "oops", None, 2.0], dtype=object)})
     with pytest.raises(InputDataError, match=r"prediction column 'prediction' must hold numbers.*rows 2 .*'oops'"):
         _quality(frame, [1.0, 2.0, 3.0, 4.0], chunks=1, task="regression", metric="mae", threshold=1.0)
+
+
+def test_only_the_windows_labels_are_kept_while_the_history_is_streamed() -> None:
+    from monitoring.quality import prediction_keys
+
+    rng = np.random.default_rng(1)
+    settings = QualitySettings(task="classification", metric="accuracy", threshold=0.5)
+    window = pd.DataFrame({"inference_id": [f"now-{i}" for i in range(300)], "prediction": rng.integers(0, 2, 300)})
+    history = [pd.DataFrame({"inference_id": [f"old-{c}-{i}" for i in range(1000)], "label": rng.integers(0, 2, 1000)})
+               for c in range(20)]
+    current = pd.DataFrame({"inference_id": window["inference_id"][:250], "label": rng.integers(0, 2, 250)})
+    chunks = [*history[:10], current, *history[10:]]
+    served: list[int] = []
+
+    def labels() -> Any:
+        for index, chunk in enumerate(chunks):
+            served.append(index)
+            yield f"labels-{index}", chunk
+
+    wanted = prediction_keys(iter([("p", window)]), settings)
+    kept = load_labels(labels(), settings, wanted)
+    assert served == list(range(len(chunks)))  # read chunk by chunk to the end
+    assert len(kept) == 250 and kept.attrs["rows_read"] == 20_250
+    everything = load_labels(iter([(f"l{i}", c) for i, c in enumerate(chunks)]), settings)
+    assert len(everything) == 20_250
+    filtered = check_quality(iter([("p", window)]), kept, settings)
+    unfiltered = check_quality(iter([("p", window)]), everything, settings)
+    assert filtered.model_dump() == unfiltered.model_dump()
+
+
+def test_captured_rows_keep_labels_keyed_by_request_or_by_row() -> None:
+    from monitoring.quality import prediction_keys
+
+    captured = pd.DataFrame({"request_id": ["a", "b", "b"], "row": [0, 0, 1], "request_rows": [1, 2, 2],
+                             "prediction": ["1", "0", "1"]})
+    settings = QualitySettings(task="classification", metric="accuracy", threshold=0.5)
+    wanted = prediction_keys(iter([("c", captured)]), settings)
+    assert wanted == {"a", "a#0", "b", "b#0", "b#1"}
+    labels = pd.DataFrame({"inference_id": ["a", "b", "b", "z"], "row": [None, 0, 1, 0], "label": ["1", "0", "0", "1"]})
+    kept = load_labels(iter([("l", labels)]), settings, wanted)
+    assert sorted(kept.index) == ["a", "b#0", "b#1"]
