@@ -16,7 +16,7 @@ Standard library, pydantic and the spec loader only: no Pulumi.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,8 +108,13 @@ def _spec_line(loaded: LoadedSpec, environment: str, *path: str) -> int:
     return 0
 
 
-def check_stack(project_root: Path, stack_file: StackFile) -> list[str]:
-    """Every problem of the stack file and of the specs it deploys, as `file:line: key: message` lines."""
+def check_stack(
+    project_root: Path, stack_file: StackFile, load: Callable[[Path], LoadedSpec] = load_spec
+) -> list[str]:
+    """Every problem of the stack file and of the specs it deploys, as `file:line: key: message` lines.
+
+    `load` reads a spec (`slipstack plan` passes the composition's cached loader: each file is parsed once).
+    """
     try:
         config = stack_config(stack_file)
     except StackConfigError as error:
@@ -118,7 +123,7 @@ def check_stack(project_root: Path, stack_file: StackFile) -> list[str]:
     loaded: list[LoadedSpec] = []
     for relative in config.specs:
         try:
-            loaded.append(load_spec(project_root / relative))
+            loaded.append(load(project_root / relative))
         except SpecError as error:
             problems += [str(problem) for problem in error.problems]
     environment = config.environment

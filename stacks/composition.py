@@ -35,6 +35,11 @@ def _load(path: Path) -> LoadedSpec:
     return _LOADED[key]
 
 
+def cached_spec(path: Path) -> LoadedSpec:
+    """A spec file loaded once per process while it is unchanged (what `slipstack plan` checks, then declares)."""
+    return _load(path)
+
+
 def load_stack_specs(config: StackConfig, project_root: Path) -> list[ResolvedSpec]:
     """Every spec of the stack, resolved for its environment; all problems of all files in one error."""
     problems: list[SpecProblem] = []

@@ -134,14 +134,14 @@ class Plan:
 def plan_stack(stack: str, project: Project, out_dir: Path | None = None) -> Plan:
     """Run the stack's program under the mock engine and write plan.json and k8s manifests."""
     from stacks.checks import check_stack, read_stack_file, stack_config
-    from stacks.composition import load_stack_specs, placement
+    from stacks.composition import cached_spec, load_stack_specs, placement
 
     values = read_stack_config(project, stack)
     stack_file = read_stack_file(project.stack_file(stack), stack)
     config = stack_config(stack_file)
     stack_specs = load_stack_specs(config, project.root)  # a spec that does not load: its own SpecError
     # Every problem `slipstack validate` finds in the stack, at its line, before the engine starts.
-    problems = check_stack(project.root, stack_file)
+    problems = check_stack(project.root, stack_file, cached_spec)
     if problems:
         raise PlanError("\n".join(problems))
     from contracts.artifact_layout import MANIFEST_FILE, local_package_dir
