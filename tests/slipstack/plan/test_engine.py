@@ -45,3 +45,26 @@ def test_each_run_has_its_own_root_stack() -> None:
     assert run.outputs == {"only_in_second": "yes"}
     (topic,) = run.resources
     assert topic.parent == "urn:pulumi:prod::slipstack::pulumi:pulumi:Stack::slipstack-prod"
+
+
+def test_a_nested_secret_is_masked_where_it_is_not_over_the_whole_input() -> None:
+    # Deserializing bubbles a nested secret up to the whole property: an ALB rule's actions would be masked
+    # entirely, and the pack could no longer see that the first action authenticates.
+    def program() -> None:
+        aws.lb.ListenerRule(
+            "rule", listener_arn="arn:listener", priority=1,
+            conditions=[{"host_header": {"values": ["m.example.com"]}}],
+            actions=[{"type": "authenticate-oidc", "order": 1, "authenticate_oidc": {
+                "issuer": "https://idp", "authorization_endpoint": "https://idp/a", "token_endpoint": "https://idp/t",
+                "user_info_endpoint": "https://idp/u", "client_id": "alb",
+                "client_secret": pulumi.Output.secret("s3cr3t")}},
+                {"type": "forward", "order": 2, "target_group_arn": "arn:tg"}],
+        )
+
+    run = run_program(program, project="slipstack", stack="dev", config={})
+    (rule,) = [r for r in run.resources if r.type == "aws:lb/listenerRule:ListenerRule"]
+    authenticate, forward = rule.inputs["actions"]
+    assert authenticate["authenticateOidc"]["clientSecret"] == SECRET_MASK
+    assert authenticate["authenticateOidc"]["clientId"] == "alb" and authenticate["order"] == 1
+    assert forward == {"type": "forward", "order": 2, "targetGroupArn": "arn:tg"}
+    assert rule.inputs["priority"] == 1 and "s3cr3t" not in str(rule.inputs)
