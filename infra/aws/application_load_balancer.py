@@ -1,6 +1,7 @@
 """The application load balancer in front of the model services on the stack's EKS cluster.
 
-Creates: a security group (HTTPS and HTTP in, to the cluster's nodes on the model port out), an
+Creates: a security group (HTTPS and HTTP in, to the cluster's nodes on the model port out, and HTTPS out
+to the identity provider when callers are authenticated), an
 `aws.lb.LoadBalancer` (access logs to the stack's log bucket, invalid headers dropped, deletion
 protection in prod), an HTTPS listener (ACM certificate, TLS 1.3/1.2 policy, 404 by default) and an
 HTTP listener that only redirects to HTTPS, plus the ingress rule that lets the ALB reach the nodes.
@@ -112,7 +113,12 @@ class ApplicationLoadBalancer(pulumi.ComponentResource):
                                            (80, "HTTP from clients, redirected to HTTPS"))],
             egress=[{"protocol": "tcp", "from_port": args.service_port, "to_port": args.service_port,
                      "security_groups": [args.node_security_group_id],
-                     "description": "To the model pods on the cluster's nodes"}],
+                     "description": "To the model pods on the cluster's nodes"},
+                    # The ALB itself calls the identity provider's token and user info endpoints (public
+                    # HTTPS, no fixed range) to authenticate callers: without this every login fails with 500.
+                    *([{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"],
+                        "description": "HTTPS to the identity provider (the ALB authenticates callers)"}]
+                      if args.authentication is not None else [])],
             tags=args.tags,
             opts=child,
         )

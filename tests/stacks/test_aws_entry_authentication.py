@@ -72,6 +72,10 @@ def test_oidc_authenticates_every_model_rule_first_and_the_secret_stays_secret(
     assert oidc["clientSecret"] == "[secret]"  # read as a secret: masked in the plan, never the file's ciphertext
     assert "AAAAencrypted" not in (tmp_path / "out" / "plan.json").read_text()
     assert not [r for r in document["resources"] if r["type"] in (WEB_ACL, ASSOCIATION)]
+    # The ALB calls the IdP's token and user info endpoints itself: its group lets it out on 443.
+    (group,) = [r for r in document["resources"] if r["name"] == "slipstack-staging-ingress-sg"]
+    assert [(e["fromPort"], e.get("cidrBlocks")) for e in group["inputs"]["egress"]] == [
+        (8080, None), (443, ["0.0.0.0/0"])]
     # Authentication instead of a WAF is enough for the pack's entry rule.
     report = evaluate_plan(document)
     assert [v for v in report.mandatory if v.policy == "LB-PROTECTED-ENTRY"] == []
@@ -90,6 +94,12 @@ def test_cognito_authentication_needs_no_secret(pulumi_run: Any, repo_root: Path
     assert authenticate["type"] == "authenticate-cognito"
     assert authenticate["authenticateCognito"]["userPoolArn"] == COGNITO["cognito"]["user_pool_arn"]
     assert run.of_type(ASSOCIATION)  # the WAF stays on by default: both protections
+    assert 443 in [e["fromPort"] for e in run.named("slipstack-staging-ingress-sg").inputs["egress"]]
+
+
+def test_without_authentication_the_alb_sends_only_to_the_model_pods(shipped_plan: Any) -> None:
+    (group,) = [r for r in shipped_plan("staging")["resources"] if r["name"] == "slipstack-staging-ingress-sg"]
+    assert [e["fromPort"] for e in group["inputs"]["egress"]] == [8080]
 
 
 def test_without_waf_or_authentication_validate_names_both_lines(tmp_path: Path, repo_root: Path) -> None:
