@@ -103,6 +103,16 @@ class ApplicationLoadBalancer(pulumi.ComponentResource):
         self._name, self._args = name, args
         self._priority = 0
         clients = "0.0.0.0/0" if args.internet_facing else "10.0.0.0/8"
+        egress: list[aws.ec2.SecurityGroupEgressArgsDict] = [
+            {"protocol": "tcp", "from_port": args.service_port, "to_port": args.service_port,
+             "security_groups": [args.node_security_group_id],
+             "description": "To the model pods on the cluster's nodes"},
+        ]
+        if args.authentication is not None:
+            # The ALB itself calls the identity provider's token and user info endpoints (public HTTPS, no fixed
+            # range) to authenticate callers: without this every login fails.
+            egress.append({"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"],
+                           "description": "HTTPS to the identity provider (the ALB authenticates callers)"})
         group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             description="Slipstack ALB: HTTPS (and HTTP redirect) in, model port to the cluster out",
@@ -111,14 +121,7 @@ class ApplicationLoadBalancer(pulumi.ComponentResource):
                       "description": purpose}
                      for port, purpose in ((443, "HTTPS from clients"),
                                            (80, "HTTP from clients, redirected to HTTPS"))],
-            egress=[{"protocol": "tcp", "from_port": args.service_port, "to_port": args.service_port,
-                     "security_groups": [args.node_security_group_id],
-                     "description": "To the model pods on the cluster's nodes"},
-                    # The ALB itself calls the identity provider's token and user info endpoints (public
-                    # HTTPS, no fixed range) to authenticate callers: without this every login fails with 500.
-                    *([{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"],
-                        "description": "HTTPS to the identity provider (the ALB authenticates callers)"}]
-                      if args.authentication is not None else [])],
+            egress=egress,
             tags=args.tags,
             opts=child,
         )
