@@ -56,6 +56,8 @@ class ArtifactFetch:
     endpoint_url: str | None = None
     # A private store's CA: without it boto3 verifies against the public roots and every download fails.
     ca_bundle: CaBundle | None = None
+    # The AWS region of a bucket read from outside AWS (no pod identity webhook sets it there).
+    region: str | None = None
     resources: ContainerResources = field(default_factory=lambda: ContainerResources("100m", "512Mi", "1"))
 
 
@@ -98,6 +100,8 @@ def artifact_store_access(fetch: ArtifactFetch) -> tuple[list[dict[str, str]], l
     mounts: list[dict[str, Any]] = []
     if fetch.endpoint_url:
         env.append({"name": "AWS_ENDPOINT_URL_S3", "value": fetch.endpoint_url})
+    if fetch.region:
+        env.append({"name": "AWS_DEFAULT_REGION", "value": fetch.region})
     if fetch.ca_bundle:
         env.append({"name": "AWS_CA_BUNDLE", "value": f"{ARTIFACT_STORE_CA_PATH}/{fetch.ca_bundle.key}"})
         mounts.append({"name": ARTIFACT_STORE_CA_VOLUME, "mountPath": ARTIFACT_STORE_CA_PATH, "readOnly": True})

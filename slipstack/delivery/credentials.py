@@ -29,6 +29,10 @@ class StackAccess:
     environment: str
     kube_context: str | None  # an existing cluster reached through a kubeconfig context
     secrets_provider: str | None
+    # The on-prem store `slipstack deploy` publishes to (an S3-compatible endpoint), and whether a private CA
+    # signs it; None when the stack's on-prem pods read no such store.
+    onprem_store_endpoint: str | None = None
+    onprem_store_private_ca: bool = False
 
     @property
     def uses_passphrase(self) -> bool:
@@ -50,8 +54,14 @@ def stack_access(project_root: Path, stack: str) -> StackAccess:
     raw: Any = yaml.safe_load(project.stack_file(stack).read_text()) or {}
     provider = raw.get(delivery.SECRETS_PROVIDER_KEY) if isinstance(raw, dict) else None
     kube = config.kubernetes
-    context = kube.context if "onprem" in config.targets and kube.cluster == "existing" else None
-    return StackAccess(stack, config.environment, context, str(provider) if provider else None)
+    existing = "onprem" in config.targets and kube.cluster == "existing"
+    context = kube.context if existing else None
+    # With artifact_source 'aws' a model that runs on both targets reads AWS, but on-prem-only models still
+    # read the store: every existing cluster with an S3-compatible endpoint may need it published to.
+    endpoint = kube.artifact_store_endpoint if existing else None
+    return StackAccess(stack, config.environment, context, str(provider) if provider else None,
+                       onprem_store_endpoint=endpoint,
+                       onprem_store_private_ca=bool(endpoint and kube.artifact_store_ca_bundle))
 
 
 def _contexts(kubeconfig: Path) -> set[str]:
@@ -84,6 +94,19 @@ def check_credentials(access: StackAccess, env: Mapping[str, str], workdir: Path
             f"add the secret {delivery.PASSPHRASE_ENV} to {where}, or set `{delivery.SECRETS_PROVIDER_KEY}: "
             f"awskms://alias/...` in stacks/Pulumi.{access.stack}.yaml"
         )
+    if access.onprem_store_endpoint:
+        needed = [delivery.ARTIFACT_STORE_ACCESS_KEY_ENV, delivery.ARTIFACT_STORE_SECRET_KEY_ENV]
+        if access.onprem_store_private_ca:
+            needed.append(delivery.ARTIFACT_STORE_CA_ENV)
+        missing = [name for name in needed if not env.get(name)]
+        if missing:
+            report.problems.append(
+                f"stack {access.stack!r} publishes artifacts to the on-prem store {access.onprem_store_endpoint}, "
+                f"but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: add the secret(s) to "
+                f"{where} (an access key that may write the store's models/ prefix"
+                + ("; the PEM CA bundle that signs the store's certificate" if access.onprem_store_private_ca
+                   else "") + ")"
+            )
     if access.kube_context:
         report.kubeconfig = _kubeconfig(access, env, workdir, where, report.problems)
     return report

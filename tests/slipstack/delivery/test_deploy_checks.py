@@ -81,3 +81,32 @@ def test_a_kubeconfig_secret_is_written_private_and_must_hold_the_context(tmp_pa
     assert any("'onprem-prod'" in p for p in check_credentials(access, wrong, tmp_path).problems)
     passphrase = check_credentials(access, {k: v for k, v in env.items() if k != delivery.PASSPHRASE_ENV}, tmp_path)
     assert any(delivery.PASSPHRASE_ENV in p for p in passphrase.problems)
+
+
+def _onprem_plan(fetched_uri: str, source: str = "onprem_store") -> dict:
+    store = {"uri": "s3://store/slipstack", "endpoint": "https://s3.internal.example.com", "source": source,
+             "private_ca": True}
+    fetch = {"name": "fetch-model", "command": ["python", "-m", "model_packaging.fetch", "--uri", fetched_uri,
+                                                "--sha256", DIGEST, "--dest", "/mnt/models/m"]}
+    deployment = {"kind": "Deployment", "metadata": {"name": "m", "namespace": "m-prod"},
+                  "spec": {"template": {"spec": {"initContainers": [fetch], "containers": []}}}}
+    return {
+        "stack": "prod",
+        "outputs": {"models": {"m": {"version": "1.0.0", "onprem": {
+            "namespace": "m-prod", "artifact_sha256": DIGEST, "artifact_store": store}}}},
+        "resources": [{"type": "kubernetes:apps/v1:Deployment", "name": "m", "inputs": deployment, "urn": "urn:d"}],
+    }
+
+
+def test_an_onprem_fetch_must_be_what_publishing_to_the_store_writes(tmp_path: Path) -> None:
+    packages = {"m": PackagedModel("m", "1.0.0", tmp_path, DIGEST)}
+    good = f"s3://store/slipstack/models/m/{DIGEST}/model.tar.gz"
+    (target,) = publish_targets(_onprem_plan(good), packages)
+    assert (target.store, target.bucket, target.prefix, target.endpoint, target.private_ca, target.kms_key_id) == (
+        "onprem", "store", "slipstack", "https://s3.internal.example.com", True, None)
+    assert target.model_data_url == good
+    with pytest.raises(DeliveryInputError, match="Deployment m .*which no publish step writes"):
+        publish_targets(_onprem_plan(f"s3://elsewhere/models/m/{DIGEST}/model.tar.gz"), packages)
+    # A store the AWS publish writes (source aws) needs no on-prem target, and no AWS model here publishes it.
+    with pytest.raises(DeliveryInputError, match="publishes .* to nowhere"):
+        publish_targets(_onprem_plan(good, source="aws"), packages)
