@@ -4,9 +4,10 @@ Layout (see `serving_contract`): `models/<name>/<digest>/model.tar.gz` (the dete
 `models/<name>/<digest>/manifest.json`, and last the pointer `models/<name>/current.json`, all under
 an optional key prefix (an on-prem store's `s3://bucket/prefix`). Every object is encrypted (SSE-KMS
 with the given key; SSE-S3 on an S3-compatible store without a KMS, which then encrypts with its own
-managed key) and sent with a SHA-256 checksum that S3 checks on arrival (per part for multipart uploads); after the upload the stored checksum is read back and compared. The
-pointer is written only when all of that succeeded, so an interrupted upload never becomes the
-deployed version, and objects this run created are deleted again on failure.
+managed key) and sent with a SHA-256 checksum that S3 checks on arrival (per part for multipart
+uploads); after the upload the stored checksum is read back and compared. The pointer is written
+only when all of that succeeded, so an interrupted upload never becomes the deployed version, and
+objects this run created are deleted again on failure.
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ class _Uploader:
             )
         wanted = self._encryption()["ServerSideEncryption"]
         if head.get("ServerSideEncryption") != wanted:
-            raise PublishError(f"s3://{self.bucket}/{key}: stored with encryption {head.get('ServerSideEncryption')!r}, "
-                               f"not {wanted!r}")
+            stored_with = head.get("ServerSideEncryption")
+            raise PublishError(f"s3://{self.bucket}/{key}: stored with encryption {stored_with!r}, not {wanted!r}")
 
     def remove_created(self) -> None:
         for key in reversed(self.created):

@@ -97,6 +97,29 @@ def test_prod_deploys_only_through_the_protected_environment_after_staging() -> 
         assert job["permissions"]["id-token"] == "write"
 
 
+def test_a_stack_publishing_to_an_onprem_store_gets_its_settings_and_only_such_a_stack() -> None:
+    from slipstack.delivery.credentials import check_credentials, stack_access
+
+    jobs = load(GITHUB / "workflows" / "deploy.yml")["jobs"]
+    store_settings = {delivery.ARTIFACT_STORE_ACCESS_KEY_ENV: "secrets",
+                      delivery.ARTIFACT_STORE_SECRET_KEY_ENV: "secrets",
+                      delivery.ARTIFACT_STORE_CA_ENV: "vars", delivery.ARTIFACT_STORE_ENDPOINT_ENV: "vars"}
+    publishing = set()
+    for stack, job in jobs.items():
+        access = stack_access(REPO, stack)
+        # What `slipstack credentials` asks this stack for, given everything else: the job must pass exactly those.
+        asked = " ".join(check_credentials(access, {}, Path("/nonexistent")).problems)
+        needed = {name for name in store_settings if name in asked}
+        if access.onprem_store_endpoint:
+            publishing.add(stack)
+            assert needed, f"{stack}: publishes to {access.onprem_store_endpoint} but is asked for no store setting"
+            for name, context in store_settings.items():
+                assert job["env"].get(name) == f"${{{{ {context}.{name} }}}}", f"{stack}: env {name}"
+        else:
+            assert not needed and not set(store_settings) & set(job["env"]), stack
+    assert publishing == {"dev", "prod"}
+
+
 def test_every_pipeline_step_is_a_slipstack_command_or_make_target() -> None:
     jobs = load(GITHUB / "workflows" / "deploy.yml")["jobs"]
     for stack, job in jobs.items():

@@ -110,3 +110,19 @@ def test_an_onprem_fetch_must_be_what_publishing_to_the_store_writes(tmp_path: P
     # A store the AWS publish writes (source aws) needs no on-prem target, and no AWS model here publishes it.
     with pytest.raises(DeliveryInputError, match="publishes .* to nowhere"):
         publish_targets(_onprem_plan(good, source="aws"), packages)
+
+
+def test_a_stack_with_an_onprem_store_needs_its_access_key_and_ca(tmp_path: Path) -> None:
+    access = StackAccess("prod", "prod", None, "awskms://alias/x", onprem_store_endpoint="https://s3.internal",
+                         onprem_store_private_ca=True)
+    env = {delivery.AWS_ROLE_ENV: "arn:aws:iam::1:role/r", delivery.BACKEND_URL_ENV: "s3://b"}
+    text = " ".join(check_credentials(access, env, tmp_path).problems)
+    for name in (delivery.ARTIFACT_STORE_ACCESS_KEY_ENV, delivery.ARTIFACT_STORE_SECRET_KEY_ENV,
+                 delivery.ARTIFACT_STORE_CA_ENV):
+        assert name in text
+    ready = {**env, delivery.ARTIFACT_STORE_ACCESS_KEY_ENV: "k", delivery.ARTIFACT_STORE_SECRET_KEY_ENV: "s",
+             delivery.ARTIFACT_STORE_CA_ENV: "-----BEGIN CERTIFICATE-----"}
+    assert check_credentials(access, ready, tmp_path).problems == []
+    public = StackAccess("prod", "prod", None, "awskms://alias/x", onprem_store_endpoint="https://s3.internal")
+    assert check_credentials(public, {k: v for k, v in ready.items() if k != delivery.ARTIFACT_STORE_CA_ENV},
+                             tmp_path).problems == []
