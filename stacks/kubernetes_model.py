@@ -56,7 +56,7 @@ from infra.k8s.model_ingress import CanaryRoute, ModelIngress, ModelIngressArgs
 from infra.k8s.model_monitoring import DriftAlerting, ModelMonitoring, ModelMonitoringArgs, QualityAlerting
 from infra.k8s.model_namespace import ContainerLimits, ModelNamespace, ModelNamespaceArgs, NamespaceQuota
 from infra.k8s.model_network_policy import Invoker, ModelNetworkPolicy, ModelNetworkPolicyArgs, egress_target
-from infra.k8s.model_pod import ArtifactFetch, CaBundle, ContainerResources
+from infra.k8s.model_pod import ArtifactFetch, CaBundle, ContainerResources, image_reference
 from infra.k8s.model_server import METRICS_PORT_NAME, ModelServer, ModelServerArgs, ServerContract
 from infra.k8s.model_service import ModelService, ModelServiceArgs
 from model_packaging import serving_contract as contract
@@ -69,6 +69,7 @@ from monitoring.job_command import (
 )
 from stacks.config import KubernetesStackSettings, kubernetes_version
 from stacks.context import StackContext, kubernetes_labels
+from stacks.server_image import resolve_server_image
 
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/slipstack/model-server"
 DEFAULT_IMAGE_TAG = "0.1.0"
@@ -179,14 +180,13 @@ def deploy_model_on_kubernetes(
 
     # --- image, artifact, resources ------------------------------------------------------------
     image = serving.image
-    repository, tag, image_digest = (
+    repository, tag, pinned_digest = (
         (image.repository, image.tag, image.digest) if image else (DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG, None)
     )
-    unpinned_reason = (
-        None if image_digest else
-        f"{environment} pins the server image by version tag {tag}; prod specs must give a digest "
-        "(slipstack validate refuses prod without one)"
-    )
+    # Every container runs the image by digest: the spec's pin, or what the registry reports for the immutable tag.
+    server_image = resolve_server_image(repository, tag, pinned_digest)
+    image_digest = server_image.digest
+    unpinned_reason = None
     # On the stack's EKS cluster a model that also deploys to AWS shares the cloud stack's artifact bucket (pod
     # identity grants it). An existing (on-prem) cluster reads the stack's own store (its NetworkPolicy,
     # credentials secret and CA bundle are that store's, and `slipstack deploy` publishes there too: the
@@ -465,6 +465,7 @@ def deploy_model_on_kubernetes(
     if runs_server:
         outputs["service_url"] = services["stable"].url
     outputs["artifact_sha256"] = artifact_digest
+    outputs["image"] = image_reference(repository, tag, image_digest)
     # Where `slipstack deploy` publishes this model for this cluster before `pulumi up`: the on-prem store (with its
     # endpoint, encryption and whether its CA is private), or the model's AWS bucket, which the AWS publish writes.
     outputs["artifact_store"] = {

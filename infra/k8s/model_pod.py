@@ -85,9 +85,18 @@ def restricted_pod_security_context(uid: int = DEFAULT_UID) -> dict[str, Any]:
     }
 
 
-def image_reference(repository: str, tag: str, digest: str | None) -> str:
-    """`repo:tag@sha256:...` when a digest is known: the tag stays readable, the digest is what is pulled."""
-    return f"{repository}:{tag}@{digest}" if digest else f"{repository}:{tag}"
+def image_reference(repository: str, tag: str, digest: Any) -> Any:
+    """`repo:tag@sha256:...` when a digest is known: the tag stays readable, the digest is what is pulled.
+
+    `digest` is a string, or an Output when the stack asks the registry (a data source) at preview/up time.
+    """
+    if digest is None:
+        return f"{repository}:{tag}"
+    if isinstance(digest, str):
+        return f"{repository}:{tag}@{digest}"
+    import pulumi
+
+    return pulumi.Output.concat(repository, ":", tag, "@", digest)
 
 
 def artifact_store_access(fetch: ArtifactFetch) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
@@ -207,7 +216,7 @@ class PinnedWorkloadArgs(Protocol):
     def name(self) -> str: ...
 
     @property
-    def image_digest(self) -> str | None: ...
+    def image_digest(self) -> Any: ...  # a digest, an Output of one (resolved from the registry), or None
 
     @property
     def resources(self) -> ContainerResources: ...
