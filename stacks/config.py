@@ -55,9 +55,21 @@ class EksSettings(StackModel):
     )
     vpc_cni_version: str | None = Field(
         default=None, pattern=r"^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$",
-        description="VPC CNI add-on version (network policy enforcement is switched on); unset: EKS's default for "
-        "kubernetes_version.",
+        description="VPC CNI add-on version (network policy enforcement is switched on; v1.14.0 or later has the "
+        "network policy agent); unset: EKS's default for kubernetes_version, asked of EKS at preview/up time.",
     )
+
+    @field_validator("vpc_cni_version")
+    @classmethod
+    def _cni_enforces_network_policies(cls, version: str | None) -> str | None:
+        if version is not None:
+            major, minor = (int(part) for part in version.removeprefix("v").split(".")[:2])
+            if (major, minor) < (1, 14):
+                raise ValueError(
+                    f"{version} has no network policy agent, so the models' NetworkPolicies would not be enforced: "
+                    "use v1.14.0-eksbuild.1 or later (aws eks describe-addon-versions --addon-name vpc-cni)"
+                )
+        return version
     api_reachable_from: Literal["public_cidrs", "vpc_runner"] | None = Field(
         default=None,
         description="Where `pulumi up` reaches the cluster's API from (the program creates Kubernetes objects "

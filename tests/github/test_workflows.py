@@ -250,3 +250,17 @@ def test_checkov_github_actions_checks_pass() -> None:
     assert failed == []
     assert report["summary"]["passed"] > 0
     assert result.returncode == 0
+
+
+def test_the_cloud_preview_uses_the_base_branchs_policy_pack_and_config() -> None:
+    job = load(GITHUB / "workflows" / "pull-request.yml")["jobs"]["cloud-preview"]
+    steps = job["steps"]
+    policy = next(s for s in steps if s.get("id") == "policy")
+    assert policy["run"].startswith("slipstack base-policy --base-ref \"origin/$BASE_REF\"")
+    assert policy["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    preview = next(s for s in steps if "pulumi/actions" in s.get("uses", ""))
+    assert steps.index(policy) < steps.index(preview)
+    assert preview["with"]["policyPacks"] == "${{ steps.policy.outputs.pack }}"
+    assert preview["with"]["policyPackConfigs"] == "${{ steps.policy.outputs.config }}"
+    checkout = next(s for s in steps if "actions/checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit must be there to export its pack
