@@ -147,7 +147,9 @@ def test_pull_request_preview_has_an_approval_gate_and_no_fork_credentials() -> 
     cloud = jobs["cloud-preview"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in cloud["if"]
     pulumi = next(step for step in cloud["steps"] if step.get("uses", "").startswith("pulumi/actions@"))
-    assert pulumi["with"]["command"] == "preview" and pulumi["with"]["policyPacks"] == "policies"
+    # The base branch's pack (test_the_cloud_preview_uses_the_base_branchs_policy_pack_and_config).
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["policyPacks"] == "${{ steps.policy.outputs.pack }}"
     assert cloud["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
 
 
