@@ -166,3 +166,71 @@ def test_publishing_to_the_onprem_store_without_its_settings_names_them(
     env = {**_store_env(onprem_store, tmp_path), delivery.ARTIFACT_STORE_CA_ENV: ""}
     with pytest.raises(MissingCredentialsError, match=delivery.ARTIFACT_STORE_CA_ENV):
         publish_package(packages[target.model], target, env)
+
+
+# --- artifact_source 'aws': the on-prem pods read the model's AWS bucket as the reader role -----------------------
+
+
+def documented_credentials_file(account: str, role: str, key_id: str, secret: str) -> str:
+    """The Secret's `credentials` file exactly as docs/kubernetes.md shows it, with its placeholders filled in."""
+    text = (REPO / "docs" / "kubernetes.md").read_text()
+    section = text[text.index("### On-prem pods reading from AWS"):]
+    block = section[section.index("```ini") + len("```ini"):]
+    block = block[:block.index("```")]
+    lines = [line.strip() for line in block.strip().splitlines()]
+    filled = "\n".join(lines).replace("<the user's key id>", key_id).replace("<its secret>", secret)
+    filled = filled.replace("<account>", account).replace("<aws_reader_role>", role)
+    assert "<" not in filled, f"an unfilled placeholder in the documented credentials file:\n{filled}"
+    return filled + "\n"
+
+
+class ReaderPod(Pod):
+    """A pod whose credentials Secret is the documented reader file; STS is the AWS stand-in's."""
+
+    def __init__(self, *args: Any, credentials: str) -> None:
+        self.credentials = credentials
+        super().__init__(*args)
+
+    def secret_files(self, name: str) -> dict[str, str]:
+        return {"credentials": self.credentials}
+
+    def env(self, container: dict[str, Any]) -> dict[str, str]:
+        return {**super().env(container), "AWS_ENDPOINT_URL_STS": self.s3.http}
+
+
+def test_an_onprem_pod_reading_from_aws_fetches_as_the_reader_role(
+    repo_root: Path, packaged_examples: dict[str, Path], image: Image, tmp_path: Path,
+    pulumi_run: Callable[..., Any],
+) -> None:
+    from moto.server import ThreadedMotoServer
+    from moto.sts.models import sts_backends
+
+    from contracts import type_tokens as t
+    from tests.model_server.test_image_commands import publish
+    from tests.stacks.test_kubernetes_model import READS_AWS, program
+
+    run = pulumi_run(program(repo_root / "deployments" / "breast-cancer-screening.yaml", "prod", repo_root,
+                             kubernetes=READS_AWS), stack="prod")
+    workload = run.one(t.K8S_DEPLOYMENT).inputs
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        aws = S3StandIn(http=f"http://127.0.0.1:{port}", https="https://127.0.0.1:9", ca_pem="")
+        role = f"arn:aws:iam::123456789012:role/{READS_AWS['aws_reader_role']}"
+        credentials = documented_credentials_file("123456789012", READS_AWS["aws_reader_role"],
+                                                  STANDIN_KEYS["aws_access_key_id"],
+                                                  STANDIN_KEYS["aws_secret_access_key"])
+        pod = ReaderPod(image, workload, None, tmp_path / "pod", aws, None, credentials=credentials)
+        fetch = pod.spec["initContainers"][0]
+        argv = argv_of(fetch)
+        uri = argv[argv.index("--uri") + 1]
+        assert uri.startswith("s3://breast-cancer-screening-prod-artifacts-eu-west-1/models/")
+        publish(aws.http, packaged_examples["breast-cancer-screening@1.0.0"], uri)  # what the AWS publish writes
+        before = len(sts_backends["123456789012"]["aws"].assumed_roles)
+        pod.run_init_containers()
+        assumed = sts_backends["123456789012"]["aws"].assumed_roles[before:]
+        # The fetch went through the role the stack grants (the credentials file's role_arn), not the user's key.
+        assert [r.role_arn for r in assumed] == [role]
+    finally:
+        server.stop()
