@@ -22,8 +22,10 @@ CronJob runs `drift_job_command`; with `monitoring.drift.dask_scheduler` it is a
 scheduler, and only its pods may reach the scheduler's host and port.
 
 Stack settings used here (stacks/config.py, `slipstack:kubernetes`): the on-prem artifact store
-(`artifact_store_uri`, `artifact_store_endpoint`, `artifact_store_credentials_secret`), the
-`pushgateway_url`, the RBAC `deployer_groups`/`viewer_groups` and the `alertmanager` settings.
+(`artifact_store_uri`, `artifact_store_endpoint`, `artifact_store_credentials_secret`, its CA bundle and
+KMS key), or with `artifact_source: aws` the model's AWS bucket (`aws_s3_cidrs`, `aws_reader_role`,
+`aws_credentials_secret`), the `pushgateway_url`, the RBAC `deployer_groups`/`viewer_groups` and the
+`alertmanager` settings. The server image runs by digest (stacks/server_image.py).
 """
 
 from __future__ import annotations
