@@ -56,12 +56,27 @@ def stack_access(project_root: Path, stack: str) -> StackAccess:
     kube = config.kubernetes
     existing = "onprem" in config.targets and kube.cluster == "existing"
     context = kube.context if existing else None
-    # With artifact_source 'aws' a model that runs on both targets reads AWS, but on-prem-only models still
-    # read the store: every existing cluster with an S3-compatible endpoint may need it published to.
-    endpoint = kube.artifact_store_endpoint if existing else None
+    # With artifact_source 'aws' a model that runs on both targets reads AWS; on-prem-only models still read the
+    # store. Only a stack with a model reading an S3-compatible store publishes there.
+    endpoint = kube.artifact_store_endpoint if existing and _reads_onprem_store(config, project.root) else None
     return StackAccess(stack, config.environment, context, str(provider) if provider else None,
                        onprem_store_endpoint=endpoint,
                        onprem_store_private_ca=bool(endpoint and kube.artifact_store_ca_bundle))
+
+
+def _reads_onprem_store(config: Any, project_root: Path) -> bool:
+    from contracts.errors import SlipstackError
+    from stacks.composition import load_stack_specs, placement
+
+    try:
+        specs = load_stack_specs(config, project_root)
+        return any(
+            "onprem" in placement(item, config)
+            and not (config.kubernetes.artifact_source == "aws" and "aws" in item.spec.targets)
+            for item in specs
+        )
+    except SlipstackError:
+        return True  # the plan reports the broken spec; ask for every setting the stack may need
 
 
 def _contexts(kubeconfig: Path) -> set[str]:

@@ -126,3 +126,24 @@ def test_a_stack_with_an_onprem_store_needs_its_access_key_and_ca(tmp_path: Path
     public = StackAccess("prod", "prod", None, "awskms://alias/x", onprem_store_endpoint="https://s3.internal")
     assert check_credentials(public, {k: v for k, v in ready.items() if k != delivery.ARTIFACT_STORE_CA_ENV},
                              tmp_path).problems == []
+
+
+def test_only_a_stack_whose_models_read_the_onprem_store_needs_its_settings(tmp_path: Path, repo_root: Path) -> None:
+    import shutil
+
+    from slipstack.delivery.credentials import stack_access
+
+    assert stack_access(repo_root, "prod").onprem_store_endpoint == "https://s3.storage.internal.example.com"
+    assert stack_access(repo_root, "staging").onprem_store_endpoint is None  # EKS: the pods read AWS
+    # prod with artifact_source 'aws' and only the model that runs on both targets: nothing reads the store.
+    project = tmp_path / "project"
+    shutil.copytree(repo_root / "stacks", project / "stacks", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(repo_root / "deployments", project / "deployments")
+    shutil.copy(repo_root / "Pulumi.yaml", project / "Pulumi.yaml")
+    (project / "examples").symlink_to(repo_root / "examples")
+    stack_file = project / "stacks" / "Pulumi.prod.yaml"
+    text = stack_file.read_text().replace("    - deployments/diabetes-progression.yaml\n", "", 1)
+    text = text.replace("    cluster: existing\n", "    cluster: existing\n    artifact_source: aws\n"
+                        "    aws_s3_cidrs: [52.95.150.0/24]\n    aws_reader_role: onprem-model-reader\n", 1)
+    stack_file.write_text(text)
+    assert stack_access(project, "prod").onprem_store_endpoint is None
