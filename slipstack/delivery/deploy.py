@@ -172,7 +172,8 @@ def publish_targets(plan: Mapping[str, Any], packages: Mapping[str, PackagedMode
                         f"stack {stack}: {workload} (namespace {onprem.get('namespace')}) fetches {fetched} "
                         f"(sha256 {sha256}), which no publish step writes (this deploy publishes "
                         f"{package.folder}, digest {digest}, to {', '.join(written) or 'nowhere'}); package the "
-                        "model and plan again"
+                        "model and plan again (deploy publishes only model.version: an on-prem rollout.candidate "
+                        "cannot be deployed by it yet; promote the candidate, or remove it)"
                     )
     return targets
 
