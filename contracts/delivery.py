@@ -20,6 +20,15 @@ BACKEND_URL_ENV = "PULUMI_BACKEND_URL"
 PASSPHRASE_ENV = "PULUMI_CONFIG_PASSPHRASE"
 # base64 of a kubeconfig holding the stack's context, from a secret scoped to the stack's environment.
 KUBECONFIG_DATA_ENV = "KUBECONFIG_DATA"
+# The on-prem artifact store `slipstack deploy` publishes to (stack setting kubernetes.artifact_store_*): an access
+# key allowed to write its models/ prefix, the PEM CA bundle that signs its certificate (when the stack sets
+# artifact_store_ca_bundle), and optionally the address the runner reaches it at when that is not the pods'
+# (an in-cluster endpoint seen from outside the cluster) and the store's region (default us-east-1).
+ARTIFACT_STORE_ACCESS_KEY_ENV = "SLIPSTACK_ARTIFACT_STORE_ACCESS_KEY_ID"
+ARTIFACT_STORE_SECRET_KEY_ENV = "SLIPSTACK_ARTIFACT_STORE_SECRET_ACCESS_KEY"
+ARTIFACT_STORE_CA_ENV = "SLIPSTACK_ARTIFACT_STORE_CA_BUNDLE"
+ARTIFACT_STORE_ENDPOINT_ENV = "SLIPSTACK_ARTIFACT_STORE_ENDPOINT"
+ARTIFACT_STORE_REGION_ENV = "SLIPSTACK_ARTIFACT_STORE_REGION"
 # Repository variable naming a self-hosted runner that reaches a stack's cluster: SLIPSTACK_<STACK>_RUNNER.
 RUNNER_VARIABLE_TEMPLATE = "SLIPSTACK_{stack}_RUNNER"
 # Pulumi.<stack>.yaml top-level key for the state's secrets provider (awskms://, passphrase, ...).

@@ -289,21 +289,17 @@ def canary_candidate(spec: ModelDeployment, environment: str) -> Iterable[Proble
 
 
 def onprem_prod_image_digest(spec: ModelDeployment, environment: str) -> Iterable[Problem]:
-    # K8S-IMAGE-PIN is mandatory in prod: a tag can be re-pushed, a digest cannot.
+    # K8S-IMAGE-PIN is mandatory in prod: a tag can be re-pushed, a digest cannot. The stack runs the image by
+    # the spec's digest or, without one, by the digest the registry reports for the tag at preview/up time
+    # (stacks/server_image.py); which build prod runs is still the spec's explicit, reviewed choice.
     if environment != "prod" or "onprem" not in spec.targets:
         return
-    image = spec.serving.image
-    if image is None:
+    if spec.serving.image is None:
         yield (
             ("serving", "image"),
-            "prod on Kubernetes needs the server image pinned by digest (set serving.image with repository, tag "
-            "and digest: sha256:...)",
-        )
-    elif image.digest is None:
-        yield (
-            ("serving", "image", "digest"),
-            f"prod on Kubernetes needs the image {image.repository}:{image.tag} pinned by digest "
-            "(add digest: sha256:<64 hex digits>)",
+            "prod on Kubernetes needs the server image named explicitly (set serving.image with repository and "
+            "the immutable tag the image workflow pushed; the stack pins it by the registry's digest, or add "
+            "digest: sha256:... as `slipstack image-pin` writes it)",
         )
 
 

@@ -1,11 +1,13 @@
 """Upload a verified artifact to the stack's artifact bucket under content-addressed keys.
 
 Layout (see `serving_contract`): `models/<name>/<digest>/model.tar.gz` (the deterministic archive),
-`models/<name>/<digest>/manifest.json`, and last the pointer `models/<name>/current.json`. Every
-object is encrypted with SSE-KMS and sent with a SHA-256 checksum that S3 checks on arrival (per
-part for multipart uploads); after the upload the stored checksum is read back and compared. The
-pointer is written only when all of that succeeded, so an interrupted upload never becomes the
-deployed version, and objects this run created are deleted again on failure.
+`models/<name>/<digest>/manifest.json`, and last the pointer `models/<name>/current.json`, all under
+an optional key prefix (an on-prem store's `s3://bucket/prefix`). Every object is encrypted (SSE-KMS
+with the given key; SSE-S3 on an S3-compatible store without a KMS, which then encrypts with its own
+managed key) and sent with a SHA-256 checksum that S3 checks on arrival (per part for multipart
+uploads); after the upload the stored checksum is read back and compared. The pointer is written
+only when all of that succeeded, so an interrupted upload never becomes the deployed version, and
+objects this run created are deleted again on failure.
 """
 
 from __future__ import annotations
@@ -48,13 +50,20 @@ def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+def encryption_arguments(kms_key_id: str | None) -> dict[str, str]:
+    """SSE-KMS with `kms_key_id`; None: SSE-S3 (AES256), for stores whose only key is their own."""
+    if kms_key_id:
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+    return {"ServerSideEncryption": "AES256"}
+
+
 class _Uploader:
-    def __init__(self, client: Any, bucket: str, kms_key_id: str, progress: Callable[[int], None] | None):
+    def __init__(self, client: Any, bucket: str, kms_key_id: str | None, progress: Callable[[int], None] | None):
         self.client, self.bucket, self.kms_key_id, self.progress = client, bucket, kms_key_id, progress
         self.created: list[str] = []
 
     def _encryption(self) -> dict[str, str]:
-        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
+        return encryption_arguments(self.kms_key_id)
 
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
         checksum = _b64(hashlib.sha256(body).digest())
@@ -105,8 +114,10 @@ class _Uploader:
                 f"s3://{self.bucket}/{key}: stored object ({head.get('ContentLength')} bytes, checksum {stored}) "
                 f"does not match what was sent ({size} bytes, checksum {checksum})"
             )
-        if head.get("ServerSideEncryption") != "aws:kms":
-            raise PublishError(f"s3://{self.bucket}/{key}: stored without SSE-KMS encryption")
+        wanted = self._encryption()["ServerSideEncryption"]
+        if head.get("ServerSideEncryption") != wanted:
+            stored_with = head.get("ServerSideEncryption")
+            raise PublishError(f"s3://{self.bucket}/{key}: stored with encryption {stored_with!r}, not {wanted!r}")
 
     def remove_created(self) -> None:
         for key in reversed(self.created):
@@ -115,10 +126,13 @@ class _Uploader:
                 self.client.delete_object(Bucket=self.bucket, Key=key)
 
 
-def publish_artifact(artifact: Path, bucket: str, kms_key_id: str, client: Any | None = None,
+def publish_artifact(artifact: Path, bucket: str, kms_key_id: str | None, client: Any | None = None,
                      part_bytes: int = DEFAULT_PART_BYTES, progress: Callable[[int], None] | None = None,
-                     ) -> PublishResult:
-    """Verify `artifact` (a packaged directory), archive it and upload it; write the pointer last."""
+                     prefix: str = "") -> PublishResult:
+    """Verify `artifact` (a packaged directory), archive it and upload it; write the pointer last.
+
+    `kms_key_id` None encrypts with SSE-S3; `prefix` is put before every key (no leading or trailing '/').
+    """
     if part_bytes < MIN_PART_BYTES:
         raise PublishError(f"part size {part_bytes} is below S3's minimum of {MIN_PART_BYTES} bytes")
     manifest = verify_directory(artifact)
@@ -129,8 +143,9 @@ def publish_artifact(artifact: Path, bucket: str, kms_key_id: str, client: Any |
     from botocore.exceptions import BotoCoreError, ClientError
 
     name, digest = manifest.model.name, manifest.digest
-    result = PublishResult(bucket, digest, artifact_key(name, digest, ARCHIVE_NAME),
-                           artifact_key(name, digest, MANIFEST_NAME), current_pointer_key(name))
+    base = prefix.strip("/") + "/" if prefix.strip("/") else ""
+    result = PublishResult(bucket, digest, base + artifact_key(name, digest, ARCHIVE_NAME),
+                           base + artifact_key(name, digest, MANIFEST_NAME), base + current_pointer_key(name))
     uploader = _Uploader(client, bucket, kms_key_id, progress)
     try:
         with tempfile.TemporaryDirectory(prefix=".slipstack-publish-") as scratch:
@@ -146,11 +161,11 @@ def publish_artifact(artifact: Path, bucket: str, kms_key_id: str, client: Any |
         client.put_object(Bucket=bucket, Key=result.pointer_key, Body=json.dumps(pointer, sort_keys=True).encode(),
                           ContentType="application/json", ChecksumSHA256=_b64(hashlib.sha256(
                               json.dumps(pointer, sort_keys=True).encode()).digest()),
-                          ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key_id)
+                          **encryption_arguments(kms_key_id))
     except (BotoCoreError, ClientError) as error:
         uploader.remove_created()
         raise PublishError(f"uploading {artifact} to s3://{bucket} failed ({error}); nothing was left under "
-                           f"models/{name}/{digest}/ and the current version pointer is unchanged") from None
+                           f"{base}models/{name}/{digest}/ and the current version pointer is unchanged") from None
     except BaseException:
         uploader.remove_created()
         raise

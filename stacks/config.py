@@ -55,9 +55,21 @@ class EksSettings(StackModel):
     )
     vpc_cni_version: str | None = Field(
         default=None, pattern=r"^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$",
-        description="VPC CNI add-on version (network policy enforcement is switched on); unset: EKS's default for "
-        "kubernetes_version.",
+        description="VPC CNI add-on version (network policy enforcement is switched on; v1.14.0 or later has the "
+        "network policy agent); unset: EKS's default for kubernetes_version, asked of EKS at preview/up time.",
     )
+
+    @field_validator("vpc_cni_version")
+    @classmethod
+    def _cni_enforces_network_policies(cls, version: str | None) -> str | None:
+        if version is not None:
+            major, minor = (int(part) for part in version.removeprefix("v").split(".")[:2])
+            if (major, minor) < (1, 14):
+                raise ValueError(
+                    f"{version} has no network policy agent, so the models' NetworkPolicies would not be enforced: "
+                    "use v1.14.0-eksbuild.1 or later (aws eks describe-addon-versions --addon-name vpc-cni)"
+                )
+        return version
     api_reachable_from: Literal["public_cidrs", "vpc_runner"] | None = Field(
         default=None,
         description="Where `pulumi up` reaches the cluster's API from (the program creates Kubernetes objects "
@@ -291,6 +303,35 @@ class KubernetesStackSettings(StackModel):
         default=False,
         description="Say that the on-prem store's certificate chains to a public CA, so no CA bundle is needed.",
     )
+    artifact_store_kms_key_id: str | None = Field(
+        default=None, min_length=1, max_length=256,
+        description="Key id in the on-prem store's KMS (MinIO KES, Ceph RGW with Vault) that `slipstack deploy` "
+        "encrypts published artifacts with (SSE-KMS); unset: SSE-S3, the store's own managed key.",
+    )
+    artifact_source: Literal["onprem_store", "aws"] = Field(
+        default="onprem_store",
+        description="Where an existing cluster's pods read a model that also runs on AWS: 'onprem_store' (the "
+        "pipeline publishes the package to both stores) or 'aws' (the model's AWS artifact bucket, over "
+        "aws_s3_cidrs, as aws_reader_role with the access key in aws_credentials_secret). Models that run only "
+        "on-prem always read the on-prem store.",
+    )
+    aws_s3_cidrs: list[str] = Field(
+        default_factory=list,
+        description="With artifact_source 'aws': the address ranges the on-prem cluster reaches S3 of the stack's "
+        "region at (the region's S3 ranges from ip-ranges.json, or a Direct Connect / interface endpoint range); "
+        "the pods' egress on 443 is limited to them.",
+    )
+    aws_reader_role: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$",
+        description="With artifact_source 'aws': name of an existing IAM role the on-prem pods act as. The stack "
+        "attaches a least-privilege inline policy (the model's artifact and capture prefixes, its KMS key through "
+        "S3); the role and who may assume it are prerequisites (docs/kubernetes.md).",
+    )
+    aws_credentials_secret: str = Field(
+        default="aws-artifact-reader", pattern=_SECRET_NAME, max_length=63,
+        description="With artifact_source 'aws': Secret in each model namespace whose `credentials` key is an "
+        "AWS shared-credentials file that assumes aws_reader_role (role_arn + source_profile of an access key).",
+    )
     minimum_version: str = Field(
         default="1.30", pattern=r"^1\.[0-9]{2}$",
         description="Oldest Kubernetes version of the cluster (an existing cluster; with cluster 'eks' the EKS "
@@ -364,7 +405,7 @@ class KubernetesStackSettings(StackModel):
             )
         return self
 
-    @field_validator("artifact_store_cidrs", "dask_scheduler_cidrs")
+    @field_validator("artifact_store_cidrs", "dask_scheduler_cidrs", "aws_s3_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
         for cidr in cidrs:
@@ -447,6 +488,36 @@ class StackConfig(StackModel):
         if len(set(targets)) != len(targets):
             raise ValueError("a target is listed twice")
         return targets
+
+    @model_validator(mode="after")
+    def _aws_artifact_source_is_complete(self) -> StackConfig:
+        # Each missing piece would show up only as an init container that cannot download: refuse it here.
+        kube = self.kubernetes
+        if kube.artifact_source != "aws":
+            return self
+        # The message starts with the setting it is about, so the stack-config reader points at its line.
+        where = "kubernetes.artifact_source: 'aws'"
+        if kube.cluster == "eks":
+            raise ValueError(
+                f"{where} is for an existing cluster; the stack's EKS cluster already reads the AWS bucket through "
+                "its pod role: remove artifact_source"
+            )
+        if "aws" not in self.targets or "onprem" not in self.targets:
+            raise ValueError(
+                f"{where} needs both targets (aws and onprem): only a model that also runs on AWS has an AWS "
+                "artifact bucket; add aws to slipstack:targets or remove artifact_source"
+            )
+        missing = [
+            f"{name} ({fix})" for name, value, fix in (
+                (f"{NAMESPACE}:kubernetes.aws_s3_cidrs", kube.aws_s3_cidrs,
+                 "the ranges the cluster reaches S3 at, e.g. the region's S3 prefixes from ip-ranges.json"),
+                (f"{NAMESPACE}:kubernetes.aws_reader_role", kube.aws_reader_role,
+                 "the name of the existing IAM role the pods act as"),
+            ) if not value
+        ]
+        if missing:
+            raise ValueError(f"{where} is incomplete: set " + "; ".join(missing))
+        return self
 
 
 # Stack config keys (without the namespace) and the StackConfig field each fills.

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from contracts import tags as tag_keys
@@ -34,7 +35,7 @@ from infra.aws.service_account_role import ServiceAccountRole, ServiceAccountRol
 from infra.k8s.cluster_monitoring import ClusterMonitoring, ClusterMonitoringArgs
 from stacks.aws_model import stack_access_log_bucket
 from stacks.checks import PROTECTED_CLASSES
-from stacks.config import ALB_CLIENT_SECRET_KEY, NAMESPACE, StackConfig
+from stacks.config import ALB_CLIENT_SECRET_KEY, NAMESPACE, EksSettings, StackConfig
 from stacks.context import StackContext, aws_tags
 
 
@@ -68,6 +69,18 @@ class StackEks:
 _CLUSTERS: dict[int, StackEks] = {}
 
 
+def vpc_cni_version(settings: EksSettings, region: str) -> pulumi.Input[str]:
+    """The VPC CNI add-on version, always explicit in the plan: the setting, else EKS's default for the version.
+
+    Asked of EKS at preview/up time (a typed data source), so a reviewer sees the exact version the add-on runs and
+    the diff shows when EKS's default moves; `eks.vpc_cni_version` pins it for good.
+    """
+    if settings.vpc_cni_version is not None:
+        return settings.vpc_cni_version
+    return aws.eks.get_addon_version_output(addon_name="vpc-cni", kubernetes_version=settings.kubernetes_version,
+                                            most_recent=False, region=region).version
+
+
 def stack_eks(context: StackContext) -> StackEks:
     entry = _CLUSTERS.get(id(context))
     if entry is not None and entry.context is context:
@@ -94,7 +107,7 @@ def stack_eks(context: StackContext) -> StackEks:
             subnet_ids=tuple(config.aws.private_subnet_ids), secrets_kms_key_arn=key.arn,
             public_access_cidrs=tuple(settings.public_access_cidrs), node_instance_type=settings.node_instance_type,
             node_min=settings.node_min, node_max=settings.node_max, node_desired=settings.node_desired,
-            log_retention_days=config.aws.log_retention_days, vpc_cni_version=settings.vpc_cni_version,
+            log_retention_days=config.aws.log_retention_days, vpc_cni_version=vpc_cni_version(settings, context.region),
             tags=stack_tags,
         ),
     )

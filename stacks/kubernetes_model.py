@@ -22,8 +22,10 @@ CronJob runs `drift_job_command`; with `monitoring.drift.dask_scheduler` it is a
 scheduler, and only its pods may reach the scheduler's host and port.
 
 Stack settings used here (stacks/config.py, `slipstack:kubernetes`): the on-prem artifact store
-(`artifact_store_uri`, `artifact_store_endpoint`, `artifact_store_credentials_secret`), the
-`pushgateway_url`, the RBAC `deployer_groups`/`viewer_groups` and the `alertmanager` settings.
+(`artifact_store_uri`, `artifact_store_endpoint`, `artifact_store_credentials_secret`, its CA bundle and
+KMS key), or with `artifact_source: aws` the model's AWS bucket (`aws_s3_cidrs`, `aws_reader_role`,
+`aws_credentials_secret`), the `pushgateway_url`, the RBAC `deployer_groups`/`viewer_groups` and the
+`alertmanager` settings. The server image runs by digest (stacks/server_image.py).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from infra.k8s.model_ingress import CanaryRoute, ModelIngress, ModelIngressArgs
 from infra.k8s.model_monitoring import DriftAlerting, ModelMonitoring, ModelMonitoringArgs, QualityAlerting
 from infra.k8s.model_namespace import ContainerLimits, ModelNamespace, ModelNamespaceArgs, NamespaceQuota
 from infra.k8s.model_network_policy import Invoker, ModelNetworkPolicy, ModelNetworkPolicyArgs, egress_target
-from infra.k8s.model_pod import ArtifactFetch, CaBundle, ContainerResources
+from infra.k8s.model_pod import ArtifactFetch, CaBundle, ContainerResources, image_reference
 from infra.k8s.model_server import METRICS_PORT_NAME, ModelServer, ModelServerArgs, ServerContract
 from infra.k8s.model_service import ModelService, ModelServiceArgs
 from model_packaging import serving_contract as contract
@@ -69,6 +71,7 @@ from monitoring.job_command import (
 )
 from stacks.config import KubernetesStackSettings, kubernetes_version
 from stacks.context import StackContext, kubernetes_labels
+from stacks.server_image import resolve_server_image
 
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/slipstack/model-server"
 DEFAULT_IMAGE_TAG = "0.1.0"
@@ -179,26 +182,28 @@ def deploy_model_on_kubernetes(
 
     # --- image, artifact, resources ------------------------------------------------------------
     image = serving.image
-    repository, tag, image_digest = (
+    repository, tag, pinned_digest = (
         (image.repository, image.tag, image.digest) if image else (DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG, None)
     )
-    unpinned_reason = (
-        None if image_digest else
-        f"{environment} pins the server image by version tag {tag}; prod specs must give a digest "
-        "(slipstack validate refuses prod without one)"
-    )
+    # Every container runs the image by digest: the spec's pin, or what the registry reports for the immutable tag.
+    server_image = resolve_server_image(repository, tag, pinned_digest)
+    image_digest = server_image.digest
+    unpinned_reason = None
     # On the stack's EKS cluster a model that also deploys to AWS shares the cloud stack's artifact bucket (pod
-    # identity grants it). An existing (on-prem) cluster always reads the stack's own store: its NetworkPolicy,
-    # credentials secret and CA bundle are that store's, so the pipeline publishes there too (the
-    # `artifact_store` output says where).
-    uses_onprem_store = "aws" not in spec.targets or not on_eks
+    # identity grants it). An existing (on-prem) cluster reads the stack's own store (its NetworkPolicy,
+    # credentials secret and CA bundle are that store's, and `slipstack deploy` publishes there too: the
+    # `artifact_store` output says where), unless the stack says it reads from AWS (artifact_source 'aws'): then
+    # egress to S3's ranges, the reader role's access-key secret and a least-privilege policy on that role.
+    reads_aws = not on_eks and settings.artifact_source == "aws" and "aws" in spec.targets
+    uses_onprem_store = ("aws" not in spec.targets or not on_eks) and not reads_aws
     store_uri = (
         settings.artifact_store_uri.rstrip("/") if uses_onprem_store
         else f"s3://{model}-{environment}-artifacts-{context.region}"
     )
     store_endpoint = settings.artifact_store_endpoint.rstrip("/") if (
         uses_onprem_store and settings.artifact_store_endpoint) else None
-    credentials_secret = None if on_eks else settings.artifact_store_credentials_secret
+    credentials_secret = None if on_eks else (
+        settings.aws_credentials_secret if reads_aws else settings.artifact_store_credentials_secret)
     ca_bundle = (
         CaBundle(settings.artifact_store_ca_bundle.config_map, settings.artifact_store_ca_bundle.key)
         if uses_onprem_store and settings.artifact_store_ca_bundle else None
@@ -217,7 +222,7 @@ def deploy_model_on_kubernetes(
         uri = f"{store_uri}/{contract.artifact_key(model, digest or UNPACKAGED_DIGEST)}"
         command = contract.fetch_command(uri, digest or UNPACKAGED_DIGEST, model)
         return ArtifactFetch(command=command, credentials_secret=credentials_secret, endpoint_url=store_endpoint,
-                             ca_bundle=ca_bundle,
+                             ca_bundle=ca_bundle, region=context.region if reads_aws else None,
                              resources=ContainerResources("100m", serving.resources.memory, "1")), digest
 
     resources = ContainerResources(serving.resources.cpu, serving.resources.memory, serving.resources.cpu_limit)
@@ -313,6 +318,26 @@ def deploy_model_on_kubernetes(
             # The model's key encrypts its AWS artifact bucket (stacks/aws_model.py names it the same way).
             kms_key_alias=None if uses_onprem_store else f"slipstack/{model}-{environment}",
         ))
+    reader_policy = None
+    if reads_aws:
+        from infra.aws.onprem_artifact_reader import OnPremArtifactReader, OnPremArtifactReaderArgs
+
+        fetched_versions = sorted({spec.model.version, *([candidate.version] if candidate else [])})
+        capture_prefix = split_s3_uri(capture_uri)[1] + "/"
+        reader_policy = OnPremArtifactReader(
+            f"{model}-onprem-reader",
+            OnPremArtifactReaderArgs(
+                role_name=str(settings.aws_reader_role),
+                policy_name=f"{model}-{environment}-onprem-pods"[:128],
+                account_id=context.account_id,
+                region=context.region,
+                bucket_name=store_bucket,
+                read_prefixes=tuple(artifact_prefix(version) for version in fetched_versions),
+                write_prefixes=(capture_prefix,) if runs_server and capture.enabled else (),
+                read_list_prefixes=(capture_prefix,) if runs_drift or runs_quality else (),
+                kms_key_alias=f"slipstack/{model}-{environment}",
+            ),
+        ).policy
     access = ModelAccess(
         f"{model}-access",
         ModelAccessArgs(
@@ -328,7 +353,8 @@ def deploy_model_on_kubernetes(
             aws_role_arn=pod_role.arn if pod_role else None,
         ),
         # Pods start only once their role may read the artifact: a missing policy would fail the init container.
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ns, *([pod_role.policy] if pod_role else [])]),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[
+            ns, *([pod_role.policy] if pod_role else []), *([reader_policy] if reader_policy else [])]),
     )
 
     # --- network --------------------------------------------------------------------------------
@@ -337,6 +363,8 @@ def deploy_model_on_kubernetes(
     pushgateway_target = egress_target(pushgateway_host, pushgateway_port)
     if store_endpoint:
         store_target = egress_target(*url_host_port(store_endpoint), settings.artifact_store_cidrs)
+    elif reads_aws:
+        store_target = egress_target("s3", 443, settings.aws_s3_cidrs)
     else:
         store_target = egress_target("s3", 443, settings.artifact_store_cidrs)
     dask_target = None
@@ -439,8 +467,15 @@ def deploy_model_on_kubernetes(
     if runs_server:
         outputs["service_url"] = services["stable"].url
     outputs["artifact_sha256"] = artifact_digest
-    # Where the pipeline publishes this model for this cluster (`slipstack publish`, endpoint as AWS_ENDPOINT_URL_S3).
-    outputs["artifact_store"] = {"uri": store_uri, "endpoint": store_endpoint}
+    outputs["image"] = image_reference(repository, tag, image_digest)
+    # Where `slipstack deploy` publishes this model for this cluster before `pulumi up`: the on-prem store (with its
+    # endpoint, encryption and whether its CA is private), or the model's AWS bucket, which the AWS publish writes.
+    outputs["artifact_store"] = {
+        "uri": store_uri, "endpoint": store_endpoint,
+        "source": "onprem_store" if uses_onprem_store else "aws",
+        "kms_key_id": settings.artifact_store_kms_key_id if uses_onprem_store else None,
+        "private_ca": ca_bundle is not None,
+    }
 
     # --- traffic ----------------------------------------------------------------------------------
     if runs_server and tls is not None and not on_eks:

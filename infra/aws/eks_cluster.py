@@ -42,8 +42,8 @@ class EksClusterArgs:
     node_max: int = 4
     node_desired: int = 2
     log_retention_days: int = 90
-    # The VPC CNI add-on version; None: the default EKS resolves for kubernetes_version at creation.
-    vpc_cni_version: str | None = None
+    # The VPC CNI add-on version (v1.14+: the network policy agent); None: EKS's default for kubernetes_version.
+    vpc_cni_version: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
 

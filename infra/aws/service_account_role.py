@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -81,7 +81,26 @@ def _prefix(prefix: str, where: str) -> str:
     return prefix
 
 
-def policy_statements(args: ServiceAccountRoleArgs, account: str) -> list[dict[str, Any]]:
+class S3PrefixAccess(Protocol):
+    """What a principal may do on one bucket: exact key prefixes, and the bucket's key through S3."""
+
+    @property
+    def region(self) -> str: ...
+    @property
+    def bucket_name(self) -> str: ...
+    @property
+    def read_prefixes(self) -> Sequence[str]: ...
+    @property
+    def write_prefixes(self) -> Sequence[str]: ...
+    @property
+    def read_list_prefixes(self) -> Sequence[str]: ...
+    @property
+    def kms_key_alias(self) -> str | None: ...
+    @property
+    def partition(self) -> str: ...
+
+
+def policy_statements(args: S3PrefixAccess, account: str) -> list[dict[str, Any]]:
     """The role's statements: exact prefixes of one bucket, and the model's key through S3 only."""
     bucket_arn = f"arn:{args.partition}:s3:::{args.bucket_name}"
     reads = [_prefix(p, "read_prefixes") for p in args.read_prefixes]

@@ -42,7 +42,8 @@ class ModelCronJobArgs:
     command: list[str]
     image_repository: str
     image_tag: str
-    image_digest: str | None
+    # A pinned digest, or an Output of the registry's digest for the tag (stacks/server_image.py); None: by tag.
+    image_digest: pulumi.Input[str] | None
     fetch: ArtifactFetch
     models_mount: str
     service_account_name: str

@@ -56,6 +56,8 @@ class ArtifactFetch:
     endpoint_url: str | None = None
     # A private store's CA: without it boto3 verifies against the public roots and every download fails.
     ca_bundle: CaBundle | None = None
+    # The AWS region of a bucket read from outside AWS (no pod identity webhook sets it there).
+    region: str | None = None
     resources: ContainerResources = field(default_factory=lambda: ContainerResources("100m", "512Mi", "1"))
 
 
@@ -83,9 +85,18 @@ def restricted_pod_security_context(uid: int = DEFAULT_UID) -> dict[str, Any]:
     }
 
 
-def image_reference(repository: str, tag: str, digest: str | None) -> str:
-    """`repo:tag@sha256:...` when a digest is known: the tag stays readable, the digest is what is pulled."""
-    return f"{repository}:{tag}@{digest}" if digest else f"{repository}:{tag}"
+def image_reference(repository: str, tag: str, digest: Any) -> Any:
+    """`repo:tag@sha256:...` when a digest is known: the tag stays readable, the digest is what is pulled.
+
+    `digest` is a string, or an Output when the stack asks the registry (a data source) at preview/up time.
+    """
+    if digest is None:
+        return f"{repository}:{tag}"
+    if isinstance(digest, str):
+        return f"{repository}:{tag}@{digest}"
+    import pulumi
+
+    return pulumi.Output.concat(repository, ":", tag, "@", digest)
 
 
 def artifact_store_access(fetch: ArtifactFetch) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
@@ -98,6 +109,8 @@ def artifact_store_access(fetch: ArtifactFetch) -> tuple[list[dict[str, str]], l
     mounts: list[dict[str, Any]] = []
     if fetch.endpoint_url:
         env.append({"name": "AWS_ENDPOINT_URL_S3", "value": fetch.endpoint_url})
+    if fetch.region:
+        env.append({"name": "AWS_DEFAULT_REGION", "value": fetch.region})
     if fetch.ca_bundle:
         env.append({"name": "AWS_CA_BUNDLE", "value": f"{ARTIFACT_STORE_CA_PATH}/{fetch.ca_bundle.key}"})
         mounts.append({"name": ARTIFACT_STORE_CA_VOLUME, "mountPath": ARTIFACT_STORE_CA_PATH, "readOnly": True})
@@ -203,7 +216,7 @@ class PinnedWorkloadArgs(Protocol):
     def name(self) -> str: ...
 
     @property
-    def image_digest(self) -> str | None: ...
+    def image_digest(self) -> Any: ...  # a digest, an Output of one (resolved from the registry), or None
 
     @property
     def resources(self) -> ContainerResources: ...

@@ -62,7 +62,8 @@ class ModelServerArgs:
     command: list[str]  # the serving image's entry point for model_dir (serving_contract.server_command)
     image_repository: str
     image_tag: str
-    image_digest: str | None
+    # A pinned digest, or an Output of the registry's digest for the tag (stacks/server_image.py); None: by tag.
+    image_digest: pulumi.Input[str] | None
     fetch: ArtifactFetch
     contract: ServerContract
     service_account_name: str

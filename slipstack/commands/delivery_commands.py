@@ -1,4 +1,4 @@
-"""`slipstack prepare`, `preview`, `credentials`, `deploy`, `rollback`: the pipeline's steps as commands.
+"""`slipstack prepare`, `preview`, `base-policy`, `credentials`, `deploy`, `rollback`: the pipeline's steps.
 
 Each workflow step in .github/ calls one of these (or a Make target that does), so the chain a pull
 request and a merge go through runs the same on a laptop. Only typer is imported here.
@@ -78,6 +78,27 @@ def preview(
         typer.echo(f"needs approval: {item}")
     if verdict["status"] == "failed":
         raise MandatoryViolationsError("not safe to merge: " + "; ".join(verdict["blocking"]))
+
+
+def base_policy(
+    base_ref: Annotated[str, typer.Option("--base-ref", help="Git ref of the base branch (e.g. origin/main).")],
+    stack: StackOption,
+    out: Annotated[Path, typer.Option("--out", help="Where the base's pack goes.")] = Path("build/base-policy"),
+) -> None:
+    """Export the base branch's policy pack and the stack's policy config, so a real `pulumi preview` of a pull
+    request is judged by them, not by what the pull request changed (step outputs `pack` and `config`)."""
+    from slipstack.delivery.pr_preview import export_base_policy_pack
+    from slipstack.plan.runner import find_project, read_stack_config
+    from stacks.config import stack_config_from_values
+
+    project = find_project(Path("."))
+    config = stack_config_from_values(stack, read_stack_config(project, stack), str(project.stack_file(stack)))
+    exported = export_base_policy_pack(project.root, base_ref, config.environment, project.root / out)
+    github_output = os.environ.get("GITHUB_OUTPUT")
+    if github_output:
+        with open(github_output, "a", encoding="utf-8") as stream:
+            stream.write(f"pack={exported.pack}\nconfig={exported.config}\n")
+    typer.echo(f"{stack}: policy pack {exported.pack}, config {exported.config} (from {base_ref})")
 
 
 def credentials(stack: StackOption) -> None:
@@ -162,6 +183,7 @@ def image_pin(
 def register(app: typer.Typer) -> None:
     app.command("prepare")(prepare)
     app.command("preview")(preview)
+    app.command("base-policy")(base_policy)
     app.command("credentials")(credentials)
     app.command("deploy")(deploy)
     app.command("rollback")(rollback)

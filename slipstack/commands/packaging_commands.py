@@ -130,18 +130,27 @@ def verify(
 def publish(
     artifact: Path = typer.Argument(..., help="Packaged artifact directory."),
     bucket: str = typer.Option(..., "--bucket", help="The stack's artifact bucket."),
-    kms_key_id: str = typer.Option(..., "--kms-key-id", help="KMS key (id or ARN) for SSE-KMS."),
+    kms_key_id: str | None = typer.Option(None, "--kms-key-id", help="KMS key (id or ARN) for SSE-KMS."),
+    sse_s3: bool = typer.Option(False, "--sse-s3", help="Encrypt with the store's own key (SSE-S3) instead: an "
+                                "S3-compatible on-prem store without a KMS."),
+    prefix: str = typer.Option("", "--prefix", help="Key prefix in the bucket (an on-prem store's "
+                               "s3://bucket/<prefix>); the endpoint comes from AWS_ENDPOINT_URL_S3."),
     part_mib: int = typer.Option(16, "--part-mib", min=5, max=5120, help="Multipart part size in MiB."),
 ) -> None:
     """Verify, archive and upload an artifact under content-addressed keys; move the pointer last."""
+    from model_packaging.errors import PublishError
     from model_packaging.manifest import read_manifest
     from model_packaging.publish import publish_artifact
+
+    if bool(kms_key_id) == sse_s3:
+        raise PublishError("give exactly one of --kms-key-id KEY (SSE-KMS; AWS buckets) and --sse-s3 (a store "
+                           "without a KMS): an artifact is never uploaded unencrypted")
 
     total = sum(entry.size for entry in read_manifest(artifact).files.values()) if artifact.is_dir() else 0
     with _progress_bar(total, "uploading") as bar:
         task = bar.add_task("uploading", total=total or None)
         result = publish_artifact(artifact, bucket, kms_key_id, part_bytes=part_mib * 1024 * 1024,
-                                  progress=lambda n: bar.advance(task, n))
+                                  progress=lambda n: bar.advance(task, n), prefix=prefix)
     print(f"published {result.archive_uri}")
     print(f"digest {result.digest}; current pointer s3://{bucket}/{result.pointer_key}")
 

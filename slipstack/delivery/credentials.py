@@ -29,6 +29,10 @@ class StackAccess:
     environment: str
     kube_context: str | None  # an existing cluster reached through a kubeconfig context
     secrets_provider: str | None
+    # The on-prem store `slipstack deploy` publishes to (an S3-compatible endpoint), and whether a private CA
+    # signs it; None when the stack's on-prem pods read no such store.
+    onprem_store_endpoint: str | None = None
+    onprem_store_private_ca: bool = False
 
     @property
     def uses_passphrase(self) -> bool:
@@ -50,8 +54,29 @@ def stack_access(project_root: Path, stack: str) -> StackAccess:
     raw: Any = yaml.safe_load(project.stack_file(stack).read_text()) or {}
     provider = raw.get(delivery.SECRETS_PROVIDER_KEY) if isinstance(raw, dict) else None
     kube = config.kubernetes
-    context = kube.context if "onprem" in config.targets and kube.cluster == "existing" else None
-    return StackAccess(stack, config.environment, context, str(provider) if provider else None)
+    existing = "onprem" in config.targets and kube.cluster == "existing"
+    context = kube.context if existing else None
+    # With artifact_source 'aws' a model that runs on both targets reads AWS; on-prem-only models still read the
+    # store. Only a stack with a model reading an S3-compatible store publishes there.
+    endpoint = kube.artifact_store_endpoint if existing and _reads_onprem_store(config, project.root) else None
+    return StackAccess(stack, config.environment, context, str(provider) if provider else None,
+                       onprem_store_endpoint=endpoint,
+                       onprem_store_private_ca=bool(endpoint and kube.artifact_store_ca_bundle))
+
+
+def _reads_onprem_store(config: Any, project_root: Path) -> bool:
+    from contracts.errors import SlipstackError
+    from stacks.composition import load_stack_specs, placement
+
+    try:
+        specs = load_stack_specs(config, project_root)
+        return any(
+            "onprem" in placement(item, config)
+            and not (config.kubernetes.artifact_source == "aws" and "aws" in item.spec.targets)
+            for item in specs
+        )
+    except SlipstackError:
+        return True  # the plan reports the broken spec; ask for every setting the stack may need
 
 
 def _contexts(kubeconfig: Path) -> set[str]:
@@ -84,6 +109,19 @@ def check_credentials(access: StackAccess, env: Mapping[str, str], workdir: Path
             f"add the secret {delivery.PASSPHRASE_ENV} to {where}, or set `{delivery.SECRETS_PROVIDER_KEY}: "
             f"awskms://alias/...` in stacks/Pulumi.{access.stack}.yaml"
         )
+    if access.onprem_store_endpoint:
+        needed = [delivery.ARTIFACT_STORE_ACCESS_KEY_ENV, delivery.ARTIFACT_STORE_SECRET_KEY_ENV]
+        if access.onprem_store_private_ca:
+            needed.append(delivery.ARTIFACT_STORE_CA_ENV)
+        missing = [name for name in needed if not env.get(name)]
+        if missing:
+            report.problems.append(
+                f"stack {access.stack!r} publishes artifacts to the on-prem store {access.onprem_store_endpoint}, "
+                f"but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: add the secret(s) to "
+                f"{where} (an access key that may write the store's models/ prefix"
+                + ("; the PEM CA bundle that signs the store's certificate" if access.onprem_store_private_ca
+                   else "") + ")"
+            )
     if access.kube_context:
         report.kubeconfig = _kubeconfig(access, env, workdir, where, report.problems)
     return report

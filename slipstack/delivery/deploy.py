@@ -3,9 +3,12 @@
 Order, and why:
 1. plan offline with the policy pack: a mandatory violation stops the deploy before any call to AWS;
 2. every artifact the plan points at must be one this run packaged and will publish (content-addressed
-   key = the package's digest), else the program would deploy a model whose data never arrives;
-3. `pulumi up --target` the artifact buckets and their KMS keys only (the first deploy has neither), then
-   `slipstack publish` each package into its bucket: the full `pulumi up` then finds the object it names;
+   key = the package's digest), else the program would deploy a model whose data never arrives: the AWS
+   Models' ModelDataUrl, and the URI every on-prem init container fetches (read from the manifests);
+3. publish to the on-prem store first (it is a prerequisite of the stack, so nothing has changed yet if
+   its credentials are wrong), then `pulumi up --target` the artifact buckets and their KMS keys only (the
+   first deploy has neither), then `slipstack publish` each package into its bucket: the full `pulumi up`
+   then finds every object it names;
 4. `pulumi up` with the policy pack, then the smoke test of every target the stack deployed, each with
    the example request packaged with that model;
 5. only then record the deployed commit and artifact fingerprint as stack tags: the last good deployment
@@ -22,7 +25,12 @@ from typing import Any
 
 from contracts import delivery
 from contracts.artifact_layout import SAGEMAKER_ARCHIVE, artifact_key, local_package_dir
-from slipstack.delivery.errors import DeliveryInputError, DeployFailedError, NothingToRollBackError
+from slipstack.delivery.errors import (
+    DeliveryInputError,
+    DeployFailedError,
+    MissingCredentialsError,
+    NothingToRollBackError,
+)
 from slipstack.delivery.pulumi_cli import PulumiCli
 
 # Custom resources of these components hold what `slipstack publish` needs before the full deploy.
@@ -41,8 +49,14 @@ class PackagedModel:
 class PublishTarget:
     model: str
     bucket: str
-    kms_key_id: str
+    kms_key_id: str | None  # None: SSE-S3 (an on-prem store without a KMS)
     model_data_url: str
+    # "aws": the model's artifact bucket, created by the stack, written with the deploy role's credentials;
+    # "onprem": the stack's on-prem store (a prerequisite), written with the SLIPSTACK_ARTIFACT_STORE_* settings.
+    store: str = "aws"
+    prefix: str = ""
+    endpoint: str | None = None
+    private_ca: bool = False
 
 
 @dataclass
@@ -79,41 +93,88 @@ def packaged_models(project_root: Path, plan: Mapping[str, Any]) -> dict[str, Pa
     return packages
 
 
+def fetched_artifacts(plan: Mapping[str, Any], namespace: str) -> list[tuple[str, str, str]]:
+    """(workload, --uri, --sha256) of every artifact fetch an init container in `namespace` runs."""
+    from model_packaging.serving_contract import FETCH_MODULE
+
+    found = []
+    for resource in plan.get("resources") or []:
+        inputs = resource.get("inputs") or {}
+        if not str(resource.get("type", "")).startswith("kubernetes:") or inputs.get("kind") not in (
+                "Deployment", "CronJob", "Job", "StatefulSet", "DaemonSet"):
+            continue
+        metadata = inputs.get("metadata") or {}
+        if metadata.get("namespace") != namespace:
+            continue
+        spec = inputs.get("spec") or {}
+        if inputs["kind"] == "CronJob":
+            spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+        pod = (spec.get("template") or {}).get("spec") or {}
+        for container in pod.get("initContainers") or []:
+            argv = [*(container.get("command") or []), *(container.get("args") or [])]
+            if FETCH_MODULE in argv and "--uri" in argv and "--sha256" in argv:
+                found.append((f"{inputs['kind']} {metadata.get('name')}", argv[argv.index("--uri") + 1],
+                              argv[argv.index("--sha256") + 1]))
+    return found
+
+
 def publish_targets(plan: Mapping[str, Any], packages: Mapping[str, PackagedModel]) -> list[PublishTarget]:
-    """Where each AWS model's package goes; refuses a plan whose artifact URL no publish step writes."""
+    """Where each model's package goes; refuses a plan whose artifact URL no publish step writes."""
     aliases = {
         r.get("name"): (r.get("inputs") or {}).get("name")
         for r in plan.get("resources") or []
         if r.get("type") == "aws:kms/alias:Alias"
     }
+    stack = plan.get("stack")
     targets = []
     models = (plan.get("outputs") or {}).get("models") or {}
     for name, entry in sorted(models.items()):
         package = packages[name]
+        digest = package.digest.removeprefix("sha256:")
         onprem = entry.get("onprem") or {}
-        if onprem and onprem.get("artifact_sha256") not in (package.digest, package.digest.removeprefix("sha256:")):
+        if onprem and onprem.get("artifact_sha256") not in (package.digest, digest):
             raise DeliveryInputError(
-                f"stack {plan.get('stack')}: models.{name}.onprem.artifact_sha256 is "
+                f"stack {stack}: models.{name}.onprem.artifact_sha256 is "
                 f"{onprem.get('artifact_sha256')!r} but the package in {package.folder} has digest {package.digest}; "
                 "re-run `slipstack plan` after `slipstack package`"
             )
+        written: list[str] = []
         aws = entry.get("aws")
-        if not aws:
-            continue
-        bucket = aws.get("artifact_bucket")
-        expected = f"s3://{bucket}/{artifact_key(name, package.digest, SAGEMAKER_ARCHIVE)}"
-        if aws.get("model_data_url") != expected:
-            raise DeliveryInputError(
-                f"stack {plan.get('stack')}: models.{name}.aws.model_data_url is {aws.get('model_data_url')!r}, "
-                f"which no publish step writes (publishing {package.folder} writes {expected}); package the model "
-                "(`slipstack package --spec ...`) and plan again"
-            )
-        alias = aliases.get(f"{name}-kms-alias")
-        if not alias:
-            raise DeliveryInputError(
-                f"stack {plan.get('stack')}: no KMS alias {name}-kms-alias in the plan to encrypt the artifact with"
-            )
-        targets.append(PublishTarget(name, str(bucket), str(alias), expected))
+        if aws:
+            bucket = aws.get("artifact_bucket")
+            expected = f"s3://{bucket}/{artifact_key(name, package.digest, SAGEMAKER_ARCHIVE)}"
+            if aws.get("model_data_url") != expected:
+                raise DeliveryInputError(
+                    f"stack {stack}: models.{name}.aws.model_data_url is {aws.get('model_data_url')!r}, "
+                    f"which no publish step writes (publishing {package.folder} writes {expected}); package the "
+                    "model (`slipstack package --spec ...`) and plan again"
+                )
+            alias = aliases.get(f"{name}-kms-alias")
+            if not alias:
+                raise DeliveryInputError(
+                    f"stack {stack}: no KMS alias {name}-kms-alias in the plan to encrypt the artifact with"
+                )
+            targets.append(PublishTarget(name, str(bucket), str(alias), expected))
+            written.append(expected)
+        if onprem:
+            store = onprem.get("artifact_store") or {}
+            uri = str(store.get("uri") or "").rstrip("/")
+            bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+            expected = f"{uri}/{artifact_key(name, package.digest, SAGEMAKER_ARCHIVE)}"
+            if store.get("source") != "aws":
+                targets.append(PublishTarget(name, bucket, store.get("kms_key_id"), expected, store="onprem",
+                                             prefix=prefix, endpoint=store.get("endpoint"),
+                                             private_ca=bool(store.get("private_ca"))))
+                written.append(expected)
+            for workload, fetched, sha256 in fetched_artifacts(plan, str(onprem.get("namespace"))):
+                if fetched not in written or sha256.removeprefix("sha256:") != digest:
+                    raise DeliveryInputError(
+                        f"stack {stack}: {workload} (namespace {onprem.get('namespace')}) fetches {fetched} "
+                        f"(sha256 {sha256}), which no publish step writes (this deploy publishes "
+                        f"{package.folder}, digest {digest}, to {', '.join(written) or 'nowhere'}); package the "
+                        "model and plan again (deploy publishes only model.version: an on-prem rollout.candidate "
+                        "cannot be deployed by it yet; promote the candidate, or remove it)"
+                    )
     return targets
 
 
@@ -187,11 +248,17 @@ def deploy_stack(project_root: Path, stack: str, commit: str, *, expected_finger
     policy_pack = project_root / "policies"
     policy_config = project_root / "policies" / "config" / f"{access.environment}.json"
     result = DeployResult(stack, commit, marks)
+    # The on-prem store exists before the stack does: publishing there changes no stack resource.
+    for target in [t for t in targets if t.store == "onprem"]:
+        uri = (publish or _publish)(packages[target.model], target)
+        log(f"{stack}: published {uri} (on-prem store)")
+        result.published.append(uri)
     _step_output("up_started", "true")  # from here a failure may leave the stack changed: roll back
-    if targets:
+    aws_targets = [t for t in targets if t.store == "aws"]
+    if aws_targets:
         log(f"{stack}: artifact buckets and keys first ({len(storage_urns(plan))} resources)")
         pulumi.up(policy_pack, policy_config, targets=storage_urns(plan), message=f"storage for {commit[:12]}")
-        for target in targets:
+        for target in aws_targets:
             uri = (publish or _publish)(packages[target.model], target)
             log(f"{stack}: published {uri}")
             result.published.append(uri)
@@ -216,9 +283,60 @@ def _step_output(name: str, value: str) -> None:
 
 
 def _publish(package: PackagedModel, target: PublishTarget) -> str:
+    import os
+
+    return publish_package(package, target, os.environ)
+
+
+def store_client(target: PublishTarget, env: Mapping[str, str], scratch: Path) -> Any:
+    """The S3 client that writes `target`: the deploy role's for AWS, the on-prem store's own settings otherwise.
+
+    The on-prem store's access key, CA bundle and (when the runner reaches it elsewhere than the pods) address
+    come from the SLIPSTACK_ARTIFACT_STORE_* settings (contracts/delivery.py), never from the AWS credentials:
+    the deploy role must not be sent to a non-AWS endpoint, nor the store's key to AWS.
+    """
+    import boto3
+
+    if target.store == "aws" or not target.endpoint:
+        return boto3.client("s3")
+    key, secret = env.get(delivery.ARTIFACT_STORE_ACCESS_KEY_ENV), env.get(delivery.ARTIFACT_STORE_SECRET_KEY_ENV)
+    missing = [n for n, v in ((delivery.ARTIFACT_STORE_ACCESS_KEY_ENV, key),
+                              (delivery.ARTIFACT_STORE_SECRET_KEY_ENV, secret)) if not v]
+    verify: str | bool = True
+    if target.private_ca:
+        pem = env.get(delivery.ARTIFACT_STORE_CA_ENV, "")
+        if "-----BEGIN CERTIFICATE-----" not in pem:
+            missing.append(f"{delivery.ARTIFACT_STORE_CA_ENV} (the PEM CA bundle that signs {target.endpoint})")
+        else:
+            scratch.mkdir(parents=True, exist_ok=True)
+            bundle = scratch / "artifact-store-ca.pem"
+            bundle.write_text(pem)
+            verify = str(bundle)
+    if missing:
+        raise MissingCredentialsError(
+            f"publishing {target.model} to the on-prem store {target.endpoint} needs " + ", ".join(missing)
+            + ": add them as secrets of the stack's GitHub environment (see docs/delivery.md)"
+        )
+    return boto3.client(
+        "s3", endpoint_url=env.get(delivery.ARTIFACT_STORE_ENDPOINT_ENV) or target.endpoint, verify=verify,
+        aws_access_key_id=key, aws_secret_access_key=secret,
+        region_name=env.get(delivery.ARTIFACT_STORE_REGION_ENV) or "us-east-1",
+    )
+
+
+def publish_package(package: PackagedModel, target: PublishTarget, env: Mapping[str, str]) -> str:
+    """Publish one verified package where `target` says (content-addressed keys, pointer last)."""
+    import tempfile
+
     from model_packaging.publish import publish_artifact
 
-    return publish_artifact(package.folder, target.bucket, target.kms_key_id).archive_uri
+    with tempfile.TemporaryDirectory(prefix="slipstack-publish-") as scratch:
+        client = store_client(target, env, Path(scratch))
+        uri = publish_artifact(package.folder, target.bucket, target.kms_key_id, client=client,
+                               prefix=target.prefix).archive_uri
+    if uri != target.model_data_url:
+        raise DeployFailedError(f"published {uri}, but the stack reads {target.model_data_url}")
+    return uri
 
 
 @dataclass(frozen=True)

@@ -177,3 +177,42 @@ def _environment(project_root: Path, stack: str) -> str:
     except SlipstackError:
         return stack
     return str(values.get("slipstack:environment") or stack)
+
+
+# What the policy pack runs from: its own package and the shared names it imports (policies/__main__.py puts
+# their parent on sys.path).
+POLICY_PACK_PACKAGES = ("policies", "contracts")
+
+
+@dataclass(frozen=True)
+class BasePolicyPack:
+    pack: Path  # the base's policies/ folder, a CrossGuard pack
+    config: Path  # its config for the stack's environment
+
+
+def export_base_policy_pack(project_root: Path, base_ref: str, environment: str, out: Path) -> BasePolicyPack:
+    """The base commit's policy pack and configs as files under `out`, for a real `pulumi preview` to judge by.
+
+    The offline preview judges the head by the base's configs; the cloud preview (pulumi/actions) must too, or a
+    pull request that weakens policies/config/<env>.json or a rule would pass its own credentialed check.
+    """
+    from slipstack.delivery.errors import DeliveryInputError
+
+    commit = _git(project_root, "rev-parse", "--verify", "-q", f"{base_ref}^{{commit}}").stdout.strip()
+    if not commit:
+        raise DeliveryInputError(f"--base-ref {base_ref!r} is not a commit here (fetch it: actions/checkout with "
+                                 "fetch-depth: 0, or `git fetch origin <branch>`)")
+    listed = _git(project_root, "ls-tree", "-r", "-z", "--name-only", commit, "--", *POLICY_PACK_PACKAGES)
+    paths = [p for p in listed.stdout.split("\0") if p]
+    config = f"policies/config/{environment}.json"
+    if config not in paths:
+        raise DeliveryInputError(f"the base {base_ref} ({commit[:12]}) has no {config}: a new environment's policy "
+                                 "config must be merged before a preview can be judged by it")
+    shutil.rmtree(out, ignore_errors=True)
+    for path in paths:
+        content = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=project_root, capture_output=True,
+                                 check=True).stdout
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return BasePolicyPack(pack=out / "policies", config=out / config)

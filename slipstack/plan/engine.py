@@ -125,6 +125,16 @@ class PlausibleOutputs(pulumi.runtime.Mocks):
             digest = "sha256:" + hashlib.sha256(pushed.encode()).hexdigest()
             return {**dict(args.args), "imageDigest": digest, "id": digest, "imageTags": [args.args.get("imageTag")],
                     "registryId": self.account_id, "imagePushedAt": 1767225600, "imageSizeInBytes": 412_000_000}
+        if token == "aws:eks/getAddonVersion:getAddonVersion":
+            # EKS's default add-on version for a Kubernetes version: the plan's stand-in follows the version's minor.
+            minor = str(args.args.get("kubernetesVersion") or "1.33").split(".")[-1]
+            return {**dict(args.args), "version": f"v1.{minor}.0-eksbuild.1", "id": str(args.args.get("addonName"))}
+        if token == "docker:index/getRegistryImage:getRegistryImage":
+            # The registry's digest of an image tag (GHCR, Harbor, ...): the plan's stand-in hashes repository:tag,
+            # as for ECR above. Under `pulumi up` the docker provider asks the registry.
+            name = str(args.args.get("name"))
+            digest = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+            return {**dict(args.args), "sha256Digest": digest, "id": digest}
         # Unknown invokes answer with their own arguments: enough for programs that only echo them.
         return dict(args.args)
 

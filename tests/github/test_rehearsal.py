@@ -290,6 +290,33 @@ def test_a_pull_request_changing_a_policy_config_needs_approval_and_is_judged_by
         (rehearsal.clone / "build/preview/base/prod/policy.json").read_text())["policies_run"]
 
 
+def test_the_cloud_preview_is_judged_by_the_base_branchs_policy_pack(rehearsal: Rehearsal) -> None:
+    rehearsal.commit("start", branch="pr-cloud-config")
+    head_config = rehearsal.clone / "policies/config/prod.json"
+    base_text = head_config.read_text()
+    config = json.loads(base_text)
+    config["SM-ARTIFACT-SHA256"]["enforcementLevel"] = "disabled"
+    head_config.write_text(json.dumps(config, indent=2))
+    rule = next((rehearsal.clone / "policies/rules").rglob("*.py"))
+    rule.write_text(rule.read_text() + "\n# weakened by the pull request\n")
+    rehearsal.commit("stop checking artifact checksums in prod, and touch a rule")
+    job = load_workflow("pull-request.yml")["jobs"]["cloud-preview"]
+    context = {"github": {"base_ref": "main"}, "matrix": {"stack": "prod"}}
+    run = run_job("pull-request.yml", "cloud-preview", rehearsal.clone, context, rehearsal.env)
+    assert not run.failed, [s.output[-2000:] for s in run.steps if s.returncode]
+    index = next(i for i, step in enumerate(job["steps"]) if step.get("id") == "policy")
+    outputs = dict(line.split("=", 1) for line in (
+        rehearsal.clone / "build" / f".github-output-cloud-preview-{index}").read_text().splitlines())
+    # What pulumi/actions is given (its `with:`, read from the YAML) is the base's pack and config, not the head's.
+    preview = next(step for step in job["steps"] if "pulumi/actions" in step.get("uses", ""))
+    pack = Path(_substitute(preview["with"]["policyPacks"], {"steps": {"policy": {"outputs": outputs}}}))
+    config_file = Path(_substitute(preview["with"]["policyPackConfigs"], {"steps": {"policy": {"outputs": outputs}}}))
+    assert config_file.read_text() == base_text and config_file.read_text() != head_config.read_text()
+    relative = rule.relative_to(rehearsal.clone / "policies")
+    assert (pack / relative).read_text() + "\n# weakened by the pull request\n" == rule.read_text()
+    assert (pack / "PulumiPolicy.yaml").is_file() and (pack.parent / "contracts" / "delivery.py").is_file()
+
+
 def test_a_broken_spec_still_gets_a_comment_saying_what_and_where(rehearsal: Rehearsal) -> None:
     sha = rehearsal.commit("typo", branch="pr-broken", edit={SPEC: ("  network_isolation: true",
                                                                      "  network_isolaton: true")})

@@ -97,6 +97,29 @@ def test_prod_deploys_only_through_the_protected_environment_after_staging() -> 
         assert job["permissions"]["id-token"] == "write"
 
 
+def test_a_stack_publishing_to_an_onprem_store_gets_its_settings_and_only_such_a_stack() -> None:
+    from slipstack.delivery.credentials import check_credentials, stack_access
+
+    jobs = load(GITHUB / "workflows" / "deploy.yml")["jobs"]
+    store_settings = {delivery.ARTIFACT_STORE_ACCESS_KEY_ENV: "secrets",
+                      delivery.ARTIFACT_STORE_SECRET_KEY_ENV: "secrets",
+                      delivery.ARTIFACT_STORE_CA_ENV: "vars", delivery.ARTIFACT_STORE_ENDPOINT_ENV: "vars"}
+    publishing = set()
+    for stack, job in jobs.items():
+        access = stack_access(REPO, stack)
+        # What `slipstack credentials` asks this stack for, given everything else: the job must pass exactly those.
+        asked = " ".join(check_credentials(access, {}, Path("/nonexistent")).problems)
+        needed = {name for name in store_settings if name in asked}
+        if access.onprem_store_endpoint:
+            publishing.add(stack)
+            assert needed, f"{stack}: publishes to {access.onprem_store_endpoint} but is asked for no store setting"
+            for name, context in store_settings.items():
+                assert job["env"].get(name) == f"${{{{ {context}.{name} }}}}", f"{stack}: env {name}"
+        else:
+            assert not needed and not set(store_settings) & set(job["env"]), stack
+    assert publishing == {"dev", "prod"}
+
+
 def test_every_pipeline_step_is_a_slipstack_command_or_make_target() -> None:
     jobs = load(GITHUB / "workflows" / "deploy.yml")["jobs"]
     for stack, job in jobs.items():
@@ -124,7 +147,9 @@ def test_pull_request_preview_has_an_approval_gate_and_no_fork_credentials() -> 
     cloud = jobs["cloud-preview"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in cloud["if"]
     pulumi = next(step for step in cloud["steps"] if step.get("uses", "").startswith("pulumi/actions@"))
-    assert pulumi["with"]["command"] == "preview" and pulumi["with"]["policyPacks"] == "policies"
+    # The base branch's pack (test_the_cloud_preview_uses_the_base_branchs_policy_pack_and_config).
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["policyPacks"] == "${{ steps.policy.outputs.pack }}"
     assert cloud["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
 
 
@@ -227,3 +252,17 @@ def test_checkov_github_actions_checks_pass() -> None:
     assert failed == []
     assert report["summary"]["passed"] > 0
     assert result.returncode == 0
+
+
+def test_the_cloud_preview_uses_the_base_branchs_policy_pack_and_config() -> None:
+    job = load(GITHUB / "workflows" / "pull-request.yml")["jobs"]["cloud-preview"]
+    steps = job["steps"]
+    policy = next(s for s in steps if s.get("id") == "policy")
+    assert policy["run"].startswith("slipstack base-policy --base-ref \"origin/$BASE_REF\"")
+    assert policy["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    preview = next(s for s in steps if "pulumi/actions" in s.get("uses", ""))
+    assert steps.index(policy) < steps.index(preview)
+    assert preview["with"]["policyPacks"] == "${{ steps.policy.outputs.pack }}"
+    assert preview["with"]["policyPackConfigs"] == "${{ steps.policy.outputs.config }}"
+    checkout = next(s for s in steps if "actions/checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit must be there to export its pack

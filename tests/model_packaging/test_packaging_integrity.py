@@ -174,3 +174,16 @@ def test_publish_refuses_an_artifact_that_does_not_verify(bucket, diabetes_artif
 def test_manifest_entries_are_strict() -> None:
     with pytest.raises(ValueError):
         FileEntry(sha256="nothex", size=1)
+
+
+def test_publish_to_a_store_without_kms_under_a_prefix(bucket, tmp_path: Path) -> None:
+    s3, _ = bucket
+    artifact = _large_artifact(tmp_path / "small", 1000)
+    result = publish_artifact(artifact, "slipstack-artifacts", None, client=s3, prefix="/team-a/")
+    digest = read_manifest(artifact).digest
+    assert result.archive_key == f"team-a/models/big-model/{digest}/model.tar.gz"
+    for key in (result.archive_key, result.manifest_key, result.pointer_key):
+        assert key.startswith("team-a/models/big-model/")
+        assert s3.head_object(Bucket="slipstack-artifacts", Key=key)["ServerSideEncryption"] == "AES256"
+    pointer = json.loads(s3.get_object(Bucket="slipstack-artifacts", Key=result.pointer_key)["Body"].read())
+    assert pointer["archive_key"] == result.archive_key

@@ -34,7 +34,7 @@ import httpx
 import pytest
 
 from model_server.launch import free_port
-from tests.model_server.image_environment import Image, Mount, build_image
+from tests.model_server.image_environment import Image, Mount
 
 pytestmark = pytest.mark.slow
 
@@ -86,14 +86,7 @@ def argv_of(container: dict[str, Any]) -> list[str]:
     return [*container["command"], *container.get("args", [])]
 
 
-# --- the image, built once per session -------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
-    if os.geteuid() != 0:
-        pytest.fail("the image test mounts a private root file system: run the tests as root (CI does)")
-    return build_image(tmp_path_factory.mktemp("image"))
+# --- the image (tests/model_server/conftest.py builds it once per session) ------------------------------
 
 
 def _probe(image: Image, scratch: Path, argv: list[str]) -> tuple[int, str]:

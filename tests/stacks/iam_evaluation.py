@@ -3,7 +3,7 @@
 It follows AWS's evaluation logic for one principal's identity policies: an explicit Deny wins, else an
 Allow whose Action, Resource and Condition all match, else the implicit deny. Action and Resource use
 IAM's wildcards (`*`, `?`, case-insensitive actions); conditions support the operators the stacks write
-(StringEquals, StringLike, ArnEquals, ArnLike, Bool, each with IfExists). An operator it does not know
+(StringEquals, StringLike, ArnEquals, ArnLike, Bool, each with IfExists, and ForAnyValue:). An operator it does not know
 fails the test instead of passing silently (moto's evaluator, for one, ignores StringLike).
 """
 
@@ -36,6 +36,10 @@ def _glob(pattern: str, value: str, *, case_sensitive: bool) -> bool:
 
 
 def _condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, str]) -> bool:
+    # ForAnyValue: a multi-valued key (kms:ResourceAliases) matches if any of its values does; the context holds one
+    # value per key here, so it is that value; a missing key never matches.
+    if operator.startswith("ForAnyValue:"):
+        return key in context and _condition_holds(operator.removeprefix("ForAnyValue:"), key, expected, context)
     if_exists = operator.endswith("IfExists")
     base = operator.removesuffix("IfExists")
     if key not in context:

@@ -139,3 +139,30 @@ def test_a_private_store_with_its_ca_or_a_public_ca_is_accepted() -> None:
     public = {"artifact_store_endpoint": "https://objects.example.com", "artifact_store_public_ca": True}
     for kubernetes in (private, public):
         stack_config_from_values("dev", {**BASE, "slipstack:kubernetes": kubernetes})
+
+
+ONPREM_READS_AWS = {"cluster": "existing", "context": "onprem-prod", "artifact_source": "aws",
+                    "aws_s3_cidrs": ["52.95.150.0/24"], "aws_reader_role": "onprem-model-reader"}
+
+
+@pytest.mark.parametrize(("change", "targets", "expected"), [
+    ({}, ["aws", "onprem"], None),
+    ({"aws_s3_cidrs": []}, ["aws", "onprem"], r"slipstack:kubernetes.aws_s3_cidrs \(the ranges"),
+    ({"aws_reader_role": None}, ["aws", "onprem"], r"slipstack:kubernetes.aws_reader_role \(the name"),
+    ({"aws_s3_cidrs": [], "aws_reader_role": None}, ["aws", "onprem"], r"aws_s3_cidrs \(.*; .*aws_reader_role"),
+    ({}, ["onprem"], "needs both targets"),
+    ({"cluster": "eks", "eks": {"api_reachable_from": "vpc_runner", "load_balancer_subnet_cidrs": ["10.0.0.0/24"]}},
+     ["aws", "onprem"], "already reads the AWS bucket through its pod role"),
+    ({"aws_s3_cidrs": ["s3.amazonaws.com"]}, ["aws", "onprem"], "is not a CIDR range"),
+])
+def test_an_onprem_cluster_reading_from_aws_needs_every_piece(change: dict, targets: list[str],
+                                                              expected: str | None) -> None:
+    values = {"slipstack:environment": "prod", "slipstack:targets": targets,
+              "slipstack:specs": ["deployments/breast-cancer-screening.yaml"],
+              "slipstack:kubernetes": {**ONPREM_READS_AWS, **change}}
+    if expected is None:
+        assert stack_config_from_values("prod", values, "Pulumi.prod.yaml").kubernetes.artifact_source == "aws"
+        return
+    with pytest.raises(StackConfigError, match=expected) as raised:
+        stack_config_from_values("prod", values, "Pulumi.prod.yaml")
+    assert str(raised.value).startswith("Pulumi.prod.yaml: ")

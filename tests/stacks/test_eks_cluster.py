@@ -82,3 +82,25 @@ def test_eks_serves_through_the_alb_only_and_enforces_network_policy(shipped_pla
         for block in rule.get("from", []) if "ipBlock" in block
     }
     assert cidrs and cidrs <= admitted
+
+
+def test_the_vpc_cni_version_is_explicit_from_eks_or_the_setting(shipped_plan: Any) -> None:
+    import pytest
+
+    from slipstack.plan.engine import PlausibleOutputs
+    from stacks.config import EksSettings
+
+    plan = shipped_plan("staging")
+    addon = next(r["inputs"] for r in _by_type(plan, "aws:eks/addon:Addon"))
+    # No version in the staging settings: the one EKS reports as default for the cluster's version (the invoke).
+    answered = PlausibleOutputs().call(_Call("aws:eks/getAddonVersion:getAddonVersion", {
+        "addonName": "vpc-cni", "kubernetesVersion": EksSettings().kubernetes_version, "mostRecent": False}))
+    assert addon["addonVersion"] == answered["version"]
+    assert EksSettings(vpc_cni_version="v1.19.2-eksbuild.1").vpc_cni_version == "v1.19.2-eksbuild.1"
+    with pytest.raises(ValueError, match="no network policy agent"):
+        EksSettings(vpc_cni_version="v1.13.4-eksbuild.1")
+
+
+class _Call:
+    def __init__(self, token: str, args: dict[str, Any]):
+        self.token, self.args = token, args

@@ -347,3 +347,45 @@ def test_drift_without_capture_is_refused(pulumi_run: Callable[..., Any], repo_r
     with pytest.raises(Exception, match="monitoring.drift is enabled but monitoring.capture is not") as error:
         pulumi_run(program(spec, "prod", tmp_path), stack="prod")
     assert isinstance(error.value, KubernetesTranslationError) or "KubernetesTranslationError" in repr(error.value)
+
+
+READS_AWS = {**ONPREM_STORE, "artifact_source": "aws", "aws_s3_cidrs": ["52.95.150.0/24", "3.5.64.0/21"],
+             "aws_reader_role": "onprem-model-reader"}
+
+
+def test_an_onprem_cluster_reading_from_aws_gets_egress_credentials_and_least_privilege(
+    pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path
+) -> None:
+    from tests.stacks.iam_evaluation import Request, allowed
+
+    spec = repo_root / "deployments" / "breast-cancer-screening.yaml"
+    package(tmp_path, "breast-cancer-screening", "1.0.0", "ab" * 32)
+    run = pulumi_run(program(spec, "prod", tmp_path, kubernetes=READS_AWS), stack="prod")
+    pod = run.one(t.K8S_DEPLOYMENT).inputs["spec"]["template"]["spec"]
+    init = pod["initContainers"][0]
+    bucket = "breast-cancer-screening-prod-artifacts-eu-west-1"
+    key = f"models/breast-cancer-screening/{'ab' * 32}/model.tar.gz"
+    assert init["command"][init["command"].index("--uri") + 1] == f"s3://{bucket}/{key}"
+    env = env_of(init)
+    # AWS S3 itself: no on-prem endpoint or private CA, the bucket's region, the reader's credentials file.
+    assert "AWS_ENDPOINT_URL_S3" not in env and "AWS_CA_BUNDLE" not in env
+    assert env["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert {"name": "artifact-store-credentials", "secret": {"secretName": "aws-artifact-reader", "optional": False,
+                                                             "defaultMode": 0o440}} in pod["volumes"]
+    policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in run.of_type(t.K8S_NETWORK_POLICY)}
+    store = policies["allow-job-egress"]["egress"][1]
+    assert store["to"] == [{"ipBlock": {"cidr": "52.95.150.0/24"}}, {"ipBlock": {"cidr": "3.5.64.0/21"}}]
+    assert store["ports"] == [{"protocol": "TCP", "port": 443}]
+    (reader,) = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert reader.inputs["role"] == "onprem-model-reader"
+    document = [json.loads(reader.inputs["policy"])]
+    arn = f"arn:aws:s3:::{bucket}"
+    assert allowed(document, Request("s3:GetObject", f"{arn}/{key}"))
+    assert allowed(document, Request("s3:PutObject", f"{arn}/capture/breast-cancer-screening/prod/x.jsonl"))
+    assert not allowed(document, Request("s3:PutObject", f"{arn}/{key}"))
+    assert not allowed(document, Request("s3:GetObject", f"{arn}/models/other-model/{'ab' * 32}/model.tar.gz"))
+    kms = Request("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/k", {
+        "kms:ResourceAliases": "alias/slipstack/breast-cancer-screening-prod",
+        "kms:ViaService": "s3.eu-west-1.amazonaws.com"})
+    assert allowed(document, kms)
+    assert not allowed(document, Request("kms:Decrypt", kms.resource, {**kms.context, "kms:ViaService": "sns"}))

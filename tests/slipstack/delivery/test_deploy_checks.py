@@ -81,3 +81,69 @@ def test_a_kubeconfig_secret_is_written_private_and_must_hold_the_context(tmp_pa
     assert any("'onprem-prod'" in p for p in check_credentials(access, wrong, tmp_path).problems)
     passphrase = check_credentials(access, {k: v for k, v in env.items() if k != delivery.PASSPHRASE_ENV}, tmp_path)
     assert any(delivery.PASSPHRASE_ENV in p for p in passphrase.problems)
+
+
+def _onprem_plan(fetched_uri: str, source: str = "onprem_store") -> dict:
+    store = {"uri": "s3://store/slipstack", "endpoint": "https://s3.internal.example.com", "source": source,
+             "private_ca": True}
+    fetch = {"name": "fetch-model", "command": ["python", "-m", "model_packaging.fetch", "--uri", fetched_uri,
+                                                "--sha256", DIGEST, "--dest", "/mnt/models/m"]}
+    deployment = {"kind": "Deployment", "metadata": {"name": "m", "namespace": "m-prod"},
+                  "spec": {"template": {"spec": {"initContainers": [fetch], "containers": []}}}}
+    return {
+        "stack": "prod",
+        "outputs": {"models": {"m": {"version": "1.0.0", "onprem": {
+            "namespace": "m-prod", "artifact_sha256": DIGEST, "artifact_store": store}}}},
+        "resources": [{"type": "kubernetes:apps/v1:Deployment", "name": "m", "inputs": deployment, "urn": "urn:d"}],
+    }
+
+
+def test_an_onprem_fetch_must_be_what_publishing_to_the_store_writes(tmp_path: Path) -> None:
+    packages = {"m": PackagedModel("m", "1.0.0", tmp_path, DIGEST)}
+    good = f"s3://store/slipstack/models/m/{DIGEST}/model.tar.gz"
+    (target,) = publish_targets(_onprem_plan(good), packages)
+    assert (target.store, target.bucket, target.prefix, target.endpoint, target.private_ca, target.kms_key_id) == (
+        "onprem", "store", "slipstack", "https://s3.internal.example.com", True, None)
+    assert target.model_data_url == good
+    with pytest.raises(DeliveryInputError, match="Deployment m .*which no publish step writes"):
+        publish_targets(_onprem_plan(f"s3://elsewhere/models/m/{DIGEST}/model.tar.gz"), packages)
+    # A store the AWS publish writes (source aws) needs no on-prem target, and no AWS model here publishes it.
+    with pytest.raises(DeliveryInputError, match="publishes .* to nowhere"):
+        publish_targets(_onprem_plan(good, source="aws"), packages)
+
+
+def test_a_stack_with_an_onprem_store_needs_its_access_key_and_ca(tmp_path: Path) -> None:
+    access = StackAccess("prod", "prod", None, "awskms://alias/x", onprem_store_endpoint="https://s3.internal",
+                         onprem_store_private_ca=True)
+    env = {delivery.AWS_ROLE_ENV: "arn:aws:iam::1:role/r", delivery.BACKEND_URL_ENV: "s3://b"}
+    text = " ".join(check_credentials(access, env, tmp_path).problems)
+    for name in (delivery.ARTIFACT_STORE_ACCESS_KEY_ENV, delivery.ARTIFACT_STORE_SECRET_KEY_ENV,
+                 delivery.ARTIFACT_STORE_CA_ENV):
+        assert name in text
+    ready = {**env, delivery.ARTIFACT_STORE_ACCESS_KEY_ENV: "k", delivery.ARTIFACT_STORE_SECRET_KEY_ENV: "s",
+             delivery.ARTIFACT_STORE_CA_ENV: "-----BEGIN CERTIFICATE-----"}
+    assert check_credentials(access, ready, tmp_path).problems == []
+    public = StackAccess("prod", "prod", None, "awskms://alias/x", onprem_store_endpoint="https://s3.internal")
+    assert check_credentials(public, {k: v for k, v in ready.items() if k != delivery.ARTIFACT_STORE_CA_ENV},
+                             tmp_path).problems == []
+
+
+def test_only_a_stack_whose_models_read_the_onprem_store_needs_its_settings(tmp_path: Path, repo_root: Path) -> None:
+    import shutil
+
+    from slipstack.delivery.credentials import stack_access
+
+    assert stack_access(repo_root, "prod").onprem_store_endpoint == "https://s3.storage.internal.example.com"
+    assert stack_access(repo_root, "staging").onprem_store_endpoint is None  # EKS: the pods read AWS
+    # prod with artifact_source 'aws' and only the model that runs on both targets: nothing reads the store.
+    project = tmp_path / "project"
+    shutil.copytree(repo_root / "stacks", project / "stacks", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(repo_root / "deployments", project / "deployments")
+    shutil.copy(repo_root / "Pulumi.yaml", project / "Pulumi.yaml")
+    (project / "examples").symlink_to(repo_root / "examples")
+    stack_file = project / "stacks" / "Pulumi.prod.yaml"
+    text = stack_file.read_text().replace("    - deployments/diabetes-progression.yaml\n", "", 1)
+    text = text.replace("    cluster: existing\n", "    cluster: existing\n    artifact_source: aws\n"
+                        "    aws_s3_cidrs: [52.95.150.0/24]\n    aws_reader_role: onprem-model-reader\n", 1)
+    stack_file.write_text(text)
+    assert stack_access(project, "prod").onprem_store_endpoint is None
