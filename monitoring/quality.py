@@ -381,7 +381,7 @@ def _classification_metrics(partial: ClassificationPartial, settings: QualitySet
         per_class = [prf(c) for c in classes]
         means: list[float | None] = []
         for index, name in enumerate(("precision", "recall", "f1")):
-            defined = [v[index] for v in per_class if v[index] is not None]
+            defined = [x for x in (v[index] for v in per_class) if x is not None]
             means.append(float(np.mean(defined)) if defined else None)
             if not defined:
                 undefined[name] = f"no class of {classes} has a defined {name} in this window"
