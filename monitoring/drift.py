@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -205,6 +206,12 @@ def selected_layouts(
     """The features to check, after making sure the current columns match the profile."""
     columns = [str(c) for c in columns]
     names = checked_feature_names(profile, settings)
+    repeated = sorted(name for name, count in Counter(columns).items() if count > 1)
+    if repeated:
+        raise InputDataError(
+            f"current data names column(s) {repeated} more than once (columns: {columns}); "
+            "each feature must be one column: rename or drop the duplicates"
+        )
     missing = [n for n in names if n not in columns]
     if missing:
         raise InputDataError(

@@ -189,3 +189,21 @@ def test_captured_csv_rows_are_read_in_the_signature_order_of_a_sorted_manifest(
     assert code == 0, err
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["status"] == "ok" and [f["feature"] for f in result["features"]] == ["zeta", "alpha"]
+
+
+def test_duplicate_and_ragged_csv_columns_are_named_not_a_traceback(tmp_path: Path, profile_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    rows = [f"{a},{b}" for a, b in zip(rng.normal(size=300), rng.normal(size=300), strict=True)]
+    (tmp_path / "dup.csv").write_text("a,b,b\n" + "\n".join(f"{row},0.5" for row in rows) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "dup.csv"), "--profile", str(profile_path))
+    assert code == 2 and "names column(s) ['b'] more than once" in err, err
+    ragged = [*rows[:40], "0.1,0.2,0.3", *rows[40:]]  # data row 41 (file line 42) has a stray field
+    (tmp_path / "ragged.csv").write_text("a,b\n" + "\n".join(ragged) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "ragged.csv"), "--profile", str(profile_path),
+                           "-o", str(tmp_path / "r.json"))
+    assert code == 2 and "ragged.csv:42: 3 field(s) where the header has 2" in err and "row 41" in err, err
+    assert not (tmp_path / "r.json").exists()
+    unbalanced = [*rows[:10], '"0.1,0.2', *rows[10:]]  # an opening quote that never closes swallows the rest
+    (tmp_path / "quote.csv").write_text("a,b\n" + "\n".join(unbalanced) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "quote.csv"), "--profile", str(profile_path))
+    assert code == 2 and "quote.csv:12:" in err and "unbalanced quote" in err, err
