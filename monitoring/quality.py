@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitoring.capture_records import ROW_KEY_SEPARATOR
 from monitoring.errors import InputDataError, NoLabelledPredictionsError
 from monitoring.statistics import Moments, category_labels
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas loads only when labels are read: `slipstack drift` imports this module to publish
+    import pandas as pd
+
     from monitoring.drift import InputSummary
 
 QualityMetric = Literal["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"]
@@ -217,6 +218,8 @@ def load_labels(chunks: Iterator[tuple[str, pd.DataFrame]], settings: QualitySet
         parts.append(frame.set_index(keys)[settings.label_column])
     if not parts or sum(len(p) for p in parts) == 0:
         raise InputDataError("the labels are empty: no rows were read; check the labels path")
+    import pandas as pd
+
     labels = pd.concat(parts)
     return labels[~labels.index.duplicated(keep="last")]
 
@@ -292,6 +295,8 @@ def _numbers(column: pd.Series, what: str, where: str) -> np.ndarray:
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
         pass
+    import pandas as pd
+
     values = column.reset_index(drop=True)
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna() & values.notna()
