@@ -516,6 +516,10 @@ class Quality(SpecModel):
     def _positive_label_is_declared(self) -> Quality:
         if len(set(self.classes)) != len(self.classes):
             raise ValueError(f"classes {self.classes} name a class twice")
+        # The scheduled job passes them as one comma-separated option (--classes), read back stripped.
+        unpassable = [c for c in self.classes if "," in c or c != c.strip()]
+        if unpassable:
+            raise ValueError(f"classes {unpassable} contain a comma or surrounding spaces; use labels without them")
         if self.positive_label is not None and self.classes and self.positive_label not in self.classes:
             raise ValueError(f"positive_label '{self.positive_label}' is not one of classes {self.classes}")
         return self

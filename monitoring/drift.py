@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ Frame: TypeAlias = Any
 
 DriftMethod = Literal["psi", "ks", "kl"]
 Status = Literal["ok", "warn", "alert", "insufficient_data"]
-INSUFFICIENT = "insufficient_data"
+INSUFFICIENT: Literal["insufficient_data"] = "insufficient_data"
 _SEVERITY = {"ok": 0, "insufficient_data": 1, "warn": 2, "alert": 3}
 # Smoothing for empty bins in PSI and KL: without it one empty current bin makes the score infinite.
 _EPSILON = 1e-4
@@ -205,6 +206,12 @@ def selected_layouts(
     """The features to check, after making sure the current columns match the profile."""
     columns = [str(c) for c in columns]
     names = checked_feature_names(profile, settings)
+    repeated = sorted(name for name, count in Counter(columns).items() if count > 1)
+    if repeated:
+        raise InputDataError(
+            f"current data names column(s) {repeated} more than once (columns: {columns}); "
+            "each feature must be one column: rename or drop the duplicates"
+        )
     missing = [n for n in names if n not in columns]
     if missing:
         raise InputDataError(
@@ -608,8 +615,8 @@ def _numeric_drift(name: str, ref: NumericFeatureProfile, cur: NumericPartial, s
     else:
         groups = _coarse_groups(ref_counts, settings.score_bins)
         group_count = int(groups.max()) + 1
-        ref_cells = np.bincount(groups, weights=ref_counts, minlength=group_count)
-        cur_cells = np.bincount(groups, weights=cur_counts, minlength=group_count)
+        ref_cells = np.bincount(groups, weights=ref_counts, minlength=group_count).astype(np.float64)
+        cur_cells = np.bincount(groups, weights=cur_counts, minlength=group_count).astype(np.float64)
         # Coarse bin k spans fine bins first..last; its label uses the outer edges of that span.
         starts = np.searchsorted(groups, np.arange(group_count), side="left")
         ends = np.searchsorted(groups, np.arange(group_count), side="right")
@@ -881,7 +888,7 @@ def check_drift(
     for item in evaluated:
         status, reasons, score = _decide(item, settings, len(evaluated))
         primary = next((t for t in item.tests if t.test in ("ks", "chi2")), None)
-        adjusted = [t.p_value_adjusted for t in item.tests if t.p_value_adjusted is not None]
+        adjusted_values = [t.p_value_adjusted for t in item.tests if t.p_value_adjusted is not None]
         decided.append(
             item.drift.model_copy(
                 update={
@@ -890,7 +897,7 @@ def check_drift(
                     "score": score,
                     "tests": item.tests,
                     "p_value": primary.p_value if primary is not None else None,
-                    "p_value_adjusted": min(adjusted) if adjusted else None,
+                    "p_value_adjusted": min(adjusted_values) if adjusted_values else None,
                 }
             )
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -313,6 +313,25 @@ def build_profile(
     return ReferenceProfile(row_count=len(frame), discrete_values=discrete_values, features=features)
 
 
+def _in_signature_order(profile: Any, signature: Any) -> Any:
+    """The profile with its features in the signature's input order.
+
+    The manifest is written with sorted keys (its checksum must reproduce), which sorts the profile's
+    features by name; captured CSV rows are positional in the signature's order, so the order is taken
+    back from the signature. Features the signature does not name keep their place after those it does.
+    """
+    if not isinstance(profile, dict) or not isinstance(profile.get("features"), dict) or not isinstance(
+        signature, dict
+    ):
+        return profile
+    inputs = signature.get("inputs")
+    names = [i.get("name") for i in inputs if isinstance(i, dict)] if isinstance(inputs, list) else []
+    features = profile["features"]
+    ordered = {name: features[name] for name in names if name in features}
+    ordered.update({name: value for name, value in features.items() if name not in ordered})
+    return {**profile, "features": ordered}
+
+
 def load_profile(path: Path) -> ReferenceProfile:
     """Read a profile from a profile JSON file or from an artifact's manifest.json."""
     try:
@@ -322,7 +341,7 @@ def load_profile(path: Path) -> ReferenceProfile:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ProfileError(f"{path}: not a readable JSON file ({error})") from None
     if isinstance(data, dict) and MANIFEST_KEY in data:
-        data = data[MANIFEST_KEY]
+        data = _in_signature_order(data[MANIFEST_KEY], data.get("signature"))
     elif isinstance(data, dict) and "profile_version" not in data:
         raise ProfileError(
             f"{path}: neither a reference profile nor a manifest with a {MANIFEST_KEY!r} key; "

@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitoring.capture_records import ROW_KEY_SEPARATOR
 from monitoring.errors import InputDataError, NoLabelledPredictionsError
 from monitoring.statistics import Moments, category_labels
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas loads only when labels are read: `slipstack drift` imports this module to publish
+    import pandas as pd
+
     from monitoring.drift import InputSummary
 
 QualityMetric = Literal["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"]
@@ -248,6 +249,8 @@ def load_labels(
         parts.append(column)
     if rows_read == 0:
         raise InputDataError("the labels are empty: no rows were read; check the labels path")
+    import pandas as pd
+
     labels = pd.concat(parts)
     labels = labels[~labels.index.duplicated(keep="last")]
     labels.attrs["rows_read"] = rows_read
@@ -325,6 +328,8 @@ def _numbers(column: pd.Series, what: str, where: str) -> np.ndarray:
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
         pass
+    import pandas as pd
+
     values = column.reset_index(drop=True)
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna() & values.notna()
@@ -414,7 +419,7 @@ def _classification_metrics(partial: ClassificationPartial, settings: QualitySet
         per_class = [prf(c) for c in classes]
         means: list[float | None] = []
         for index, name in enumerate(("precision", "recall", "f1")):
-            defined = [v[index] for v in per_class if v[index] is not None]
+            defined = [x for x in (v[index] for v in per_class) if x is not None]
             means.append(float(np.mean(defined)) if defined else None)
             if not defined:
                 undefined[name] = f"no class of {classes} has a defined {name} in this window"

@@ -317,8 +317,33 @@ def _csv_chunks(file: Path, where: str, chunk_rows: int) -> Iterator[Batch]:
             if column is not None and int(column.group(1)) < len(names) and names[int(column.group(1))] not in as_text:
                 as_text[names[int(column.group(1))]] = pa.string()
                 continue
+            ragged = _CSV_FIELDS.search(str(error))
+            if ragged is not None:
+                raise InputDataError(_ragged_row_message(file, where, int(ragged.group(1)))) from None
             hint = "" if "Empty CSV" in str(error) else "; a column probably mixes numbers and text"
-            raise InputDataError(f"{where}: cannot read CSV ({error}){hint}") from None
+            raise InputDataError(f"{where}: cannot read CSV ({str(error)[:300]}){hint}") from None
+
+
+_CSV_FIELDS = re.compile(r"Expected (\d+) columns, got (\d+)")
+
+
+def _ragged_row_message(file: Path, where: str, expected: int) -> str:
+    """Where a row's field count differs from the header's (pyarrow says only what the row holds)."""
+    import csv
+
+    with file.open(newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)
+        start = 1
+        for row in reader:
+            if len(row) != expected and reader.line_num > 1:
+                lines = f"line {start}" if start == reader.line_num else f"lines {start}-{reader.line_num}"
+                return (
+                    f"{where}:{start}: {len(row)} field(s) where the header has {expected} ({lines}, row "
+                    f"{max(1, start - 1)} of the data); fix that row: a stray delimiter, a missing field or an "
+                    "unbalanced quote"
+                )
+            start = reader.line_num + 1
+    return f"{where}: a row has a different number of fields than the header's {expected}; fix the file"
 
 
 def _parse_number(value: Any) -> float | None:

@@ -577,6 +577,7 @@ def deploy_model_on_kubernetes(
             profile=f"{model_dir}/{MANIFEST_FILE}", method=drift.method, warn_threshold=drift.warn_threshold,
             alert_threshold=drift.alert_threshold, p_value=drift.p_value, features=tuple(drift.features),
             engine="dask" if drift.dask_scheduler else "local", dask_scheduler=drift.dask_scheduler,
+            min_window=drift.min_window, missing_rate_min_effect=drift.missing_rate_min_effect,
             pushgateway=pushgateway, schedule=drift.schedule,
             # The CronJob's alert is the pushed drift status (PrometheusRule), never a failed Job.
             fail_on_alert=False,
@@ -601,7 +602,9 @@ def deploy_model_on_kubernetes(
                 command=quality_job_command(QualityJobSettings(
                     model=model, environment=environment, predictions=f"{capture_uri}/",
                     labels=quality.labels_uri, task=spec.model.task, metric=quality.metric,
-                    threshold=quality.threshold, pushgateway=pushgateway, fail_on_alert=False,
+                    threshold=quality.threshold, classes=tuple(quality.classes),
+                    positive_label=quality.positive_label, max_dropped_share=quality.max_dropped_share,
+                    pushgateway=pushgateway, fail_on_alert=False,
                     schedule=QUALITY_SCHEDULE, label_delay_hours=quality.label_delay_hours,
                 )),
                 labels={**job_labels, JOB_KIND_LABEL: "quality"},

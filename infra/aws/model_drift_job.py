@@ -80,6 +80,9 @@ class ModelDriftJobArgs:
     alert_threshold: float = 0.2
     p_value: float = 0.05
     features: Sequence[str] = ()
+    # The sample-size rules of monitoring.drift (None: the CLI's defaults); shards and merge get the same.
+    min_window: int | None = None
+    missing_rate_min_effect: float | None = None
     max_runtime_seconds: int = 3600
     subnet_ids: Sequence[str] = ()
     security_group_ids: Sequence[str] = ()
@@ -96,7 +99,8 @@ def drift_steps(args: ModelDriftJobArgs) -> list[ProcessingStepArgs]:
     settings = DriftJobSettings(
         model=args.model, environment=args.environment, current=CAPTURE_PATH, profile=profile_file,
         method=args.method, warn_threshold=args.warn_threshold, alert_threshold=args.alert_threshold,
-        p_value=args.p_value, features=tuple(args.features), schedule=args.schedule_cron or None,
+        p_value=args.p_value, features=tuple(args.features), min_window=args.min_window,
+        missing_rate_min_effect=args.missing_rate_min_effect, schedule=args.schedule_cron or None,
     )
     bucket = f"s3://{args.bucket_name}/"
     profile_input = ProcessingInputArgs("profile", bucket + args.profile_key, PROFILE_PATH)

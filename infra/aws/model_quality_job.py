@@ -56,6 +56,10 @@ class ModelQualityJobArgs:
     metric: Literal["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"]
     threshold: float
     schedule_expression: str
+    # How the metrics are averaged and how many unusable predictions are tolerated (monitoring.quality).
+    classes: Sequence[str] = ()
+    positive_label: str | None = None
+    max_dropped_share: float | None = None
     # The same schedule in five-field form and the label delay: they set the capture window each run reads.
     schedule_cron: str = ""
     label_delay_hours: int = 0
@@ -73,7 +77,9 @@ class ModelQualityJobArgs:
 def quality_steps(args: ModelQualityJobArgs) -> list[ProcessingStepArgs]:
     settings = QualityJobSettings(
         model=args.model, environment=args.environment, predictions=PREDICTIONS_PATH, labels=LABELS_PATH,
-        task=args.task, metric=args.metric, threshold=args.threshold, output=f"{RESULT_PATH}/quality.json",
+        task=args.task, metric=args.metric, threshold=args.threshold, classes=tuple(args.classes),
+        positive_label=args.positive_label, max_dropped_share=args.max_dropped_share,
+        output=f"{RESULT_PATH}/quality.json",
         cloudwatch=True, region=args.region, fail_on_alert=False,
         schedule=args.schedule_cron or None, label_delay_hours=args.label_delay_hours,
     )

@@ -70,6 +70,7 @@ def test_drift_window_and_quality_class_fields_have_bounds() -> None:
     message = errors_for(monitoring={"quality": {**quality, "classes": ["0", "1"], "positive_label": "yes"}})
     assert "positive_label 'yes' is not one of classes ['0', '1']" in message
     assert "name a class twice" in errors_for(monitoring={"quality": {**quality, "classes": ["a", "a"]}})
+    assert "contain a comma" in errors_for(monitoring={"quality": {**quality, "classes": ["a,b", " c"]}})
     spec = ModelDeployment.model_validate(
         {**BASE, "monitoring": {"drift": {"min_window": 100}, "quality": {**quality, "max_dropped_share": 0.2}}}
     )

@@ -166,3 +166,44 @@ def test_quality_with_declared_classes_and_no_positive_is_undefined_not_perfect(
     assert code == 0, err
     assert result["status"] == "insufficient_data" and result["value"] is None
     assert result["metrics"]["precision"] is None and "positive class '1'" in result["undefined"]["recall"]
+
+
+def test_captured_csv_rows_are_read_in_the_signature_order_of_a_sorted_manifest(tmp_path: Path) -> None:
+    """The manifest is written with sorted keys, which sorts the profile's features by name; a SageMaker capture's
+    CSV rows are positional in the signature's order. Read in name order, every column would be another's."""
+    from monitoring.profile import build_profile
+    from tests.monitoring.capture_fixtures import capture_line, classifier_reply
+
+    rng = np.random.default_rng(3)
+    profile = build_profile(pd.DataFrame({"zeta": rng.normal(1000, 1, 5000), "alpha": rng.normal(0, 1, 5000)}))
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"reference_profile": profile.model_dump(mode="json"),
+                                    "signature": {"inputs": [{"name": "zeta"}, {"name": "alpha"}]}}, sort_keys=True))
+    reply = classifier_reply([0], [0.1], "application/json")
+    lines = [capture_line(f"e{i}", reply, input_csv=f"{rng.normal(1000, 1):.6f},{rng.normal(0, 1):.6f}")
+             for i in range(200)]
+    (tmp_path / "capture").mkdir()
+    (tmp_path / "capture" / "capture.jsonl").write_text("\n".join(lines) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "capture"), "--profile", str(manifest),
+                           "-o", str(tmp_path / "r.json"))
+    assert code == 0, err
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["status"] == "ok" and [f["feature"] for f in result["features"]] == ["zeta", "alpha"]
+
+
+def test_duplicate_and_ragged_csv_columns_are_named_not_a_traceback(tmp_path: Path, profile_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    rows = [f"{a},{b}" for a, b in zip(rng.normal(size=300), rng.normal(size=300), strict=True)]
+    (tmp_path / "dup.csv").write_text("a,b,b\n" + "\n".join(f"{row},0.5" for row in rows) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "dup.csv"), "--profile", str(profile_path))
+    assert code == 2 and "names column(s) ['b'] more than once" in err, err
+    ragged = [*rows[:40], "0.1,0.2,0.3", *rows[40:]]  # data row 41 (file line 42) has a stray field
+    (tmp_path / "ragged.csv").write_text("a,b\n" + "\n".join(ragged) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "ragged.csv"), "--profile", str(profile_path),
+                           "-o", str(tmp_path / "r.json"))
+    assert code == 2 and "ragged.csv:42: 3 field(s) where the header has 2" in err and "row 41" in err, err
+    assert not (tmp_path / "r.json").exists()
+    unbalanced = [*rows[:10], '"0.1,0.2', *rows[10:]]  # an opening quote that never closes swallows the rest
+    (tmp_path / "quote.csv").write_text("a,b\n" + "\n".join(unbalanced) + "\n")
+    code, _, err = _invoke("drift", "--current", str(tmp_path / "quote.csv"), "--profile", str(profile_path))
+    assert code == 2 and "quote.csv:12:" in err and "unbalanced quote" in err, err

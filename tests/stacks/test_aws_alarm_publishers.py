@@ -84,17 +84,19 @@ def test_every_alarm_has_a_publisher_in_the_same_plan(stack: str, shipped_plan: 
     assert orphans == [], f"{stack}: alarms whose metric nothing in the plan publishes: {orphans}"
 
 
-def write_capture(folder: Path, rows: list[dict[str, float]], features: list[str]) -> None:
-    """SageMaker data capture of these rows in the current hour's partition (endpoint/variant/yyyy/mm/dd/hh)."""
+def write_capture(folder: Path, rows: list[dict[str, float]], features: list[str],
+                  prefix: str = "breast-cancer-screening-prod/primary") -> None:
+    """SageMaker data capture of these rows in the current hour's partition (endpoint/variant/yyyy/mm/dd/hh);
+    a NaN value is captured as an empty CSV field, as a client that sent no value leaves it."""
     now = datetime.now(UTC)
-    path = folder / "breast-cancer-screening-prod" / "primary" / f"{now:%Y/%m/%d/%H}" / "capture.jsonl"
+    path = folder / prefix / f"{now:%Y/%m/%d/%H}" / "capture.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = []
     for index, row in enumerate(rows):
         lines.append(json.dumps({
             "captureData": {
                 "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "encoding": "CSV",
-                                  "data": ",".join(f"{row[f]:.10g}" for f in features)},
+                                  "data": ",".join("" if row[f] != row[f] else f"{row[f]:.10g}" for f in features)},
                 "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT", "encoding": "JSON",
                                    "data": json.dumps({"label": [0], "probabilities": [[0.9, 0.1]]})},
             },
@@ -238,3 +240,109 @@ def test_the_quality_job_publishes_exactly_what_its_alarm_watches(pulumi_run: An
         assert run_with([0] * 40) != []  # every prediction wrong: f1 0
         points = datapoints(client, alarm)
         assert min(points) < alarm["threshold"] and alarm["comparisonOperator"] == "LessThanThreshold"
+
+
+def run_drift_steps(shard: list[str], merge: list[str], manifest: Path, folder: Path,
+                    rows: list[dict[str, float]], features: list[str]) -> dict[str, Any]:
+    """The rendered shard and merge commands on a capture of `rows` (only locations swapped); drift.json."""
+    capture, partials = folder / "capture", folder / "partials"
+    partials.mkdir(parents=True)
+    write_capture(capture, rows, features)
+    result = run_cli(swap(shard, {"--current": str(capture), "--profile": str(manifest),
+                                  "--partials-out": str(partials)}))
+    assert result.exit_code == 0, result.output
+    result = run_cli(swap(merge, {"--partials": str(partials), "--profile": str(manifest),
+                                  "--output": str(folder / "drift.json"), "--report": str(folder / "report.html")}))
+    assert result.exit_code == 0, result.output
+    return dict(json.loads((folder / "drift.json").read_text()))
+
+
+def test_the_drift_jobs_judge_a_window_only_from_the_specs_minimum(
+    pulumi_run: Any, tmp_path: Path, repo_root: Path
+) -> None:
+    """monitoring.drift.min_window reaches both steps of the SageMaker job: one row short of it, reference traffic is
+    insufficient_data (its rows published, no verdict for the alarm); at it, the same traffic gets a verdict."""
+    import boto3
+
+    from tests.infra.k8s.alert_sources import reference_rows
+    from tests.stacks.test_aws_model import model_program
+    from tests.stacks.test_kubernetes_model import SPEC_DRIFT, SPEC_QUALITY, monitoring_spec
+
+    spec = monitoring_spec(tmp_path, repo_root, SPEC_DRIFT, SPEC_QUALITY)
+    recorded = pulumi_run(model_program(spec, "prod", tmp_path), stack="prod")
+    plan = {"resources": [{"type": r.type, "inputs": r.inputs} for r in recorded.resources]}
+    (alarm,) = [a for a in of_type(plan, t.CW_METRIC_ALARM) if a["metricName"] == metrics.DRIFTED_FEATURES]
+    (steps,) = [steps for machine, steps in job_steps(plan).items() if machine.endswith("-drift")]
+    shard, merge = (next(s["argv"] for s in steps if s["state"] == name)
+                    for name in ("ComputeShardPartials", "MergePartials"))
+    for argv in (shard, merge):
+        assert option(argv, "--min-window") == str(SPEC_DRIFT["min_window"])
+        assert option(argv, "--missing-rate-min-effect") == f"{SPEC_DRIFT['missing_rate_min_effect']:g}"
+    model = alarm["dimensions"][metrics.DIMENSION_MODEL]
+    manifest = repo_root / "build" / "packages" / model / "1.0.0" / "manifest.json"
+    features = [f["name"] for f in json.loads(manifest.read_text())["signature"]["inputs"]]
+    healthy = reference_rows(model)
+    minimum = int(SPEC_DRIFT["min_window"])
+    assert len(healthy) > minimum
+    rows_alarm = {**alarm, "metricName": metrics.DRIFT_ROWS, "statistic": "Maximum"}
+    with mock_aws():
+        client = boto3.client("cloudwatch", region_name=option(merge, "--region"))
+        result = run_drift_steps(shard, merge, manifest, tmp_path / "short", healthy[: minimum - 1], features)
+        assert result["status"] == metrics.STATUS_INSUFFICIENT_DATA, result["status"]
+        assert datapoints(client, alarm) == [], "a window below the spec's minimum must give the alarm no verdict"
+        assert datapoints(client, rows_alarm) == [float(minimum - 1)]
+        result = run_drift_steps(shard, merge, manifest, tmp_path / "enough", healthy[:minimum], features)
+        assert result["status"] == metrics.STATUS_OK, result["status"]
+        assert datapoints(client, alarm) == [0.0], "a window at the spec's minimum is judged"
+
+
+def test_the_quality_job_scores_and_drops_as_the_spec_says(pulumi_run: Any, tmp_path: Path, repo_root: Path) -> None:
+    """monitoring.quality.classes / positive_label / max_dropped_share reach the SageMaker quality job: the published
+    f1 is the declared positive class's, and the share of unusable predictions alerts only above the spec's limit."""
+    import boto3
+
+    from tests.monitoring.capture_fixtures import capture_line, classifier_reply
+    from tests.stacks.test_aws_model import model_program
+    from tests.stacks.test_kubernetes_model import SPEC_DRIFT, SPEC_QUALITY, monitoring_spec
+
+    quality = {**SPEC_QUALITY, "labels_uri": "s3://labels-bucket/screening/"}
+    recorded = pulumi_run(model_program(monitoring_spec(tmp_path, repo_root, SPEC_DRIFT, quality), "prod", tmp_path),
+                          stack="prod")
+    plan = {"resources": [{"type": r.type, "inputs": r.inputs} for r in recorded.resources]}
+    alarm = next(a for a in of_type(plan, t.CW_METRIC_ALARM) if a["name"].endswith("-quality"))
+    argv = next(step["argv"] for steps in job_steps(plan).values() for step in steps if step["state"] == "CheckQuality")
+    assert option(argv, "--classes") == ",".join(SPEC_QUALITY["classes"])
+    assert option(argv, "--positive-label") == SPEC_QUALITY["positive_label"]
+    assert option(argv, "--max-dropped-share") == f"{SPEC_QUALITY['max_dropped_share']:g}"
+    now = datetime.now(UTC)
+    ids = [f"r{i}" for i in range(40)]
+
+    def run_with(name: str, predicted: list[int | None], labels: list[int]) -> dict[str, Any]:
+        capture = tmp_path / name / "capture"
+        path = capture / "breast-cancer-screening-prod" / "primary" / f"{now:%Y/%m/%d/%H}" / "capture.jsonl"
+        path.parent.mkdir(parents=True)
+        replies = [('{"predictions": [null]}', "application/json") if p is None
+                   else classifier_reply([p], [0.9 if p else 0.1], "application/json") for p in predicted]
+        path.write_text("\n".join(capture_line(f"e{i}", reply, inference_id=request,
+                                               inference_time=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                                  for i, (request, reply) in enumerate(zip(ids, replies, strict=True))) + "\n")
+        label_file = tmp_path / name / "labels.csv"
+        label_file.write_text("inference_id,label\n" + "".join(f"{i},{y}\n" for i, y in zip(ids, labels, strict=True)))
+        output = tmp_path / name / "quality.json"
+        result = run_cli(swap(argv, {"--predictions": str(capture), "--labels": str(label_file),
+                                     "--output": str(output)}))
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(output.read_text()))
+
+    with mock_aws():
+        client = boto3.client("cloudwatch", region_name=option(argv, "--region"))
+        # Every prediction says 1, three in four labels agree: f1 of class 1 is 0.86, of the declared positive 0 is 0.
+        result = run_with("positive", [1] * 40, [1] * 30 + [0] * 10)
+        assert (result["positive_label"], result["metrics"]["f1"], result["status"]) == ("0", 0.0, "alert")
+        assert min(datapoints(client, alarm)) == 0.0 < alarm["threshold"]
+        # Right answers for the positive class; 8 of 40 (20%, the spec's limit) or 9 (22.5%) predictions unusable.
+        within = run_with("within", [None] * 8 + [0] * 32, [0] * 40)
+        assert (within["dropped_predictions"], within["status"]) == (8, "ok"), within["reasons"]
+        over = run_with("over", [None] * 9 + [0] * 31, [0] * 40)
+        assert over["dropped_predictions"] == 9 and over["status"] == "alert"
+        assert any("max_dropped_share" in reason for reason in over["reasons"]), over["reasons"]

@@ -295,6 +295,25 @@ def quality_spec(tmp_path: Path, repo_root: Path, labels_uri: str | None) -> Pat
     return path
 
 
+# Sample-size and averaging settings that are nobody's default, so only the spec can have put them in a command.
+SPEC_DRIFT = {"method": "ks", "min_window": 57, "missing_rate_min_effect": 0.5}
+SPEC_QUALITY = {"metric": "f1", "threshold": 0.8, "classes": ["0", "1"], "positive_label": "0",
+                "max_dropped_share": 0.2}
+
+
+def monitoring_spec(tmp_path: Path, repo_root: Path, drift: dict[str, Any], quality: dict[str, Any]) -> Path:
+    """The screening spec with `drift` merged into monitoring.drift and monitoring.quality set to `quality`."""
+    import yaml
+
+    text = (repo_root / "deployments" / "breast-cancer-screening.yaml").read_text()
+    document = yaml.safe_load(text.replace("../examples", str(repo_root / "examples")))
+    document["monitoring"]["drift"].update(drift)
+    document["monitoring"]["quality"] = quality
+    path = tmp_path / "monitoring-spec.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
 def test_quality_cron_job_and_its_alert_exist_together(
     pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path
 ) -> None:
@@ -325,6 +344,96 @@ def test_quality_cron_job_and_its_alert_exist_together(
                           ("--threshold", "0.95"), ("--task", "classification"), ("--since", "97h")):
         assert command[command.index(option) + 1] == value, option
     assert "--pushgateway" in command and "--no-fail-on-alert" in command
+def test_the_cron_jobs_judge_and_score_with_the_specs_settings(
+    pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path
+) -> None:
+    """The rendered drift and quality CronJob commands, run through the CLI on local captures and pushing to a real
+    Pushgateway, honour monitoring.drift.min_window / missing_rate_min_effect and monitoring.quality.classes /
+    positive_label / max_dropped_share (values nobody defaults to; the defaults would decide each case otherwise)."""
+    from datetime import UTC, datetime
+
+    from contracts import metrics
+    from tests.infra.k8s.alert_sources import (
+        container_command,
+        parse_exposition,
+        pushgateway,
+        reference_rows,
+        run_rendered_job,
+        scrape,
+    )
+    from tests.monitoring.capture_fixtures import capture_line, classifier_reply
+    from tests.stacks.test_aws_alarm_publishers import write_capture
+
+    labels_uri = "s3://breast-cancer-screening-staging-artifacts-eu-west-1/labels/"
+    spec = monitoring_spec(tmp_path, repo_root, SPEC_DRIFT, {**SPEC_QUALITY, "labels_uri": labels_uri})
+    run = pulumi_run(program(spec, "staging", tmp_path), stack="staging")
+    jobs = {c.inputs["metadata"]["name"]: container_command(c.inputs) for c in run.of_type(t.K8S_CRON_JOB)}
+    model = "breast-cancer-screening"
+    drift, quality = jobs[f"{model}-drift"], jobs[f"{model}-quality"]
+    for option, value in (("--min-window", str(SPEC_DRIFT["min_window"])),
+                          ("--missing-rate-min-effect", f"{SPEC_DRIFT['missing_rate_min_effect']:g}")):
+        assert drift[drift.index(option) + 1] == value, option
+    for option, value in (("--classes", ",".join(SPEC_QUALITY["classes"])),
+                          ("--positive-label", SPEC_QUALITY["positive_label"]),
+                          ("--max-dropped-share", f"{SPEC_QUALITY['max_dropped_share']:g}")):
+        assert quality[quality.index(option) + 1] == value, option
+    manifest = repo_root / local_package_dir(model, "1.0.0") / MANIFEST_FILE
+    features = [f["name"] for f in json.loads(manifest.read_text())["signature"]["inputs"]]
+    healthy = reference_rows(model)
+    minimum = int(SPEC_DRIFT["min_window"])
+    now = datetime.now(UTC)
+
+    with pushgateway(tmp_path) as gateway:
+        def pushed(name: str) -> dict[tuple[str, str], float]:
+            return {(s.name, s.labels.get("status") or s.labels.get("feature") or s.labels.get("metric") or ""): s.value
+                    for s in parse_exposition(scrape(f"{gateway}/metrics")) if s.labels.get("model") == model}
+
+        def run_drift(name: str, rows: list[dict[str, float]]) -> dict[tuple[str, str], float]:
+            write_capture(tmp_path / name, rows, features, prefix="")
+            run_rendered_job(drift, {"--current": f"{tmp_path / name}/", "--profile": str(manifest),
+                                     "--pushgateway": gateway}, expect_exit=(0,))
+            return pushed(name)
+
+        short = run_drift("short", healthy[: minimum - 1])
+        assert short[(metrics.PROM_DRIFT_STATUS, metrics.STATUS_INSUFFICIENT_DATA)] == 1
+        assert not any(key[0] == metrics.PROM_DRIFTED_FEATURES for key in short), "no verdict below the minimum"
+        enough = run_drift("enough", healthy[:minimum])
+        assert enough[(metrics.PROM_DRIFT_STATUS, metrics.STATUS_OK)] == 1
+        assert enough[(metrics.PROM_DRIFTED_FEATURES, "")] == 0
+        # A third of one feature missing: a rise below the spec's minimum effect (0.5), so no alert.
+        gappy = [{**row, "mean_radius": float("nan")} if index % 3 == 0 else row for index, row in enumerate(healthy)]
+        missing = run_drift("missing", gappy)
+        assert missing[(metrics.PROM_MISSING_RATE, "mean_radius")] > 0.3
+        assert missing[(metrics.PROM_DRIFT_STATUS, metrics.STATUS_OK)] == 1
+
+        ids = [f"r{i}" for i in range(40)]
+
+        def run_quality(name: str, predicted: list[int | None], labels: list[int]) -> dict[tuple[str, str], float]:
+            replies = [('{"predictions": [null]}', "application/json") if p is None
+                       else classifier_reply([p], [0.9 if p else 0.1], "application/json") for p in predicted]
+            path = tmp_path / name / "capture" / f"{now:%Y/%m/%d/%H}" / "capture.jsonl"
+            path.parent.mkdir(parents=True)
+            path.write_text("\n".join(capture_line(f"e{i}", reply, inference_id=request,
+                                                   inference_time=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                                      for i, (request, reply) in enumerate(zip(ids, replies, strict=True))) + "\n")
+            label_file = tmp_path / name / "labels.csv"
+            label_file.write_text("inference_id,label\n" + "".join(f"{i},{y}\n" for i, y in zip(ids, labels,
+                                                                                                strict=True)))
+            run_rendered_job(quality, {"--predictions": f"{tmp_path / name / 'capture'}/", "--labels": str(label_file),
+                                       "--pushgateway": gateway}, expect_exit=(0,))
+            return pushed(name)
+
+        # Every prediction 1, three in four labels agree: f1 of class 1 would be 0.86; of the declared positive, 0.
+        scored = run_quality("positive", [1] * 40, [1] * 30 + [0] * 10)
+        assert scored[(metrics.PROM_QUALITY, "f1")] == 0.0
+        assert scored[(metrics.PROM_QUALITY_STATUS, metrics.STATUS_ALERT)] == 1
+        # Right answers; 8 of 40 predictions unusable is the spec's limit (20%), 9 is over it.
+        within = run_quality("within", [None] * 8 + [0] * 32, [0] * 40)
+        assert within[(metrics.PROM_QUALITY_STATUS, metrics.STATUS_OK)] == 1
+        over = run_quality("over", [None] * 9 + [0] * 31, [0] * 40)
+        assert over[(metrics.PROM_QUALITY_STATUS, metrics.STATUS_ALERT)] == 1
+
+
 def test_quota_keeps_headroom_above_the_peak(pulumi_run: Callable[..., Any], repo_root: Path, tmp_path: Path) -> None:
     spec = repo_root / "deployments" / "diabetes-progression.yaml"
     run = pulumi_run(program(spec, "prod", tmp_path, kubernetes={"quota_headroom_percent": 50}), stack="prod")
