@@ -604,6 +604,15 @@ def run_pipeline(processing: Any, predict: Any, features: np.ndarray) -> list[np
     preprocess = getattr(processing, "preprocess", None)
     if callable(preprocess):
         given = np.asarray(preprocess(features.copy()), dtype=np.float64)
+        if given.ndim == 2 and given.shape[0] == features.shape[0] and given.shape[1] != features.shape[1]:
+            # The signature is the model's input: requests are checked against it, the parity check and the
+            # ONNX graph take its width. A preprocess that adds or drops features would need a second signature.
+            raise ProcessingError(
+                f"preprocess changes the feature width: it returned {given.shape[1]} features for the signature's "
+                f"{features.shape[1]}, and the model must take the signature's inputs. Adding or dropping features "
+                "is not supported in preprocess: do it inside the model (an sklearn Pipeline step, a layer of the "
+                "module), or let the callers send the model's own inputs and list those in model.signature.inputs"
+            )
         if given.shape != features.shape:
             raise ProcessingError(f"preprocess returned shape {list(given.shape)} for input shape "
                                   f"{list(features.shape)}; it must keep [rows, features]")
