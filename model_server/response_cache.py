@@ -16,6 +16,7 @@ judge (not a JSON object, a bad id) goes to MLServer, which answers the contract
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -210,9 +211,13 @@ except ImportError:  # pragma: no cover - MLServer depends on orjson
 
 
 def _new_id() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
+    """A random (version 4) UUID as MLServer gives requests without an id; built from the bytes directly, at
+    less than half the cost of str(uuid.uuid4()), which showed in the profile of every request."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _without_id(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -249,7 +254,11 @@ def _plain(request: dict[str, Any]) -> bool:
     if "parameters" in request:
         return False
     inputs = request.get("inputs")
-    return not isinstance(inputs, list) or not any(isinstance(t, dict) and "parameters" in t for t in inputs)
+    if type(inputs) is list:
+        for tensor in inputs:  # a loop, not any(genexpr): this runs on every request
+            if type(tensor) is dict and "parameters" in tensor:
+                return False
+    return True
 
 
 def _with_id(payload: bytes, request_id: str | None) -> bytes:

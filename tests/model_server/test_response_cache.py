@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 from model_server import response_cache
@@ -100,7 +101,8 @@ def test_identical_bodies_without_an_id_hit_by_their_bytes_and_each_request_coun
         stats = cache.stats()
         assert (stats.hits, stats.misses, stats.entries) == (2, 1, 1)  # one look-up counted per request, one entry
         ids = [answer["id"] for _, answer in answers]
-        assert len(set(ids)) == 3 and all(len(i) == 36 for i in ids[1:])  # each caller its own generated id
+        assert len(set(ids)) == 3  # each caller its own generated id, a version 4 UUID as MLServer's
+        assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids[1:])
         assert all(answer["outputs"] == answers[0][1]["outputs"] for _, answer in answers)
         # Hits by bytes are offered to capture like any other: the request decoded, with the id it was given.
         assert [(req, rid) for req, rid, _ in answered] == [(request, ids[1]), (request, ids[2])]
