@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import re
@@ -434,7 +435,9 @@ def canonical_features(tensors: Sequence[TensorInput], inputs: Sequence[dict[str
                     raise ClientError(f"input '{feature['name']}' row {index}: {_clip(value)} is not a number")
         columns = [[math.nan if v is None else v for v in values] for values in columns]
     try:
-        matrix = np.array(columns, dtype=np.float64).T
+        # fromiter over the flattened columns: half of np.array's cost on a list of 1-value lists.
+        matrix = np.fromiter(itertools.chain.from_iterable(columns), dtype=np.float64,
+                             count=len(columns) * rows).reshape(len(columns), rows).T
     except OverflowError:
         for feature, values in zip(inputs, columns, strict=True):
             for index, value in enumerate(values):
@@ -442,9 +445,11 @@ def canonical_features(tensors: Sequence[TensorInput], inputs: Sequence[dict[str
                     raise ClientError(f"input '{feature['name']}' row {index} is out of range for "
                                       f"{feature['dtype']}") from None
         raise
-    finite = np.isfinite(matrix)
-    all_finite = bool(finite.all())
+    # One reduction for the common case: the largest magnitude is finite only when every value is (NaN propagates).
+    peak = float(np.abs(matrix).max())
+    all_finite = math.isfinite(peak)
     if not all_finite:
+        finite = np.isfinite(matrix)
         for column, feature in enumerate(inputs):
             bad = np.flatnonzero(~finite[:, column])
             if not bad.size:
@@ -458,8 +463,7 @@ def canonical_features(tensors: Sequence[TensorInput], inputs: Sequence[dict[str
                     "NaN and infinite values are not allowed for this input (the signature says nullable: false)"
                 )
     limit = FLOAT32_MAX if model_dtype == "float32" else math.inf
-    if math.isfinite(limit) and (np.abs(matrix).max() if all_finite else np.nanmax(np.abs(matrix), initial=0.0)) \
-            > limit:
+    if math.isfinite(limit) and (peak if all_finite else np.nanmax(np.abs(matrix), initial=0.0)) > limit:
         row, column = (int(i[0]) for i in np.nonzero(np.abs(np.nan_to_num(matrix)) > limit))
         raise ClientError(f"input '{inputs[column]['name']}' row {row} is beyond float32's range "
                           f"(±{FLOAT32_MAX:.6g}), the precision the model computes in")
