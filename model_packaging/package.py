@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from model_packaging.errors import (
+    ConversionError,
     ModelFileError,
     PackagingError,
     ParityError,
@@ -235,14 +236,31 @@ def package_model(resolved: Any, out: Path, model_path: Path | None = None,
         say("converting to ONNX")
         onnx_bytes = native.to_onnx(model, len(feature_names))
         serving_module = format_module("onnx")
-        serving_model = serving_module.session_from_bytes(onnx_bytes, "converted model")
+        try:
+            serving_model = serving_module.session_from_bytes(onnx_bytes, "converted model")
+        except ModelFileError as error:  # the converter wrote a graph ONNX Runtime refuses: still a conversion failure
+            raise ConversionError(
+                f"{model_path}: the {section.framework} model converted to ONNX does not load in ONNX Runtime "
+                f"({error}); set model.serving_format: native in the spec to serve it as it is"
+            ) from None
         library_versions.update(serving_module.library_versions())
         library_versions.update(_converter_versions(section.framework))
     else:
         serving_model, serving_module = model, native
 
-    raw = _pipeline(processing, processing_path,
-                    lambda x: serving_module.predict(serving_model, x, feature_names), parity_rows)
+    def served_predict(x: np.ndarray) -> Any:
+        if serving_format != "onnx" or section.framework == "onnx":
+            return serving_module.predict(serving_model, x, feature_names)
+        try:
+            return serving_module.predict(serving_model, x, feature_names)
+        except Exception as error:  # ONNX Runtime fails on the converted graph: the conversion's fault, not the data's
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ConversionError(
+                f"{model_path}: the {section.framework} model converted to ONNX fails in ONNX Runtime on the "
+                f"reference sample ({first}); set model.serving_format: native in the spec to serve it as it is"
+            ) from None
+
+    raw = _pipeline(processing, processing_path, served_predict, parity_rows)
     outputs_spec = [o.model_dump() for o in section.signature.outputs]
     if len(outputs_spec) > len(raw):
         raise ModelFileError(
@@ -423,6 +441,8 @@ def _pipeline(processing: Any, path: Path | None, predict: Callable[[np.ndarray]
         return list(predict(rows))
     try:
         return run_pipeline(processing, predict, rows)
+    except PackagingError:  # the model's own (a conversion that fails in ONNX Runtime), already worded
+        raise
     except Exception as error:  # the user's code: any failure is a packaging error naming the file
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise PackagingError(

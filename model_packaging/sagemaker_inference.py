@@ -53,6 +53,26 @@ def _load_contract() -> Any:
 contract = _load_contract()
 
 
+def _receive_bodies_undecoded() -> None:
+    """Have the toolkit hand transform_fn the body's bytes for JSON and CSV too.
+
+    The sagemaker-inference toolkit decodes `application/json` and `text/csv` bodies as UTF-8 itself, before
+    transform_fn runs, so a body that is not UTF-8 raised UnicodeDecodeError there: a 500 with a traceback,
+    counted by the 5xx rollback alarms, for a caller's mistake. Emptying its list of types to decode (read by
+    `Transformer.transform` on every request; the container imports this module before the first one is
+    decoded) leaves the decoding to the contract, which answers 400 with the Kubernetes server's message.
+    """
+    try:
+        from sagemaker_inference import content_types
+    except ImportError:  # not under the toolkit (a test calling transform_fn directly)
+        return
+    if hasattr(content_types, "UTF8_TYPES"):
+        content_types.UTF8_TYPES = []
+
+
+_receive_bodies_undecoded()
+
+
 class _Model:
     def __init__(self, model_dir: str):
         with open(os.path.join(model_dir, "manifest.json"), encoding="utf-8") as handle:

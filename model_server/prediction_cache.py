@@ -136,24 +136,34 @@ class PredictionCache:
         hasher.update(matrix.data)
         return hasher.digest()
 
-    def body_key(self, path: str, body: bytes) -> bytes:
-        """The key of a raw request body sent to `path` (the server's front door: no decode at all).
+    def body_key(self, path: str, body: bytes, form: str = "body") -> bytes:
+        """The key of a request body sent to `path` (the server's front door: no decode at all).
 
         Byte-for-byte equal requests share an entry; a request that differs only in spacing is a miss,
-        never a wrong answer.
+        never a wrong answer. `form` keeps apart key spaces of different meanings (the raw bytes as sent,
+        the canonical form of the decoded request).
         """
         hasher = self._prefix.copy()
-        hasher.update(b"body\x1f" + path.encode() + b"\x1f")
+        hasher.update(form.encode() + b"\x1f" + path.encode() + b"\x1f")
         hasher.update(body)
         return hasher.digest()
 
-    def get_bytes(self, key: bytes) -> bytes | None:
-        """The cached payload for `key` as stored (a whole response body), or None."""
-        payload = self._lookup(key)
-        if payload is not None:
+    def get_bytes(self, key: bytes, counted: bool = True) -> bytes | None:
+        """The cached payload for `key` as stored (a whole response body), or None.
+
+        `counted=False`: a first look-up that another one follows on a miss (the front door tries a body's bytes,
+        then its canonical form), so each request counts once in hits and misses.
+        """
+        payload = self._lookup(key, counted)
+        if payload is not None and counted:
             with self._lock:
                 self.hits += 1
         return payload
+
+    def count_hit(self) -> None:
+        """A hit of an uncounted look-up (`get_bytes(key, counted=False)`) that was served."""
+        with self._lock:
+            self.hits += 1
 
     def put_bytes(self, key: bytes, payload: bytes) -> None:
         entry = CacheEntry(key, payload, _checksum(key, payload), self._clock() + self.settings.ttl_seconds)
@@ -163,22 +173,23 @@ class PredictionCache:
             while len(self._entries) > self.settings.max_entries:
                 self._entries.popitem(last=False)
 
-    def _lookup(self, key: bytes) -> bytes | None:
+    def _lookup(self, key: bytes, counted: bool = True) -> bytes | None:
         """An intact, fresh entry's payload (misses and corrupt entries counted), or None."""
         now = self._clock()
+        missed = 1 if counted else 0
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
-                self.misses += 1
+                self.misses += missed
                 return None
             if entry.expires_at <= now:
                 del self._entries[key]
-                self.misses += 1
+                self.misses += missed
                 return None
             if entry.key != key or _checksum(key, entry.payload) != entry.checksum:
                 del self._entries[key]
                 self.corrupt += 1
-                self.misses += 1
+                self.misses += missed
                 return None
             self._entries.move_to_end(key)
             return entry.payload

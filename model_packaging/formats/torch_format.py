@@ -95,10 +95,11 @@ def to_onnx(model: Any, feature_count: int) -> bytes:
             y = self.inner(x)
             return torch.argmax(y, dim=1), y
 
-    exported: Any = torch.jit.script(WithLabel(model)) if classifier else model
     names = ["label", "scores"] if classifier else ["value"]
     buffer = io.BytesIO()
     try:
+        # Scripting the wrapper can fail too (a module TorchScript took but cannot compose): a conversion failure.
+        exported: Any = torch.jit.script(WithLabel(model)) if classifier else model
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             # The TorchScript exporter: the module is already TorchScript, and the torch.export-based exporter

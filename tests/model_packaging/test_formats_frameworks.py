@@ -197,3 +197,59 @@ def test_a_module_that_does_not_fit_the_signature_names_the_file_and_the_fix(wri
                                              r"input .*make model\.signature\.inputs list exactly"):
         package_model(spec, tmp_path / "artifact")
     assert not (tmp_path / "artifact").exists()
+
+
+def _lightgbm_fair_objective(tmp: Path) -> tuple[Path, pd.DataFrame, str, str]:
+    """A regressor with the 'fair' loss: LightGBM serves it, onnxmltools has no converter for the objective."""
+    import lightgbm
+    from sklearn.datasets import load_diabetes
+
+    frame, target = _data(load_diabetes)
+    booster = lightgbm.train({"objective": "fair", "verbose": -1, "num_iterations": 10, "seed": 0},
+                             lightgbm.Dataset(frame, target))
+    booster.save_model(str(tmp / "model.txt"))
+    return tmp / "model.txt", frame, "lightgbm", lightgbm.__version__
+
+
+def _torch_erfinv(tmp: Path) -> tuple[Path, pd.DataFrame, str, str]:
+    """A TorchScript regressor using aten::erfinv, which torch.onnx cannot export at the opset packaging uses."""
+    import torch
+    from sklearn.datasets import load_diabetes
+
+    frame, _ = _data(load_diabetes)
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(frame.shape[1], 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.erfinv(0.5 * torch.tanh(self.linear(x)))
+
+    torch.manual_seed(0)
+    torch.jit.save(torch.jit.script(Net().eval()), str(tmp / "model.pt"))
+    return tmp / "model.pt", frame, "pytorch", torch.__version__.split("+")[0]
+
+
+@pytest.mark.parametrize("build", [_lightgbm_fair_objective, _torch_erfinv], ids=["lightgbm-fair", "pytorch-erfinv"])
+def test_a_model_onnx_cannot_express_names_serving_format_native_and_native_packages(
+        build: Callable[[Path], tuple[Path, pd.DataFrame, str, str]], write_spec, resolve, tmp_path: Path) -> None:
+    from model_packaging.errors import ConversionError
+
+    model_path, frame, framework, version = build(tmp_path)
+    frame.head(ROWS).to_csv(tmp_path / "reference.csv", index=False)
+    signature = {"inputs": [{"name": c} for c in frame.columns], "outputs": [{"name": "value", "dtype": "float64"}]}
+
+    def spec(serving_format: str) -> Any:
+        return resolve(write_spec("diabetes-progression", name=f"{serving_format}.yaml", framework=framework,
+                                  framework_version=version, artifact=str(model_path),
+                                  reference_sample=str(tmp_path / "reference.csv"), serving_format=serving_format,
+                                  signature=signature, label_column=None))
+
+    with pytest.raises(ConversionError, match=r"cannot be (converted|exported) to ONNX .*set model\.serving_format: "
+                                              r"native in the spec"):
+        package_model(spec("onnx"), tmp_path / "artifact")
+    assert not (tmp_path / "artifact").exists()  # nothing half-written
+    # The advice holds: the same model packages as it is.
+    manifest = json.loads((package_model(spec("native"), tmp_path / "artifact").out / "manifest.json").read_text())
+    assert manifest["format"] == framework and manifest["parity"] is None

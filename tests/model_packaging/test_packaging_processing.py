@@ -112,7 +112,12 @@ def test_processing_and_class_labels_run_the_same_on_both_targets(write_spec, re
     ("def postprocess(outputs, features):\n    return [outputs[0], outputs[1][:, :1]]\n",
      r"processing\.py: the processing module fails on the reference sample \(ProcessingError: postprocess returned "
      r"shapes \[\[\d+\], \[\d+, 1\]\] for model outputs of shapes \[\[\d+\], \[\d+, 2\]\]"),
-    ("def preprocess(features):\n    return features[:, :3]\n", r"preprocess returned shape \[\d+, 3\]"),
+    # Changing the width is unsupported (the signature is the model's input): said so, with the two ways out.
+    ("def preprocess(features):\n    return features[:, :3]\n",
+     r"processing\.py: the processing module fails on the reference sample \(ProcessingError: preprocess changes "
+     r"the feature width: it returned 3 features for the signature's 30, .*inside the model .*"
+     r"model\.signature\.inputs"),
+    ("def preprocess(features):\n    return features[:1]\n", r"preprocess returned shape \[1, 30\]"),
     ("X = 1\n", r"defines neither preprocess\(features\) nor postprocess"),
 ])
 def test_a_broken_processing_module_is_a_package_error_naming_the_file(source: str, message: str, write_spec,

@@ -162,6 +162,9 @@ def test_caller_mistakes_in_the_sagemaker_forms_are_4xx_without_a_traceback(
         (invocation(",".join(map(str, row)), "text/csv", "application/x-protobuf"), 406, "cannot answer with Accept"),
         (invocation(",".join(features) + "\n", "text/csv"), 400, "CSV line 1, column 1 ('age'): 'age' is not a number"),
         (invocation("1,2,3\n" * 3, "text/csv"), 400, "CSV line 1 has 3 values"),
+        # The toolkit decodes JSON and CSV as UTF-8 before transform_fn unless told not to: a 500 once.
+        (invocation(b"1,2,\xff\n", "text/csv"), 400, "the CSV body is not UTF-8"),
+        (invocation(b'{"instances": [["\xe9"]]}', "application/json"), 400, "the JSON body is not UTF-8"),
     ]
     (result,) = serve_in_container({"d": {"model_dir": str(model_dir), "requests": [c[0] for c in cases]}},
                                    tmp_path).values()

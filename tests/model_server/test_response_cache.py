@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 from model_server import response_cache
@@ -84,5 +85,30 @@ def test_errors_and_requests_it_cannot_judge_go_to_the_app_every_time() -> None:
         for unjudged in (b"not json", b"[1]", json.dumps({"inputs": [], "id": "bad id\r\n"}).encode()):
             call(app, unjudged)
         assert inner.calls == 5 and looked_up == [False, False]
+    finally:
+        response_cache.unregister(PATH)
+
+
+def test_identical_bodies_without_an_id_hit_by_their_bytes_and_each_request_counts_once() -> None:
+    inner = CountingApp()
+    app, looked_up, answered = front(inner)
+    cache = response_cache._FRONT_DOORS[PATH].cache
+    try:
+        request = {"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [2.0]}]}
+        body = json.dumps(request).encode()
+        answers = [call(app, body) for _ in range(3)]
+        assert inner.calls == 1 and looked_up == [False, True, True]
+        stats = cache.stats()
+        assert (stats.hits, stats.misses, stats.entries) == (2, 1, 1)  # one look-up counted per request, one entry
+        ids = [answer["id"] for _, answer in answers]
+        assert len(set(ids)) == 3  # each caller its own generated id, a version 4 UUID as MLServer's
+        assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids[1:])
+        assert all(answer["outputs"] == answers[0][1]["outputs"] for _, answer in answers)
+        # Hits by bytes are offered to capture like any other: the request decoded, with the id it was given.
+        assert [(req, rid) for req, rid, _ in answered] == [(request, ids[1]), (request, ids[2])]
+        # An answer to a body without an id is stored once, under its bytes: other spacing is another body (a
+        # miss, never a wrong answer), looked up once more in the canonical form numbered requests share.
+        assert call(app, json.dumps(request, indent=1).encode())[0] == 200
+        assert inner.calls == 2 and looked_up[-1] is False and cache.stats().misses == 2
     finally:
         response_cache.unregister(PATH)

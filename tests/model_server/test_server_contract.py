@@ -64,6 +64,10 @@ def bad_inputs(request: dict[str, Any]) -> dict[str, tuple[bytes, int, str]]:
         tensor["shape"], tensor["data"] = [rows], tensor["data"] * rows
     return {
         "garbage JSON": (b'{"inputs": [tru', 400, "the body is not valid JSON"),
+        # Not UTF-8: the SageMaker toolkit used to decode it itself and answer 500 with a traceback; json.loads
+        # would take the second one for UTF-16 and call it invalid JSON.
+        "not UTF-8": (b'{"inputs": [], "id": "caf\xe9"}', 400, "the JSON body is not UTF-8"),
+        "UTF-16 byte order mark": (b'\xff\xfe{\x00}\x00', 400, "the JSON body is not UTF-8"),
         "not an object": (b"[1, 2, 3]", 400, "expected a JSON object"),
         "inputs not a list": (b'{"inputs": 5}', 400, "'inputs' must be a non-empty list of tensors"),
         "tensor lacks data": (_with(request, lambda b: b["inputs"][0].pop("data")), 400, "lacks ['data']"),
