@@ -96,8 +96,9 @@ class _Model:
             wrapper = xgboost.XGBClassifier if self.manifest["model"]["task"] == "classification" else (
                 xgboost.XGBRegressor
             )
-            self.model = wrapper()
-            self.model.load_model(path)
+            booster_wrapper = wrapper()
+            booster_wrapper.load_model(path)
+            self.model: Any = booster_wrapper  # one of four model types, by framework
         elif self.framework == "sklearn":
             import joblib
 

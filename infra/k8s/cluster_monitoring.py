@@ -30,7 +30,7 @@ PUSHGATEWAY_VERSION = "3.2.0"  # pushgateway v1.11.1
 PUSHGATEWAY_PORT = 9091
 METRICS_SERVER_REPOSITORY = "https://kubernetes-sigs.github.io/metrics-server/"
 METRICS_SERVER_CHART = "metrics-server"
-METRICS_SERVER_VERSION = "3.8.1"  # metrics-server v0.6.1
+METRICS_SERVER_VERSION = "3.12.2"  # metrics-server v0.7.2; 3.8.x carried v0.6.1 (2022)
 
 
 @dataclass(frozen=True)

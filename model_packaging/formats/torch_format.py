@@ -104,7 +104,8 @@ def to_onnx(model: Any, feature_count: int) -> bytes:
             warnings.simplefilter("ignore")
             # The TorchScript exporter: the module is already TorchScript, and the torch.export-based exporter
             # needs onnxscript, which the serving stack does not ship.
-            torch.onnx.export(exported, (torch.zeros(1, feature_count),), buffer, dynamo=False,
+            # The exporter writes to a file object as well as a path (its annotation names paths only).
+            torch.onnx.export(exported, (torch.zeros(1, feature_count),), buffer, dynamo=False,  # type: ignore[arg-type]
                               input_names=["input"], output_names=names, opset_version=ONNX_OPSET,
                               dynamic_axes={"input": {0: "rows"}, **{n: {0: "rows"} for n in names}})
     except Exception as error:  # unsupported operators raise torch.onnx errors or RuntimeError

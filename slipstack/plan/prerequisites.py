@@ -166,9 +166,9 @@ def prerequisites(plan: dict[str, Any]) -> list[Prerequisite]:
             for rule in rules:
                 for peer in [*rule.get("from", []), *rule.get("to", [])]:
                     labels = peer.get("namespaceSelector", {}).get("matchLabels")
-                    name = (labels or {}).get("kubernetes.io/metadata.name")
-                    if name and name not in planned_namespaces:
-                        wanted.add("Namespace", name, None, owner, labels=labels)
+                    peer_namespace = (labels or {}).get("kubernetes.io/metadata.name")
+                    if peer_namespace and peer_namespace not in planned_namespaces:
+                        wanted.add("Namespace", peer_namespace, None, owner, labels=labels)
     return wanted.result()
 
 
