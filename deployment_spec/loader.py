@@ -280,6 +280,19 @@ class ResolvedSpec:
         path = Path(value)
         return path if path.is_absolute() else (self.source.parent / path).resolve()
 
+    def canary_candidate(self) -> ResolvedSpec | None:
+        """The candidate as a spec of its own (its version and artifact as the model's), when it gets traffic.
+
+        A candidate receives traffic only under a canary or linear rollout with a traffic share; the on-prem
+        stack then runs it beside the stable version, so it is packaged and published like the model itself.
+        """
+        rollout = self.spec.rollout
+        candidate = rollout.candidate
+        if candidate is None or rollout.strategy == "all_at_once" or not rollout.traffic_percent:
+            return None
+        model = self.spec.model.model_copy(update={"version": candidate.version, "artifact": candidate.artifact})
+        return ResolvedSpec(self.spec.model_copy(update={"model": model}), self.environment, self.source)
+
 
 @dataclass(frozen=True)
 class LoadedSpec:

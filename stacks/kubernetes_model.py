@@ -250,7 +250,7 @@ def deploy_model_on_kubernetes(
     # --- what runs -------------------------------------------------------------------------------
     runs_server = serving.mode != "batch"
     rollout = spec.rollout
-    candidate = rollout.candidate if rollout.strategy != "all_at_once" and rollout.traffic_percent else None
+    candidate = rollout.candidate if resolved.canary_candidate() else None
     tracks = ["stable", "canary"] if runs_server and candidate else (["stable"] if runs_server else [])
     drift = spec.monitoring.drift
     runs_drift = drift.enabled

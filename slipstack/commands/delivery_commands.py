@@ -46,13 +46,24 @@ def prepare(
             except SlipstackError as error:
                 typer.echo(f"{name}: {spec_path} not packaged: {error}", err=True)
                 continue
-            out = _default_package_dir(project.root / spec_path, project.root, resolved.spec.metadata.name,
-                                       resolved.spec.model.version)
-            if out in done:
-                continue
-            result = package_model(resolved, out)
-            done.add(out)
-            typer.echo(f"{name}: packaged {result.out} digest={result.manifest.digest}")
+            # A canary's candidate runs on-prem beside the model: its pods fetch its package too.
+            candidate = resolved.canary_candidate() if "onprem" in resolved.spec.targets else None
+            for each in (resolved, *([candidate] if candidate else [])):
+                out = _default_package_dir(project.root / spec_path, project.root, each.spec.metadata.name,
+                                           each.spec.model.version)
+                if out in done:
+                    continue
+                try:
+                    result = package_model(each, out)
+                except SlipstackError as error:
+                    if each is resolved:
+                        raise
+                    typer.echo(f"{name}: {spec_path} candidate {each.spec.model.version} not packaged: {error}",
+                               err=True)
+                    continue
+                done.add(out)
+                what = "" if each is resolved else " (canary candidate)"
+                typer.echo(f"{name}: packaged {result.out} digest={result.manifest.digest}{what}")
 
 
 def preview(

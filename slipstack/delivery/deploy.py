@@ -17,6 +17,7 @@ Order, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ class PublishTarget:
     prefix: str = ""
     endpoint: str | None = None
     private_ca: bool = False
+    # None: the model's deployed version; else the version of the canary candidate this target publishes.
+    candidate_version: str | None = None
 
 
 @dataclass
@@ -72,6 +75,46 @@ def fingerprint(packages: Mapping[str, PackagedModel]) -> str:
     """One 64-character value naming every artifact of a deployment (fits a stack tag for any model count)."""
     lines = "".join(f"{name}={packages[name].digest}\n" for name in sorted(packages))
     return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def candidate_packages(project_root: Path, plan: Mapping[str, Any],
+                       packages: Mapping[str, PackagedModel]) -> dict[str, PackagedModel]:
+    """The verified local package of every canary candidate the plan's on-prem pods fetch, by digest.
+
+    A candidate is found by what its Deployment's init container fetches (the digest the stack read from the
+    candidate's package), not by re-reading the spec: deploy publishes exactly what the pods will ask for.
+    """
+    from model_packaging.verify import verify_directory
+
+    found: dict[str, PackagedModel] = {}
+    models = (plan.get("outputs") or {}).get("models") or {}
+    for name, entry in sorted(models.items()):
+        onprem = entry.get("onprem") or {}
+        stable = packages[name].digest.removeprefix("sha256:")
+        wanted = {sha.removeprefix("sha256:") for _, _, sha in fetched_artifacts(plan, str(onprem.get("namespace")))
+                  if onprem} - {stable}
+        if not wanted:
+            continue
+        versions = (project_root / local_package_dir(name, "x")).parent
+        for manifest_file in sorted(versions.glob("*/manifest.json")):
+            manifest = verify_directory(manifest_file.parent)
+            digest = manifest.digest.removeprefix("sha256:")
+            if digest in wanted:
+                found[digest] = PackagedModel(name, manifest_file.parent.name, manifest_file.parent, manifest.digest)
+    return found
+
+
+def package_of(target: PublishTarget, packages: Mapping[str, PackagedModel],
+               candidates: Mapping[str, PackagedModel]) -> PackagedModel:
+    if target.candidate_version is None:
+        return packages[target.model]
+    return next(c for c in candidates.values() if c.model == target.model and c.version == target.candidate_version)
+
+
+def deployment_fingerprint(packages: Mapping[str, PackagedModel], candidates: Mapping[str, PackagedModel]) -> str:
+    """The fingerprint of the deployed versions and, when a canary runs, of its candidates too."""
+    named = {**packages, **{f"{c.model} candidate {c.version}": c for c in candidates.values()}}
+    return fingerprint(named)
 
 
 def packaged_models(project_root: Path, plan: Mapping[str, Any]) -> dict[str, PackagedModel]:
@@ -118,8 +161,11 @@ def fetched_artifacts(plan: Mapping[str, Any], namespace: str) -> list[tuple[str
     return found
 
 
-def publish_targets(plan: Mapping[str, Any], packages: Mapping[str, PackagedModel]) -> list[PublishTarget]:
-    """Where each model's package goes; refuses a plan whose artifact URL no publish step writes."""
+def publish_targets(plan: Mapping[str, Any], packages: Mapping[str, PackagedModel],
+                    candidates: Mapping[str, PackagedModel] | None = None) -> list[PublishTarget]:
+    """Where each model's package (and its canary candidate's) goes; refuses a plan whose artifact URL no
+    publish step writes. `candidates`: candidate packages by digest (candidate_packages)."""
+    candidates = candidates or {}
     aliases = {
         r.get("name"): (r.get("inputs") or {}).get("name")
         for r in plan.get("resources") or []
@@ -166,14 +212,25 @@ def publish_targets(plan: Mapping[str, Any], packages: Mapping[str, PackagedMode
                                              prefix=prefix, endpoint=store.get("endpoint"),
                                              private_ca=bool(store.get("private_ca"))))
                 written.append(expected)
+            store_target = next((t for t in reversed(targets) if t.model == name and (
+                t.store == "onprem" if store.get("source") != "aws" else t.store == "aws")), None)
             for workload, fetched, sha256 in fetched_artifacts(plan, str(onprem.get("namespace"))):
+                candidate = candidates.get(sha256.removeprefix("sha256:"))
+                if candidate is not None and candidate.model == name and store_target is not None:
+                    # The canary's Deployment: its candidate goes to the same store as the stable package.
+                    candidate_url = f"{uri}/{artifact_key(name, candidate.digest, SAGEMAKER_ARCHIVE)}"
+                    if fetched == candidate_url and candidate_url not in written:
+                        targets.append(dataclasses.replace(store_target, model_data_url=candidate_url,
+                                                           candidate_version=candidate.version))
+                        written.append(candidate_url)
+                    if fetched in written:
+                        continue
                 if fetched not in written or sha256.removeprefix("sha256:") != digest:
                     raise DeliveryInputError(
                         f"stack {stack}: {workload} (namespace {onprem.get('namespace')}) fetches {fetched} "
                         f"(sha256 {sha256}), which no publish step writes (this deploy publishes "
                         f"{package.folder}, digest {digest}, to {', '.join(written) or 'nowhere'}); package the "
-                        "model and plan again (deploy publishes only model.version: an on-prem rollout.candidate "
-                        "cannot be deployed by it yet; promote the candidate, or remove it)"
+                        "model (and its rollout.candidate: `slipstack prepare` packages both) and plan again"
                     )
     return targets
 
@@ -236,13 +293,16 @@ def deploy_stack(project_root: Path, stack: str, commit: str, *, expected_finger
     log(f"{stack}: plan and policy verdict")
     plan = _plan(project_root, stack, project_root / "build" / "deploy" / stack)
     packages = packaged_models(project_root, plan)
-    marks = fingerprint(packages)
+    candidates = candidate_packages(project_root, plan, packages)
+    marks = deployment_fingerprint(packages, candidates)
     if expected_fingerprint is not None and marks != expected_fingerprint:
         raise DeployFailedError(
             f"stack {stack}: the artifacts packaged at {commit[:12]} have fingerprint {marks}, not the recorded "
             f"{expected_fingerprint}: packaging did not reproduce the deployed version, so it is not re-deployed"
         )
-    targets = publish_targets(plan, packages)
+    # Candidates first: each publish ends by pointing the model's current.json at what it wrote, and that
+    # pointer names the stable version.
+    targets = sorted(publish_targets(plan, packages, candidates), key=lambda t: t.candidate_version is None)
     pulumi = PulumiCli(project_root, stack)
     pulumi.select(access.secrets_provider)
     policy_pack = project_root / "policies"
@@ -250,7 +310,7 @@ def deploy_stack(project_root: Path, stack: str, commit: str, *, expected_finger
     result = DeployResult(stack, commit, marks)
     # The on-prem store exists before the stack does: publishing there changes no stack resource.
     for target in [t for t in targets if t.store == "onprem"]:
-        uri = (publish or _publish)(packages[target.model], target)
+        uri = (publish or _publish)(package_of(target, packages, candidates), target)
         log(f"{stack}: published {uri} (on-prem store)")
         result.published.append(uri)
     _step_output("up_started", "true")  # from here a failure may leave the stack changed: roll back
@@ -259,7 +319,7 @@ def deploy_stack(project_root: Path, stack: str, commit: str, *, expected_finger
         log(f"{stack}: artifact buckets and keys first ({len(storage_urns(plan))} resources)")
         pulumi.up(policy_pack, policy_config, targets=storage_urns(plan), message=f"storage for {commit[:12]}")
         for target in aws_targets:
-            uri = (publish or _publish)(packages[target.model], target)
+            uri = (publish or _publish)(package_of(target, packages, candidates), target)
             log(f"{stack}: published {uri}")
             result.published.append(uri)
     log(f"{stack}: pulumi up")

@@ -206,3 +206,21 @@ def test_latency_threshold_between_buckets_is_reported_at_its_line(tmp_path: Pat
     (problem,) = problems_of(write(tmp_path, text))
     assert problem.startswith(f"{tmp_path / 'spec.yaml'}:{line}: monitoring.latency_p99_ms: ")
     assert "use 200 or 250" in problem
+
+
+def test_the_canary_candidate_is_a_spec_of_its_own_only_when_it_gets_traffic(tmp_path: Path, repo_root: Path) -> None:
+    text = (repo_root / "deployments" / "breast-cancer-screening.yaml").read_text()
+    prod = "  prod:\n    targets: [aws, onprem]\n"
+    with_candidate = text.replace(prod, prod + "    rollout: {candidate: {version: 1.1.0, artifact: next.joblib}}\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(with_candidate)
+    loaded = load_spec(spec)
+    prod_spec = loaded.for_environment("prod")
+    candidate = prod_spec.canary_candidate()
+    assert candidate is not None
+    assert (candidate.spec.model.version, candidate.spec.model.artifact) == ("1.1.0", "next.joblib")
+    # Everything else is the model's own: the candidate is packaged and checked like it.
+    assert candidate.spec.model.signature == prod_spec.spec.model.signature
+    assert candidate.resolve_path("next.joblib") == tmp_path / "next.joblib"
+    # dev deploys all at once: no candidate gets traffic there.
+    assert loaded.for_environment("dev").canary_candidate() is None

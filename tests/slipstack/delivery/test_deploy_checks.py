@@ -9,7 +9,14 @@ import pytest
 
 from contracts import delivery
 from slipstack.delivery.credentials import StackAccess, check_credentials
-from slipstack.delivery.deploy import PackagedModel, fingerprint, publish_targets, storage_urns
+from slipstack.delivery.deploy import (
+    PackagedModel,
+    deployment_fingerprint,
+    fingerprint,
+    package_of,
+    publish_targets,
+    storage_urns,
+)
 from slipstack.delivery.errors import DeliveryInputError
 
 DIGEST = "ab" * 32
@@ -110,6 +117,40 @@ def test_an_onprem_fetch_must_be_what_publishing_to_the_store_writes(tmp_path: P
     # A store the AWS publish writes (source aws) needs no on-prem target, and no AWS model here publishes it.
     with pytest.raises(DeliveryInputError, match="publishes .* to nowhere"):
         publish_targets(_onprem_plan(good, source="aws"), packages)
+
+
+CANDIDATE_DIGEST = "cd" * 32
+
+
+def _canary_plan(candidate_uri: str) -> dict:
+    plan = _onprem_plan(f"s3://store/slipstack/models/m/{DIGEST}/model.tar.gz")
+    fetch = {"name": "fetch-model", "command": ["python", "-m", "model_packaging.fetch", "--uri", candidate_uri,
+                                                "--sha256", CANDIDATE_DIGEST, "--dest", "/mnt/models/m"]}
+    canary = {"kind": "Deployment", "metadata": {"name": "m-canary", "namespace": "m-prod"},
+              "spec": {"template": {"spec": {"initContainers": [fetch], "containers": []}}}}
+    plan["resources"].append({"type": "kubernetes:apps/v1:Deployment", "name": "m-canary", "inputs": canary,
+                              "urn": "urn:c"})
+    return plan
+
+
+def test_a_canary_candidate_is_published_where_its_pods_fetch_it(tmp_path: Path) -> None:
+    packages = {"m": PackagedModel("m", "1.0.0", tmp_path / "1.0.0", DIGEST)}
+    candidate = PackagedModel("m", "1.1.0", tmp_path / "1.1.0", CANDIDATE_DIGEST)
+    candidates = {CANDIDATE_DIGEST: candidate}
+    good = f"s3://store/slipstack/models/m/{CANDIDATE_DIGEST}/model.tar.gz"
+    stable_target, candidate_target = publish_targets(_canary_plan(good), packages, candidates)
+    assert (stable_target.candidate_version, candidate_target.candidate_version) == (None, "1.1.0")
+    assert candidate_target.model_data_url == good and candidate_target.store == "onprem"
+    assert package_of(candidate_target, packages, candidates) is candidate
+    assert package_of(stable_target, packages, candidates) is packages["m"]
+    # Without its package, or fetched from another place, the canary's artifact is refused by name.
+    with pytest.raises(DeliveryInputError, match="Deployment m-canary .*which no publish step writes"):
+        publish_targets(_canary_plan(good), packages)
+    with pytest.raises(DeliveryInputError, match="Deployment m-canary .*which no publish step writes"):
+        publish_targets(_canary_plan(good.replace("s3://store/", "s3://other/")), packages, candidates)
+    # The recorded fingerprint changes with the candidate, so a rollback re-deploys the canary it had.
+    assert deployment_fingerprint(packages, candidates) != deployment_fingerprint(packages, {})
+    assert deployment_fingerprint(packages, {}) == fingerprint(packages)
 
 
 def test_a_stack_with_an_onprem_store_needs_its_access_key_and_ca(tmp_path: Path) -> None:
