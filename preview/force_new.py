@@ -28,44 +28,64 @@ class ForceNew:
     except_paths: tuple[str, ...] = ()  # only with ALL_INPUTS: what the provider does update in place
 
 
-_BUCKET_SETTING = ForceNew(("bucket", "expectedBucketOwner"), "schema")
+# internal/service/s3/bucket_{logging,server_side_encryption_configuration,versioning}.go and
+# bucket_lifecycle_configuration_fw.go (RequiresReplace): bucket and expected_bucket_owner.
+_BUCKET_SETTING = ForceNew(("bucket", "expectedBucketOwner"), "read")
 _K8S_METADATA = ("metadata.name", "metadata.namespace")
 _TAGS = ("tags", "tagsAll")
 
 AWS: dict[str, ForceNew] = {
     # internal/service/sagemaker/model.go: every argument but tags is ForceNew.
     "aws:sagemaker/model:Model": ForceNew((ALL_INPUTS,), "read", _TAGS),
-    # endpoint configurations are immutable (every argument ForceNew).
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ForceNew((ALL_INPUTS,), "schema", _TAGS),
+    # internal/service/sagemaker/endpoint_configuration.go: every argument but tags is ForceNew
+    # (production_variants and shadow_production_variants are not, but every attribute inside them is).
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ForceNew((ALL_INPUTS,), "read", _TAGS),
     # internal/service/sagemaker/endpoint.go: name and deployment_config.auto_rollback_configuration.
     "aws:sagemaker/endpoint:Endpoint": ForceNew(("name", "deploymentConfig.autoRollbackConfiguration"), "read"),
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ForceNew(
         ("modelPackageGroupName", "modelPackageGroupDescription"), "schema"),
-    "aws:s3/bucket:Bucket": ForceNew(("bucket", "bucketPrefix", "objectLockEnabled"), "schema"),
+    # internal/service/s3/bucket.go: bucket, bucket_prefix, object_lock_enabled and the deprecated
+    # object_lock_configuration.object_lock_enabled.
+    "aws:s3/bucket:Bucket": ForceNew(
+        ("bucket", "bucketPrefix", "objectLockEnabled", "objectLockConfiguration.objectLockEnabled"), "read"),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _BUCKET_SETTING,
     "aws:s3/bucketLogging:BucketLogging": _BUCKET_SETTING,
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ForceNew(("bucket",), "schema"),
-    "aws:s3/bucketPolicy:BucketPolicy": ForceNew(("bucket",), "schema"),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ForceNew(("bucket",), "schema"),
+    # internal/service/s3/bucket_{ownership_controls,policy,public_access_block}.go: bucket only.
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ForceNew(("bucket",), "read"),
+    "aws:s3/bucketPolicy:BucketPolicy": ForceNew(("bucket",), "read"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ForceNew(("bucket",), "read"),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _BUCKET_SETTING,
     "aws:s3/bucketVersioning:BucketVersioning": _BUCKET_SETTING,
+    # internal/service/kms/key.go: custom_key_store_id, customer_master_key_spec, key_usage, multi_region,
+    # xks_key_id.
     "aws:kms/key:Key": ForceNew(
-        ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"), "schema"),
-    "aws:kms/alias:Alias": ForceNew(("name", "namePrefix"), "schema"),
+        ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"), "read"),
+    # internal/service/kms/alias.go: name and name_prefix (target_key_id updates in place).
+    "aws:kms/alias:Alias": ForceNew(("name", "namePrefix"), "read"),
     # Added with the VPC endpoints, ECR repository, WAF, EKS add-on and batch dead-letter queue; from the
     # provider's documented ForceNew arguments, still to be read against its source.
-    "aws:ec2/vpcEndpoint:VpcEndpoint": ForceNew(("vpcId", "serviceName", "vpcEndpointType"), "schema"),
+    # internal/service/ec2/vpc_endpoint.go: vpc_id, service_name, vpc_endpoint_type, resource_configuration_arn,
+    # service_network_arn, service_region, dns_options.private_dns_preference/private_dns_specified_domains.
+    # CustomizeDiff also forces new on private_dns_enabled for non-Interface endpoints (conditional, not listed).
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ForceNew(
+        ("vpcId", "serviceName", "vpcEndpointType", "resourceConfigurationArn", "serviceNetworkArn", "serviceRegion",
+         "dnsOptions.privateDnsPreference", "dnsOptions.privateDnsSpecifiedDomains"), "read"),
     "aws:ecr/repository:Repository": ForceNew(("name", "encryptionConfigurations"), "schema"),
-    "aws:eks/addon:Addon": ForceNew(("clusterName", "addonName"), "schema"),
+    # internal/service/eks/addon.go: cluster_name and addon_name.
+    "aws:eks/addon:Addon": ForceNew(("clusterName", "addonName"), "read"),
     "aws:scheduler/scheduleGroup:ScheduleGroup": ForceNew(("name", "namePrefix"), "schema"),
     "aws:sqs/queue:Queue": ForceNew(("name", "namePrefix", "fifoQueue"), "schema"),
     "aws:sqs/queuePolicy:QueuePolicy": ForceNew(("queueUrl",), "schema"),
     "aws:wafv2/webAcl:WebAcl": ForceNew(("name", "namePrefix", "scope"), "schema"),
     "aws:wafv2/webAclAssociation:WebAclAssociation": ForceNew(("resourceArn", "webAclArn"), "schema"),
-    "aws:iam/role:Role": ForceNew(("name", "namePrefix", "path"), "schema"),
-    "aws:iam/policy:Policy": ForceNew(("name", "namePrefix", "path", "description"), "schema"),
-    "aws:iam/rolePolicy:RolePolicy": ForceNew(("name", "namePrefix", "role"), "schema"),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ForceNew(("role", "policyArn"), "schema"),
+    # internal/service/iam/role.go: name, name_prefix, path.
+    "aws:iam/role:Role": ForceNew(("name", "namePrefix", "path"), "read"),
+    # internal/service/iam/policy.go: description, name, name_prefix, path.
+    "aws:iam/policy:Policy": ForceNew(("name", "namePrefix", "path", "description"), "read"),
+    # internal/service/iam/role_policy.go: name, name_prefix, role.
+    "aws:iam/rolePolicy:RolePolicy": ForceNew(("name", "namePrefix", "role"), "read"),
+    # internal/service/iam/role_policy_attachment.go: role and policy_arn (no update at all).
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ForceNew(("role", "policyArn"), "read"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ForceNew(("url",), "schema"),
     "aws:cloudwatch/logGroup:LogGroup": ForceNew(("name", "namePrefix", "logGroupClass"), "schema"),
     # internal/service/cloudwatch/metric_alarm.go: alarm_name is ForceNew.
@@ -73,13 +93,27 @@ AWS: dict[str, ForceNew] = {
     "aws:cloudwatch/dashboard:Dashboard": ForceNew(("dashboardName",), "schema"),
     "aws:cloudwatch/eventRule:EventRule": ForceNew(("name", "namePrefix", "eventBusName"), "schema"),
     "aws:cloudwatch/eventTarget:EventTarget": ForceNew(("rule", "targetId", "eventBusName"), "schema"),
-    "aws:ec2/securityGroup:SecurityGroup": ForceNew(("name", "namePrefix", "description", "vpcId"), "schema"),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ForceNew(("securityGroupId",), "schema"),
+    # internal/service/ec2/vpc_security_group.go: description, name, name_prefix, vpc_id (ingress/egress update).
+    "aws:ec2/securityGroup:SecurityGroup": ForceNew(("name", "namePrefix", "description", "vpcId"), "read"),
+    # internal/service/ec2/vpc_security_group_ingress_rule.go: security_group_id (RequiresReplace); ModifyPlan also
+    # replaces when the source kind changes (cidr_ipv4/cidr_ipv6/prefix_list_id/referenced_security_group_id), which
+    # depends on old and new values and is not listed.
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ForceNew(("securityGroupId",), "read"),
+    # internal/service/eks/cluster.go: name, role_arn, bootstrap_self_managed_addons,
+    # access_config.bootstrap_cluster_creator_admin_permissions, kubernetes_network_config.ip_family/service_ipv4_cidr
+    # (not elastic_load_balancing), outpost_config.control_plane_instance_type/control_plane_placement.group_name (not
+    # outpost_arns), remote_network_config. CustomizeDiff also replaces when encryption_config is removed or an existing
+    # compute_config.node_role_arn changes (conditional, not listed).
     "aws:eks/cluster:Cluster": ForceNew(
-        ("name", "roleArn", "kubernetesNetworkConfig", "outpostConfig", "bootstrapSelfManagedAddons"), "schema"),
+        ("name", "roleArn", "bootstrapSelfManagedAddons", "accessConfig.bootstrapClusterCreatorAdminPermissions",
+         "kubernetesNetworkConfig.ipFamily", "kubernetesNetworkConfig.serviceIpv4Cidr",
+         "outpostConfig.controlPlaneInstanceType", "outpostConfig.controlPlanePlacement.groupName",
+         "remoteNetworkConfig"), "read"),
+    # internal/service/eks/node_group.go: as listed, plus launch_template.id/name (launch_template.version updates).
     "aws:eks/nodeGroup:NodeGroup": ForceNew(
-        ("amiType", "capacityType", "clusterName", "diskSize", "instanceTypes", "nodeGroupName",
-         "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds"), "schema"),
+        ("amiType", "capacityType", "clusterName", "diskSize", "instanceTypes", "launchTemplate.id",
+         "launchTemplate.name", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds"),
+        "read"),
     "aws:lb/loadBalancer:LoadBalancer": ForceNew(("name", "namePrefix", "internal", "loadBalancerType"), "schema"),
     "aws:lb/listener:Listener": ForceNew(("loadBalancerArn",), "schema"),
     "aws:lb/listenerRule:ListenerRule": ForceNew(("listenerArn",), "schema"),
