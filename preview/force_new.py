@@ -87,7 +87,8 @@ AWS: dict[str, ForceNew] = {
     # internal/service/iam/role_policy_attachment.go: role and policy_arn (no update at all).
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ForceNew(("role", "policyArn"), "read"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ForceNew(("url",), "schema"),
-    "aws:cloudwatch/logGroup:LogGroup": ForceNew(("name", "namePrefix", "logGroupClass"), "schema"),
+    # internal/service/logs/group.go: name, name_prefix, log_group_class (kms_key_id, retention update in place).
+    "aws:cloudwatch/logGroup:LogGroup": ForceNew(("name", "namePrefix", "logGroupClass"), "read"),
     # internal/service/cloudwatch/metric_alarm.go: alarm_name is ForceNew.
     "aws:cloudwatch/metricAlarm:MetricAlarm": ForceNew(("name",), "read"),
     "aws:cloudwatch/dashboard:Dashboard": ForceNew(("dashboardName",), "schema"),
@@ -114,17 +115,28 @@ AWS: dict[str, ForceNew] = {
         ("amiType", "capacityType", "clusterName", "diskSize", "instanceTypes", "launchTemplate.id",
          "launchTemplate.name", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess", "subnetIds"),
         "read"),
-    "aws:lb/loadBalancer:LoadBalancer": ForceNew(("name", "namePrefix", "internal", "loadBalancerType"), "schema"),
-    "aws:lb/listener:Listener": ForceNew(("loadBalancerArn",), "schema"),
-    "aws:lb/listenerRule:ListenerRule": ForceNew(("listenerArn",), "schema"),
+    # internal/service/elbv2/load_balancer.go: name, name_prefix, internal, load_balancer_type,
+    # customer_owned_ipv4_pool, subnet_mapping (every attribute inside is ForceNew too). customizeDiffNLBSubnets also
+    # replaces a network load balancer when its subnets change (conditional, not listed).
+    "aws:lb/loadBalancer:LoadBalancer": ForceNew(
+        ("name", "namePrefix", "internal", "loadBalancerType", "customerOwnedIpv4Pool", "subnetMappings"), "read"),
+    # internal/service/elbv2/listener.go: load_balancer_arn only (everything else goes through ModifyListener).
+    "aws:lb/listener:Listener": ForceNew(("loadBalancerArn",), "read"),
+    # internal/service/elbv2/listener_rule.go: listener_arn only (priority is explicitly ForceNew: false).
+    "aws:lb/listenerRule:ListenerRule": ForceNew(("listenerArn",), "read"),
+    # internal/service/elbv2/target_group.go: as listed, plus ip_address_type.
     "aws:lb/targetGroup:TargetGroup": ForceNew(
-        ("name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId"), "schema"),
+        ("name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"), "read"),
     "aws:scheduler/schedule:Schedule": ForceNew(("name", "namePrefix", "groupName"), "schema"),
-    "aws:sfn/stateMachine:StateMachine": ForceNew(("name", "namePrefix", "type"), "schema"),
-    "aws:sns/topic:Topic": ForceNew(("name", "namePrefix", "fifoTopic"), "schema"),
-    "aws:sns/topicPolicy:TopicPolicy": ForceNew(("arn",), "schema"),
-    "aws:sns/topicSubscription:TopicSubscription": ForceNew(
-        ("topic", "protocol", "endpoint", "endpointAutoConfirms", "confirmationTimeoutInMinutes"), "schema"),
+    # internal/service/sfn/state_machine.go: name, name_prefix, type.
+    "aws:sfn/stateMachine:StateMachine": ForceNew(("name", "namePrefix", "type"), "read"),
+    # internal/service/sns/topic.go: name, name_prefix, fifo_topic.
+    "aws:sns/topic:Topic": ForceNew(("name", "namePrefix", "fifoTopic"), "read"),
+    # internal/service/sns/topic_policy.go: arn.
+    "aws:sns/topicPolicy:TopicPolicy": ForceNew(("arn",), "read"),
+    # internal/service/sns/topic_subscription.go: topic_arn (Pulumi's `topic`), protocol, endpoint.
+    # endpoint_auto_confirms and confirmation_timeout_in_minutes are not ForceNew.
+    "aws:sns/topicSubscription:TopicSubscription": ForceNew(("topic", "protocol", "endpoint"), "read"),
     "aws:appautoscaling/target:Target": ForceNew(("resourceId", "scalableDimension", "serviceNamespace"), "schema"),
     "aws:appautoscaling/policy:Policy": ForceNew(
         ("name", "resourceId", "scalableDimension", "serviceNamespace"), "schema"),
