@@ -42,8 +42,9 @@ AWS: dict[str, ForceNew] = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ForceNew((ALL_INPUTS,), "read", _TAGS),
     # internal/service/sagemaker/endpoint.go: name and deployment_config.auto_rollback_configuration.
     "aws:sagemaker/endpoint:Endpoint": ForceNew(("name", "deploymentConfig.autoRollbackConfiguration"), "read"),
+    # internal/service/sagemaker/model_package_group.go: name and description (update is tags only).
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ForceNew(
-        ("modelPackageGroupName", "modelPackageGroupDescription"), "schema"),
+        ("modelPackageGroupName", "modelPackageGroupDescription"), "read"),
     # internal/service/s3/bucket.go: bucket, bucket_prefix, object_lock_enabled and the deprecated
     # object_lock_configuration.object_lock_enabled.
     "aws:s3/bucket:Bucket": ForceNew(
@@ -70,14 +71,20 @@ AWS: dict[str, ForceNew] = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": ForceNew(
         ("vpcId", "serviceName", "vpcEndpointType", "resourceConfigurationArn", "serviceNetworkArn", "serviceRegion",
          "dnsOptions.privateDnsPreference", "dnsOptions.privateDnsSpecifiedDomains"), "read"),
-    "aws:ecr/repository:Repository": ForceNew(("name", "encryptionConfigurations"), "schema"),
+    # internal/service/ecr/repository.go: name and encryption_configuration (the block and both attributes in it).
+    "aws:ecr/repository:Repository": ForceNew(("name", "encryptionConfigurations"), "read"),
     # internal/service/eks/addon.go: cluster_name and addon_name.
     "aws:eks/addon:Addon": ForceNew(("clusterName", "addonName"), "read"),
-    "aws:scheduler/scheduleGroup:ScheduleGroup": ForceNew(("name", "namePrefix"), "schema"),
-    "aws:sqs/queue:Queue": ForceNew(("name", "namePrefix", "fifoQueue"), "schema"),
-    "aws:sqs/queuePolicy:QueuePolicy": ForceNew(("queueUrl",), "schema"),
-    "aws:wafv2/webAcl:WebAcl": ForceNew(("name", "namePrefix", "scope"), "schema"),
-    "aws:wafv2/webAclAssociation:WebAclAssociation": ForceNew(("resourceArn", "webAclArn"), "schema"),
+    # internal/service/scheduler/schedule_group.go: name and name_prefix (update is tags only).
+    "aws:scheduler/scheduleGroup:ScheduleGroup": ForceNew(("name", "namePrefix"), "read"),
+    # internal/service/sqs/queue.go: name, name_prefix, fifo_queue.
+    "aws:sqs/queue:Queue": ForceNew(("name", "namePrefix", "fifoQueue"), "read"),
+    # internal/service/sqs/queue_policy.go: queue_url.
+    "aws:sqs/queuePolicy:QueuePolicy": ForceNew(("queueUrl",), "read"),
+    # internal/service/wafv2/web_acl.go: name, name_prefix, scope (rules, default_action etc. go through UpdateWebACL).
+    "aws:wafv2/webAcl:WebAcl": ForceNew(("name", "namePrefix", "scope"), "read"),
+    # internal/service/wafv2/web_acl_association.go: resource_arn and web_acl_arn (no update at all).
+    "aws:wafv2/webAclAssociation:WebAclAssociation": ForceNew(("resourceArn", "webAclArn"), "read"),
     # internal/service/iam/role.go: name, name_prefix, path.
     "aws:iam/role:Role": ForceNew(("name", "namePrefix", "path"), "read"),
     # internal/service/iam/policy.go: description, name, name_prefix, path.
@@ -86,14 +93,18 @@ AWS: dict[str, ForceNew] = {
     "aws:iam/rolePolicy:RolePolicy": ForceNew(("name", "namePrefix", "role"), "read"),
     # internal/service/iam/role_policy_attachment.go: role and policy_arn (no update at all).
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ForceNew(("role", "policyArn"), "read"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ForceNew(("url",), "schema"),
+    # internal/service/iam/openid_connect_provider.go: url (client_id_list, thumbprint_list update in place).
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ForceNew(("url",), "read"),
     # internal/service/logs/group.go: name, name_prefix, log_group_class (kms_key_id, retention update in place).
     "aws:cloudwatch/logGroup:LogGroup": ForceNew(("name", "namePrefix", "logGroupClass"), "read"),
     # internal/service/cloudwatch/metric_alarm.go: alarm_name is ForceNew.
     "aws:cloudwatch/metricAlarm:MetricAlarm": ForceNew(("name",), "read"),
-    "aws:cloudwatch/dashboard:Dashboard": ForceNew(("dashboardName",), "schema"),
-    "aws:cloudwatch/eventRule:EventRule": ForceNew(("name", "namePrefix", "eventBusName"), "schema"),
-    "aws:cloudwatch/eventTarget:EventTarget": ForceNew(("rule", "targetId", "eventBusName"), "schema"),
+    # internal/service/cloudwatch/dashboard.go: dashboard_name.
+    "aws:cloudwatch/dashboard:Dashboard": ForceNew(("dashboardName",), "read"),
+    # internal/service/events/rule.go: name, name_prefix, event_bus_name.
+    "aws:cloudwatch/eventRule:EventRule": ForceNew(("name", "namePrefix", "eventBusName"), "read"),
+    # internal/service/events/target.go: rule, target_id, event_bus_name.
+    "aws:cloudwatch/eventTarget:EventTarget": ForceNew(("rule", "targetId", "eventBusName"), "read"),
     # internal/service/ec2/vpc_security_group.go: description, name, name_prefix, vpc_id (ingress/egress update).
     "aws:ec2/securityGroup:SecurityGroup": ForceNew(("name", "namePrefix", "description", "vpcId"), "read"),
     # internal/service/ec2/vpc_security_group_ingress_rule.go: security_group_id (RequiresReplace); ModifyPlan also
@@ -127,7 +138,8 @@ AWS: dict[str, ForceNew] = {
     # internal/service/elbv2/target_group.go: as listed, plus ip_address_type.
     "aws:lb/targetGroup:TargetGroup": ForceNew(
         ("name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId", "ipAddressType"), "read"),
-    "aws:scheduler/schedule:Schedule": ForceNew(("name", "namePrefix", "groupName"), "schema"),
+    # internal/service/scheduler/schedule.go: name, name_prefix, group_name.
+    "aws:scheduler/schedule:Schedule": ForceNew(("name", "namePrefix", "groupName"), "read"),
     # internal/service/sfn/state_machine.go: name, name_prefix, type.
     "aws:sfn/stateMachine:StateMachine": ForceNew(("name", "namePrefix", "type"), "read"),
     # internal/service/sns/topic.go: name, name_prefix, fifo_topic.
@@ -137,9 +149,11 @@ AWS: dict[str, ForceNew] = {
     # internal/service/sns/topic_subscription.go: topic_arn (Pulumi's `topic`), protocol, endpoint.
     # endpoint_auto_confirms and confirmation_timeout_in_minutes are not ForceNew.
     "aws:sns/topicSubscription:TopicSubscription": ForceNew(("topic", "protocol", "endpoint"), "read"),
-    "aws:appautoscaling/target:Target": ForceNew(("resourceId", "scalableDimension", "serviceNamespace"), "schema"),
+    # internal/service/appautoscaling/target.go: resource_id, scalable_dimension, service_namespace.
+    "aws:appautoscaling/target:Target": ForceNew(("resourceId", "scalableDimension", "serviceNamespace"), "read"),
+    # internal/service/appautoscaling/policy.go: name, resource_id, scalable_dimension, service_namespace.
     "aws:appautoscaling/policy:Policy": ForceNew(
-        ("name", "resourceId", "scalableDimension", "serviceNamespace"), "schema"),
+        ("name", "resourceId", "scalableDimension", "serviceNamespace"), "read"),
     # A provider pointed at another cluster replaces every resource it manages (pulumi-kubernetes DiffConfig).
     "pulumi:providers:kubernetes": ForceNew(("kubeconfig", "context", "cluster"), "schema"),
 }
