@@ -154,8 +154,13 @@ AWS: dict[str, ForceNew] = {
     # internal/service/appautoscaling/policy.go: name, resource_id, scalable_dimension, service_namespace.
     "aws:appautoscaling/policy:Policy": ForceNew(
         ("name", "resourceId", "scalableDimension", "serviceNamespace"), "read"),
-    # A provider pointed at another cluster replaces every resource it manages (pulumi-kubernetes DiffConfig).
-    "pulumi:providers:kubernetes": ForceNew(("kubeconfig", "context", "cluster"), "schema"),
+    # pulumi-kubernetes provider/pkg/provider/provider.go DiffConfig (and provider_diffconfig_test.go): a provider
+    # pointed at another cluster replaces every resource it manages. It replaces on renderYamlToDirectory and on a
+    # changed clusterIdentifier; kubeconfig/context/cluster replace only when the active cluster they resolve to
+    # changes (or the value is unknown, or no clusterIdentifier pins it), which a plan diff cannot resolve, so they
+    # are listed as replacing: a conservative over-approximation.
+    "pulumi:providers:kubernetes": ForceNew(
+        ("kubeconfig", "context", "cluster", "clusterIdentifier", "renderYamlToDirectory"), "read"),
 }
 
 # pulumi-kubernetes provider/pkg/provider/diff.go (read): per kind, on top of metadata.name/namespace.
@@ -172,8 +177,8 @@ _KIND_EXTRA: dict[str, tuple[str, ...]] = {
     "rbac.authorization.k8s.io/v1:ClusterRoleBinding": ("roleRef",),
     "batch/v1:Job": ("spec.completions", "spec.parallelism", "spec.selector", "spec.template"),
 }
-# A Helm release is a component-like resource of the provider: a new name or namespace is a new release.
-_HELM_RELEASE = ForceNew(("name", "namespace"), "schema")
+# pulumi-kubernetes provider/pkg/provider/helm_release.go Diff: forceNewFields are .name and .namespace.
+_HELM_RELEASE = ForceNew(("name", "namespace"), "read")
 
 
 def force_new(resource_type: str) -> ForceNew | None:
