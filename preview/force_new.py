@@ -10,6 +10,10 @@ Every custom resource type in the shipped plans must have an entry (tests/previe
 so a new type cannot silently show a replacement as an in-place change. `source` says where the entry
 was taken from: "read" entries were checked against the provider source for this table; "schema" entries
 follow the provider's documented ForceNew arguments and are worth re-reading when the provider is upgraded.
+Each "read" entry names the provider file it was read from. Nested paths follow Pulumi's input names (a MaxItems-1
+block is an object, `a.b`; other blocks are pluralised lists). Replacements a provider forces only on some old/new
+value pairs (CustomizeDiff `ForceNew`/`ForceNewIfChange`, framework ModifyPlan) cannot be expressed as a path; the
+comment above the entry names them, and they are not listed.
 """
 
 from __future__ import annotations
