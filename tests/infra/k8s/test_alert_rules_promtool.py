@@ -18,6 +18,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,38 +112,45 @@ def produced(shipped_plan: Any, tmp_path_factory: pytest.TempPathFactory) -> Ite
             if resource["type"] == CRON_JOB and resource["inputs"]["metadata"]["name"].endswith("-drift"):
                 model = resource["inputs"]["metadata"]["name"].removesuffix("-drift")
                 jobs.setdefault(model, []).append((stack, resource["inputs"]))
-    with pushgateway(workdir) as gateway:
-        for spec_file in sorted((REPO / "deployments").glob("*.yaml")):
-            loaded = load_spec(spec_file)
-            resolved = loaded.for_environment("dev")
-            model = resolved.name
-            folder = workdir / model
-            folder.mkdir()
-            with serving(spec_file, folder) as service:
-                share = resolved.spec.monitoring.capture.percentage / 100
-                rows = reference_rows(model)
-                features = [f.name for f in resolved.spec.model.signature.inputs]
-                _capture(service, rows, folder / "reference", share)
-                _capture(service, shifted_rows(model, features), folder / "shifted", share)
-                service.infer()  # the example request, so the scrape also shows a cache hit or miss
-                produced_model = Produced(parse_exposition(scrape(service.metrics_url)),
-                                          reference_capture=folder / "reference")
-            # A quiet window: the capture prefix holds only yesterday's traffic, nothing in the job's window.
-            yesterday = folder / "quiet" / time.strftime("%Y/%m/%d/%H", time.gmtime(time.time() - 86400))
-            yesterday.mkdir(parents=True)
-            first = next(p for p in sorted((folder / "reference").rglob("*.jsonl")) if not p.name.startswith("."))
-            (yesterday / first.name).write_bytes(first.read_bytes())
-            manifest = REPO / "build" / "packages" / model / resolved.spec.model.version / "manifest.json"
-            for stack, cron_job in jobs.get(model, []):
-                command = container_command(cron_job)
-                environment = command[command.index("--env") + 1]
-                for case in ("shifted", "reference", "quiet"):
-                    run_rendered_job(command, {"--current": f"{folder / case}/", "--profile": str(manifest),
-                                               "--pushgateway": gateway})
-                    produced_model.drift[(stack, "no_data" if case == "quiet" else case)] = _pushed(
-                        gateway, model, environment)
-                    _delete_group(gateway, model, environment)
-            found[model] = produced_model
+
+    def produce(spec_file: Path, gateway: str) -> None:
+        loaded = load_spec(spec_file)
+        resolved = loaded.for_environment("dev")
+        model = resolved.name
+        folder = workdir / model
+        folder.mkdir()
+        with serving(spec_file, folder) as service:
+            share = resolved.spec.monitoring.capture.percentage / 100
+            rows = reference_rows(model)
+            features = [f.name for f in resolved.spec.model.signature.inputs]
+            _capture(service, rows, folder / "reference", share)
+            _capture(service, shifted_rows(model, features), folder / "shifted", share)
+            service.infer()  # the example request, so the scrape also shows a cache hit or miss
+            produced_model = Produced(parse_exposition(scrape(service.metrics_url)),
+                                      reference_capture=folder / "reference")
+        # A quiet window: the capture prefix holds only yesterday's traffic, nothing in the job's window.
+        yesterday = folder / "quiet" / time.strftime("%Y/%m/%d/%H", time.gmtime(time.time() - 86400))
+        yesterday.mkdir(parents=True)
+        first = next(p for p in sorted((folder / "reference").rglob("*.jsonl")) if not p.name.startswith("."))
+        (yesterday / first.name).write_bytes(first.read_bytes())
+        manifest = REPO / "build" / "packages" / model / resolved.spec.model.version / "manifest.json"
+        for stack, cron_job in jobs.get(model, []):
+            command = container_command(cron_job)
+            environment = command[command.index("--env") + 1]
+            for case in ("shifted", "reference", "quiet"):
+                run_rendered_job(command, {"--current": f"{folder / case}/", "--profile": str(manifest),
+                                           "--pushgateway": gateway})
+                produced_model.drift[(stack, "no_data" if case == "quiet" else case)] = _pushed(
+                    gateway, model, environment)
+                _delete_group(gateway, model, environment)
+        found[model] = produced_model
+
+    # Each spec's server, captures and jobs are independent (own port, folder and Pushgateway group): most of
+    # their time is waiting for servers to start and captures to flush, so they run side by side.
+    with pushgateway(workdir) as gateway, ThreadPoolExecutor(max_workers=3) as pool:
+        for done in [pool.submit(produce, spec_file, gateway)
+                     for spec_file in sorted((REPO / "deployments").glob("*.yaml"))]:
+            done.result()
     yield found
 
 
