@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.stacks.stack_projects import project_with
+
 LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
@@ -28,18 +30,14 @@ SECRET_KEY = "slipstack:load_balancer_client_secret"
 def staging_project(tmp_path: Path, repo_root: Path, load_balancer: dict[str, Any] | None,
                     secret: Any = None) -> Path:
     """A copy of the project whose staging stack file sets `load_balancer` (and the client secret)."""
-    project = tmp_path / "project"
-    (project / "stacks").mkdir(parents=True)
-    (project / "Pulumi.yaml").write_text((repo_root / "Pulumi.yaml").read_text())
-    for shared in ("deployments", "examples", "build"):
-        (project / shared).symlink_to(repo_root / shared)
-    document = yaml.safe_load((repo_root / "stacks" / "Pulumi.staging.yaml").read_text())
-    if load_balancer is not None:
-        document["config"]["slipstack:aws"]["load_balancer"] = load_balancer
-    if secret is not None:
-        document["config"][SECRET_KEY] = secret
-    (project / "stacks" / "Pulumi.staging.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-    return project
+
+    def edit(config: dict[str, Any]) -> None:
+        if load_balancer is not None:
+            config["slipstack:aws"]["load_balancer"] = load_balancer
+        if secret is not None:
+            config[SECRET_KEY] = secret
+
+    return project_with(tmp_path, repo_root, edit)
 
 
 def validate(project: Path) -> subprocess.CompletedProcess[str]:

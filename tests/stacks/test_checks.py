@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.stacks.stack_projects import project_with
 
 SPEC = "deployments/breast-cancer-screening.yaml"
-
-
-def project_with(tmp_path: Path, repo_root: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    """A copy of the project (specs and artifacts linked) whose staging stack file `edit` changed."""
-    project = tmp_path / "project"
-    (project / "stacks").mkdir(parents=True)
-    (project / "Pulumi.yaml").write_text((repo_root / "Pulumi.yaml").read_text())
-    for shared in ("deployments", "examples", "build"):
-        (project / shared).symlink_to(repo_root / shared)
-    document = yaml.safe_load((repo_root / "stacks" / "Pulumi.staging.yaml").read_text())
-    edit(document["config"])
-    (project / "stacks" / "Pulumi.staging.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-    return project
 
 
 def validate(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
